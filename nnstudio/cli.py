@@ -1,0 +1,269 @@
+"""The ``nnstudio`` command. With no arguments it opens the studio; subcommands work without a window:
+
+    nnstudio presets                      the tutorial lessons
+    nnstudio datasets                     the built-in datasets
+    nnstudio train --preset trask-neuron --predict 1,0,0 [--json] [--save run.nnstudio]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+
+import numpy as np
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """Bad arguments: reported on one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, no usage dump
+        raise UsageError(message)
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="nnstudio", description="NN Studio: build, train and watch small neural networks. "
+                                              "Run without arguments to open the studio.")
+    from nnstudio import __version__
+
+    p.add_argument("--version", action="version", version=f"nnstudio {__version__}")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+    sub.add_parser("presets", help="list the tutorial lessons")
+    sub.add_parser("datasets", help="list the built-in datasets")
+    t = sub.add_parser("train", help="train a preset or an experiment file without a window")
+    src = t.add_mutually_exclusive_group(required=True)
+    src.add_argument("--preset", metavar="NAME", help="a lesson from 'nnstudio presets'")
+    src.add_argument("--experiment", metavar="FILE.json", help="an experiment saved by the studio")
+    t.add_argument("--epochs", type=_whole, metavar="N", help="epochs to train (default: the experiment's)")
+    t.add_argument("--seed", type=_whole, metavar="S", help="random seed for the starting weights and order")
+    t.add_argument("--lr", type=_positive, metavar="X", help="learning rate")
+    t.add_argument("--predict", action="append", default=[], metavar="V1,V2,...",
+                   help="raw feature values to predict after training (repeatable)")
+    t.add_argument("--save", metavar="FILE", help="write the session (experiment, weights, history) to FILE")
+    t.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def _whole(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative")
+    return value
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text} must be a positive number")
+    return value
+
+
+def _parse_values(text: str, n: int, names: tuple[str, ...]) -> list[float]:
+    parts = [s.strip() for s in text.replace(";", ",").split(",") if s.strip()]
+    try:
+        values = [float(s) for s in parts]
+    except ValueError:
+        bad = next(s for s in parts if not _is_number(s))
+        raise UsageError(f"--predict {text!r}: {bad!r} is not a number") from None
+    if not all(math.isfinite(v) for v in values):
+        raise UsageError(f"--predict {text!r}: values must be finite numbers")
+    if len(values) != n:
+        raise UsageError(f"--predict {text!r}: expected {n} value(s) ({', '.join(names)}), got {len(values)}")
+    return values
+
+
+def _is_number(s: str) -> bool:
+    try:
+        float(s)
+        return True
+    except ValueError:
+        return False
+
+
+# -- subcommands ---------------------------------------------------------------------------------------------------------
+def cmd_presets(args) -> int:
+    from nnstudio.training.presets import PRESETS
+
+    for name, p in PRESETS.items():
+        print(f"{name:22} {p.title}\n{'':22} {p.description}")
+    return 0
+
+
+def cmd_datasets(args) -> int:
+    from nnstudio.data import DATASETS
+
+    for name, src in DATASETS.items():
+        if not src.listed:
+            continue
+        params = ", ".join(f"{k}={v}" for k, v in src.defaults.items())
+        print(f"{name:14} {src.task:10} {src.title}" + (f"  [{params}]" if params else ""))
+        print(f"{'':14} {src.description}")
+    print("(and your own CSV files: File > Import CSV in the studio)")
+    return 0
+
+
+class _ProgressBar:
+    """A one-line bar on stderr, drawn only on a terminal and only once a run has taken half a second."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.total, self.enabled = max(total, 1), enabled and sys.stderr.isatty()
+        self.start = time.perf_counter()
+        self.drawn = False
+
+    def __call__(self, snap) -> None:
+        if not self.enabled or time.perf_counter() - self.start < 0.5:
+            return
+        frac = min(snap.epoch / self.total, 1.0)
+        bar = "#" * int(frac * 30)
+        loss = "" if math.isnan(snap.loss) else f" loss {snap.loss:.6g}"
+        sys.stderr.write(f"\r[{bar:30}] epoch {snap.epoch}/{self.total}{loss}   ")
+        sys.stderr.flush()
+        self.drawn = True
+
+    def close(self) -> None:
+        if self.drawn:
+            sys.stderr.write("\n")
+
+
+def _number(x: float):
+    return x if math.isfinite(x) else None
+
+
+def cmd_train(args) -> int:
+    from nnstudio.training import presets
+    from nnstudio.training.experiment import Experiment, ExperimentError
+    from nnstudio.training.session import Session
+    from nnstudio.training.threads import use_blas_threads
+    from nnstudio.training.trainer import Trainer
+
+    use_blas_threads(1)
+    try:
+        exp = presets.get(args.preset) if args.preset else Experiment.load(args.experiment)
+    except KeyError as e:
+        raise UsageError(str(e)) from None
+    except ExperimentError as e:
+        raise UsageError(str(e)) from None
+    changes = {}
+    if args.epochs is not None:
+        changes["epochs"] = args.epochs
+    if args.seed is not None:
+        changes["seed"] = args.seed
+    if args.lr is not None:
+        changes["learning_rate"] = args.lr
+    try:
+        trainer = Trainer(exp.replace(**changes))
+    except (ExperimentError, ValueError) as e:
+        raise UsageError(str(e)) from None
+    ds = trainer.dataset
+    queries = [_parse_values(text, ds.n_features, ds.feature_names) for text in args.predict]
+
+    bar = _ProgressBar(trainer.experiment.epochs, not (args.quiet or args.json))
+    t0 = time.perf_counter()
+    reason = trainer.run(on_progress=bar, progress_interval=0.1)
+    seconds = time.perf_counter() - t0
+    bar.close()
+    if args.save:
+        try:
+            Session(trainer).save(args.save)
+        except OSError as e:
+            print(f"nnstudio: cannot save {args.save}: {e.strerror or e}", file=sys.stderr)
+            return 1
+
+    train_loss, train_metric = trainer.evaluate(trainer.X_train, trainer.Y_train)
+    test_loss, test_metric = (trainer.evaluate(trainer.X_test, trainer.Y_test) if trainer.X_test is not None
+                              else (math.nan, math.nan))
+    regression = ds.task == "regression"
+    predictions = [{"input": q, "output": trainer.predict(q)[0].tolist()} for q in queries]
+    result = {
+        "preset": args.preset, "experiment": args.experiment, "dataset": ds.name, "epochs": trainer.epoch,
+        "updates": trainer.step_count, "final_loss": _number(train_loss),
+        "train_accuracy": None if regression else _number(train_metric),
+        "test_accuracy": None if regression or trainer.X_test is None else _number(test_metric),
+        "train_r2": _number(train_metric) if regression else None,
+        "test_r2": _number(test_metric) if regression and trainer.X_test is not None else None,
+        "layers": [{"weights": d.W.tolist(), "bias": None if d.b is None else d.b.tolist(),
+                    "activation": d.activation.name} for d in trainer.network.dense_layers],
+        "outputs": [[_number(v) for v in row] for row in trainer.last_outputs.tolist()],
+        "predictions": predictions, "seconds": seconds, "diverged": trainer.diverged,
+    }
+    if args.json:
+        print(json.dumps(result))
+    else:
+        _print_summary(trainer, result)
+    if trainer.diverged:
+        print(f"nnstudio: {trainer.diverged}", file=sys.stderr)
+        return 1
+    return 0 if reason in ("finished",) else 1
+
+
+def _fmt(values) -> str:
+    return np.array2string(np.asarray(values, dtype=np.float64), precision=8, suppress_small=False,
+                           max_line_width=100)
+
+
+def _print_summary(trainer, r: dict) -> None:
+    exp, ds, net = trainer.experiment, trainer.dataset, trainer.network
+    sizes = " → ".join([str(net.n_inputs)] + [f"{s.units} {s.activation}" for s in exp.layers])
+    print(f"{exp.name}: {exp.title}" if exp.title else exp.name)
+    print(f"data     {ds.title}: {trainer.n_train} training rows"
+          + (f", {len(trainer.X_test)} test rows" if trainer.X_test is not None else ""))
+    print(f"network  {sizes}  ({net.n_parameters} parameters)")
+    print(f"trained  {r['epochs']} epochs, {r['updates']} updates in {r['seconds']:.2f} s")
+    metric = "R²" if ds.task == "regression" else "accuracy"
+    train_m = r["train_r2"] if ds.task == "regression" else r["train_accuracy"]
+    test_m = r["test_r2"] if ds.task == "regression" else r["test_accuracy"]
+    line = f"loss     {r['final_loss']:.8g} ({trainer.loss_fn.title})" if r["final_loss"] is not None else "loss     -"
+    print(line)
+    if train_m is not None:
+        print(f"{metric:8} train {train_m:.4f}" + (f", test {test_m:.4f}" if test_m is not None else ""))
+    for i, layer in enumerate(r["layers"], start=1):
+        print(f"layer {i} ({layer['activation']}) weights {len(layer['weights'])}x{len(layer['weights'][0])}:")
+        print("  " + _fmt(layer["weights"]).replace("\n", "\n  "))
+        if layer["bias"] is not None:
+            print(f"  bias {_fmt(layer['bias'])}")
+    if len(r["outputs"]) <= 20:
+        print("outputs of the last training pass (before the last update):")
+        for i, row in enumerate(r["outputs"]):
+            target = ds.describe_target(int(trainer.train_rows[i]))
+            print(f"  row {int(trainer.train_rows[i]) + 1}: {_fmt(row)}  target {target}")
+    for p in r["predictions"]:
+        out = p["output"]
+        extra = ""
+        if ds.task == "binary":
+            extra = f"  → {ds.class_names[int(out[0] >= 0.5)]}"
+        elif ds.task == "multiclass":
+            extra = f"  → {ds.class_names[int(np.argmax(out))]}"
+        print(f"predict {', '.join(f'{v:g}' for v in p['input'])}: {_fmt(out)}{extra}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        from nnstudio.qt.app import main as studio_main
+
+        return studio_main([])
+    try:
+        args = _build_parser().parse_args(argv)
+        if args.command is None:
+            raise UsageError("missing command (presets, datasets or train); run without arguments for the studio")
+        return {"presets": cmd_presets, "datasets": cmd_datasets, "train": cmd_train}[args.command](args)
+    except UsageError as e:
+        print(f"nnstudio: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""Loss functions: the value and its gradient with respect to the network's output, side by side.
+
+Shapes: ``y_hat`` (the network's output) and ``y`` (the targets) are both ``(n_samples, n_outputs)``.
+
+Whether a batch's loss is *summed* or *averaged* over its samples is part of each loss's definition, because the
+tutorials differ and a learner comparing numbers must see the same ones:
+
+- ``squared_error``: E = ½ Σ (y − ŷ)², summed over samples and outputs (tutorials T1 and T4).
+  dE/dŷ = ŷ − y. With learning rate 1 this is the famous ``W += Xᵀ · (error · ŷ(1 − ŷ))`` update.
+- ``mse``: L = (1/N) Σ (y − ŷ)², the mean over all N = samples × outputs entries (tutorials T2 and T5).
+  dL/dŷ = 2(ŷ − y)/N.
+- ``binary_cross_entropy``: L = −(1/n) Σ [y log ŷ + (1 − y) log(1 − ŷ)], averaged over samples.
+- ``softmax_cross_entropy``: L = −(1/n) Σ Σₖ yₖ log ŷₖ, averaged over samples; used after a softmax output, where
+  the chain rule through softmax collapses to dL/dz = (ŷ − y)/n (``fused_gradient``).
+
+``per_sample`` gives each sample's own loss (its row of the sum), used to plot per-sample curves.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nnstudio.core.registry import Registry
+
+_EPS = 1e-12  # keeps log() finite when an output saturates at exactly 0 or 1
+
+
+class Loss:
+    name = ""
+    title = ""
+    formula = ""
+    gradient_formula = ""
+    tasks: tuple[str, ...] = ()  # dataset tasks this loss is meant for
+    fuses_with: str | None = None  # activation whose chain rule collapses into a simpler gradient
+
+    def value(self, y_hat: np.ndarray, y: np.ndarray) -> float:
+        raise NotImplementedError
+
+    def gradient(self, y_hat: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """dL/dŷ, same shape as ``y_hat``."""
+        raise NotImplementedError
+
+    def per_sample(self, y_hat: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Each sample's contribution, shape ``(n_samples,)``, before any averaging."""
+        raise NotImplementedError
+
+    def fused_gradient(self, y_hat: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """dL/dz through the ``fuses_with`` activation, where one exists."""
+        raise NotImplementedError(f"{self.name} has no fused gradient")
+
+    def __repr__(self) -> str:
+        return f"<loss {self.name}>"
+
+
+class SquaredError(Loss):
+    """E = ½ Σᵢ Σₖ (yᵢₖ − ŷᵢₖ)², summed (not averaged); dE/dŷ = ŷ − y."""
+
+    name = "squared_error"
+    title = "Squared error, summed: ½Σ(y − ŷ)²"
+    formula = "E = ½ Σ (y − ŷ)²"
+    gradient_formula = "∂E/∂ŷ = ŷ − y"
+    tasks = ("binary", "regression", "multiclass")
+
+    def value(self, y_hat, y):
+        d = y - y_hat
+        return 0.5 * float(np.sum(d * d))
+
+    def gradient(self, y_hat, y):
+        return y_hat - y
+
+    def per_sample(self, y_hat, y):
+        d = y - y_hat
+        return 0.5 * np.sum(d * d, axis=1)
+
+
+class MeanSquaredError(Loss):
+    """L = (1/N) Σ (y − ŷ)² over all N entries; dL/dŷ = 2(ŷ − y)/N."""
+
+    name = "mse"
+    title = "Mean squared error: (1/N)Σ(y − ŷ)²"
+    formula = "L = (1/N) Σ (y − ŷ)²"
+    gradient_formula = "∂L/∂ŷ = 2(ŷ − y)/N"
+    tasks = ("binary", "regression", "multiclass")
+
+    def value(self, y_hat, y):
+        d = y - y_hat
+        return float(np.mean(d * d))
+
+    def gradient(self, y_hat, y):
+        return (y_hat - y) * y_hat.dtype.type(2.0 / y_hat.size)
+
+    def per_sample(self, y_hat, y):
+        d = y - y_hat
+        return np.mean(d * d, axis=1)
+
+
+class BinaryCrossEntropy(Loss):
+    """L = −(1/n) Σ [y log ŷ + (1 − y) log(1 − ŷ)]; dL/dŷ = (ŷ − y) / (ŷ(1 − ŷ)) / n.
+
+    After a sigmoid the chain rule collapses: dL/dz = (ŷ − y)/n.
+    """
+
+    name = "binary_cross_entropy"
+    title = "Binary cross-entropy"
+    formula = "L = −(1/n) Σ [y log ŷ + (1 − y) log(1 − ŷ)]"
+    gradient_formula = "∂L/∂z = (ŷ − y)/n after a sigmoid"
+    tasks = ("binary",)
+    fuses_with = "sigmoid"
+
+    def per_sample(self, y_hat, y):
+        p = np.clip(y_hat, _EPS, 1 - _EPS)
+        return -np.sum(y * np.log(p) + (1 - y) * np.log(1 - p), axis=1)
+
+    def value(self, y_hat, y):
+        return float(np.mean(self.per_sample(y_hat, y)))
+
+    def gradient(self, y_hat, y):
+        p = np.clip(y_hat, _EPS, 1 - _EPS)
+        return (p - y) / (p * (1 - p)) * y_hat.dtype.type(1.0 / y_hat.shape[0])
+
+    def fused_gradient(self, y_hat, y):
+        return (y_hat - y) * y_hat.dtype.type(1.0 / y_hat.shape[0])
+
+
+class SoftmaxCrossEntropy(Loss):
+    """L = −(1/n) Σᵢ Σₖ yᵢₖ log ŷᵢₖ with one-hot y; after softmax, dL/dz = (ŷ − y)/n."""
+
+    name = "softmax_cross_entropy"
+    title = "Cross-entropy (softmax output)"
+    formula = "L = −(1/n) Σ Σₖ yₖ log ŷₖ"
+    gradient_formula = "∂L/∂z = (ŷ − y)/n after a softmax"
+    tasks = ("multiclass",)
+    fuses_with = "softmax"
+
+    def per_sample(self, y_hat, y):
+        return -np.sum(y * np.log(np.clip(y_hat, _EPS, 1.0)), axis=1)
+
+    def value(self, y_hat, y):
+        return float(np.mean(self.per_sample(y_hat, y)))
+
+    def gradient(self, y_hat, y):
+        return -y / np.clip(y_hat, _EPS, 1.0) * y_hat.dtype.type(1.0 / y_hat.shape[0])
+
+    def fused_gradient(self, y_hat, y):
+        return (y_hat - y) * y_hat.dtype.type(1.0 / y_hat.shape[0])
+
+
+LOSSES: Registry[Loss] = Registry(
+    "loss",
+    {cls.name: cls() for cls in (SquaredError, MeanSquaredError, BinaryCrossEntropy, SoftmaxCrossEntropy)},
+)
+
+
+def get(name: str) -> Loss:
+    return LOSSES[name]

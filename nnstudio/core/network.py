@@ -1,0 +1,171 @@
+"""A network is its layers in order. It runs them forward, runs the chain rule backward, and lists its parameters.
+
+    forward:  a⁰ = X,  aˡ = layerˡ(aˡ⁻¹),  ŷ = aᴸ
+    backward: starting from ∂L/∂ŷ (or ∂L/∂zᴸ where the loss fuses with the output activation), each layer
+              turns the gradient of its output into the gradient of its input and fills its own ∂L/∂W, ∂L/∂b.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from nnstudio.core import init as initializers
+from nnstudio.core.layers import Dense, Dropout
+from nnstudio.core.losses import Loss
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One layer as a learner builds it: units, activation, bias on/off, dropout applied to its output."""
+
+    units: int
+    activation: str = "sigmoid"
+    bias: bool = True
+    dropout: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {"units": self.units, "activation": self.activation, "bias": self.bias, "dropout": self.dropout}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "LayerSpec":
+        return cls(int(d["units"]), str(d.get("activation", "sigmoid")), bool(d.get("bias", True)),
+                   float(d.get("dropout", 0.0)))
+
+
+class Network:
+    def __init__(self, layers: list):
+        if not layers or not isinstance(layers[-1], Dense):
+            raise ValueError("a network ends with a dense output layer")
+        self.layers = layers
+
+    # -- building ---------------------------------------------------------------------------------------------------
+    @classmethod
+    def build(cls, n_inputs: int, specs: list[LayerSpec], dtype=np.float64,
+              dropout_rng: np.random.Generator | None = None) -> "Network":
+        """Layers from specs; the weights are zero until ``initialize`` is called."""
+        layers: list = []
+        n_in = n_inputs
+        for i, spec in enumerate(specs):
+            layers.append(Dense(n_in, spec.units, spec.activation, spec.bias, dtype))
+            if spec.dropout > 0:
+                if i == len(specs) - 1:
+                    raise ValueError("dropout cannot follow the output layer")
+                layers.append(Dropout(spec.dropout, dropout_rng))
+            n_in = spec.units
+        return cls(layers)
+
+    def initialize(self, method: str, seed: int, bias_init: str = "zeros") -> None:
+        """Draw every weight from ``method`` with NumPy's legacy stream seeded by ``seed``, layer by layer,
+        weights first, then the bias (drawn the same way when ``bias_init == "same"``, zero otherwise)."""
+        initializer = initializers.get(method)
+        if bias_init not in initializers.BIAS_INITS:
+            raise ValueError(f"unknown bias initialisation {bias_init!r}; known: {', '.join(initializers.BIAS_INITS)}")
+        rs = np.random.RandomState(seed)
+        for layer in self.dense_layers:
+            layer.W[...] = initializer.draw(rs, layer.W.shape, layer.n_in, layer.n_out)
+            if layer.b is not None:
+                if bias_init == "same":
+                    layer.b[...] = initializer.draw(rs, layer.b.shape, layer.n_in, layer.n_out)
+                else:
+                    layer.b[...] = 0
+
+    # -- structure --------------------------------------------------------------------------------------------------
+    @property
+    def dense_layers(self) -> list[Dense]:
+        return [layer for layer in self.layers if isinstance(layer, Dense)]
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.layers[-1].dtype
+
+    @property
+    def n_inputs(self) -> int:
+        return self.dense_layers[0].n_in
+
+    @property
+    def n_outputs(self) -> int:
+        return self.layers[-1].n_out
+
+    def parameters(self) -> list[np.ndarray]:
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def gradients(self) -> list[np.ndarray]:
+        return [g for layer in self.layers for g in layer.gradients()]
+
+    def parameter_names(self) -> list[str]:
+        """"W1", "b1", "W2", ... in the order of ``parameters()`` (layers counted from 1)."""
+        names = []
+        for i, layer in enumerate(self.dense_layers, start=1):
+            names.append(f"W{i}")
+            if layer.has_bias:
+                names.append(f"b{i}")
+        return names
+
+    @property
+    def n_parameters(self) -> int:
+        return sum(p.size for p in self.parameters())
+
+    @property
+    def trainable(self) -> bool:
+        return all(layer.activation.trainable for layer in self.dense_layers)
+
+    # -- computing --------------------------------------------------------------------------------------------------
+    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+        a = X
+        for layer in self.layers:
+            a = layer.forward(a, training)
+        return a
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return self.forward(np.asarray(X, dtype=self.dtype), training=False)
+
+    def backward(self, loss: Loss, y_hat: np.ndarray, y: np.ndarray) -> None:
+        """Fill every layer's gradients for ``loss`` at output ``y_hat`` (from the last ``forward``) and targets ``y``."""
+        out = self.layers[-1]
+        below = len(self.layers) > 1  # does anything below the output layer need its input gradient?
+        if loss.fuses_with is not None and loss.fuses_with == out.activation.name:
+            grad = out.backward(grad_z=loss.fused_gradient(y_hat, y), need_input_grad=below)
+        else:
+            grad = out.backward(grad_a=loss.gradient(y_hat, y), need_input_grad=below)
+        for i in range(len(self.layers) - 2, -1, -1):
+            grad = self.layers[i].backward(grad_a=grad, need_input_grad=i > 0)
+
+    # -- persistence ------------------------------------------------------------------------------------------------
+    def specs(self) -> list[LayerSpec]:
+        specs = []
+        for layer in self.layers:
+            if isinstance(layer, Dense):
+                specs.append(LayerSpec(layer.n_out, layer.activation.name, layer.has_bias))
+            else:  # dropout belongs to the dense layer before it
+                last = specs[-1]
+                specs[-1] = LayerSpec(last.units, last.activation, last.bias, layer.rate)
+        return specs
+
+    def get_weights(self) -> list[np.ndarray]:
+        return [p.copy() for p in self.parameters()]
+
+    def set_weights(self, weights: list[np.ndarray]) -> None:
+        params = self.parameters()
+        if len(weights) != len(params):
+            raise ValueError(f"expected {len(params)} arrays, got {len(weights)}")
+        for p, w in zip(params, weights):
+            w = np.asarray(w)
+            if w.shape != p.shape:
+                raise ValueError(f"weight shape {w.shape} does not fit parameter of shape {p.shape}")
+            p[...] = w
+
+    def to_dict(self) -> dict:
+        return {
+            "n_inputs": self.n_inputs,
+            "dtype": self.dtype.name,
+            "layers": [s.to_dict() for s in self.specs()],
+            "parameters": [p.tolist() for p in self.parameters()],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Network":
+        net = cls.build(int(d["n_inputs"]), [LayerSpec.from_dict(s) for s in d["layers"]], np.dtype(d["dtype"]))
+        net.set_weights([np.asarray(p, dtype=net.dtype) for p in d["parameters"]])
+        return net

@@ -1,0 +1,159 @@
+"""How parameters move once their gradients are known, how the learning rate changes, and weight penalties.
+
+Each optimizer updates a list of parameter arrays in place from a matching list of gradients, ``g = ∂L/∂p``:
+
+- ``sgd``       p ← p − η g                                   (plain gradient descent; the batch size decides
+                                                                whether it is full-batch, minibatch or per-sample)
+- ``momentum``  v ← μ v − η g;  p ← p + v
+- ``nesterov``  v ← μ v − η g;  p ← p + μ v − η g              (the gradient is taken "ahead", at p + μ v)
+- ``adam``      m ← β₁ m + (1 − β₁) g;  s ← β₂ s + (1 − β₂) g²;
+                p ← p − η m̂ / (√ŝ + ε)  with m̂ = m / (1 − β₁ᵗ), ŝ = s / (1 − β₂ᵗ)
+
+Penalties add to the loss and to the gradient of the *weights* (never the biases):
+  L1: λ₁ Σ|w|, gradient λ₁ sign(w);   L2: ½ λ₂ Σ w², gradient λ₂ w.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from nnstudio.core.registry import Registry
+
+
+class Optimizer:
+    name = ""
+    title = ""
+
+    def __init__(self, momentum: float = 0.9, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+        self.momentum = float(momentum)
+        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+        self.state: list[list[np.ndarray]] = []
+        self.t = 0
+
+    def reset(self) -> None:
+        self.state = []
+        self.t = 0
+
+    def _slots(self, params: list[np.ndarray], n: int) -> list[list[np.ndarray]]:
+        if len(self.state) != len(params) or any(s[0].shape != p.shape for s, p in zip(self.state, params)):
+            self.state = [[np.zeros_like(p) for _ in range(n)] for p in params]
+        return self.state
+
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray], lr: float) -> None:
+        raise NotImplementedError
+
+    def state_dict(self) -> dict:
+        return {"t": self.t, "state": [[s.tolist() for s in slots] for slots in self.state]}
+
+    def load_state_dict(self, d: dict, params: list[np.ndarray]) -> None:
+        self.t = int(d.get("t", 0))
+        state = d.get("state", [])
+        self.state = [[np.asarray(s, dtype=p.dtype).reshape(p.shape) for s in slots]
+                      for slots, p in zip(state, params)] if len(state) == len(params) else []
+
+
+class SGD(Optimizer):
+    name = "sgd"
+    title = "Gradient descent (SGD)"
+
+    def step(self, params, grads, lr):
+        lr = float(lr)
+        self.t += 1
+        for p, g in zip(params, grads):
+            p -= lr * g
+
+
+class Momentum(Optimizer):
+    name = "momentum"
+    title = "Momentum"
+
+    def step(self, params, grads, lr):
+        lr, mu = float(lr), self.momentum
+        self.t += 1
+        for p, g, (v,) in zip(params, grads, self._slots(params, 1)):
+            v *= mu
+            v -= lr * g
+            p += v
+
+
+class Nesterov(Optimizer):
+    name = "nesterov"
+    title = "Nesterov momentum"
+
+    def step(self, params, grads, lr):
+        lr, mu = float(lr), self.momentum
+        self.t += 1
+        for p, g, (v,) in zip(params, grads, self._slots(params, 1)):
+            v *= mu
+            v -= lr * g
+            p += mu * v - lr * g
+
+
+class Adam(Optimizer):
+    name = "adam"
+    title = "Adam"
+
+    def step(self, params, grads, lr):
+        self.t += 1
+        b1, b2 = self.beta1, self.beta2
+        # bias corrections folded into the step size: η √(1 − β₂ᵗ) / (1 − β₁ᵗ)
+        step = float(lr) * math.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t)
+        eps_hat = self.eps * math.sqrt(1 - b2 ** self.t)
+        for p, g, (m, s) in zip(params, grads, self._slots(params, 2)):
+            m *= b1
+            m += (1 - b1) * g
+            s *= b2
+            s += (1 - b2) * (g * g)
+            p -= step * m / (np.sqrt(s) + eps_hat)
+
+
+OPTIMIZERS: Registry[type[Optimizer]] = Registry("optimizer", {c.name: c for c in (SGD, Momentum, Nesterov, Adam)})
+
+
+def make(name: str, **hyper) -> Optimizer:
+    return OPTIMIZERS[name](**hyper)
+
+
+# -- learning-rate schedules -------------------------------------------------------------------------------------------
+def _constant(lr0: float, decay: float, epoch: int) -> float:
+    return lr0
+
+
+def _inverse(lr0: float, decay: float, epoch: int) -> float:
+    """η_e = η₀ / (1 + d·e)."""
+    return lr0 / (1.0 + decay * epoch)
+
+
+def _compound(lr0: float, decay: float, epoch: int) -> float:
+    """Divide by (1 + d·e) at the start of every epoch e = 0, 1, 2, ...: η_e = η₀ / Π_{i≤e} (1 + d·i)."""
+    lr = lr0
+    for i in range(1, epoch + 1):
+        lr /= 1.0 + decay * i
+    return lr
+
+
+SCHEDULES = Registry("learning-rate schedule", {"constant": _constant, "inverse": _inverse, "compound": _compound})
+
+
+def learning_rate(schedule: str, lr0: float, decay: float, epoch: int) -> float:
+    return SCHEDULES[schedule](lr0, decay, epoch)
+
+
+# -- penalties ----------------------------------------------------------------------------------------------------------
+def penalty(weights: list[np.ndarray], l1: float, l2: float) -> float:
+    total = 0.0
+    if l1:
+        total += l1 * sum(float(np.abs(w).sum()) for w in weights)
+    if l2:
+        total += 0.5 * l2 * sum(float((w * w).sum()) for w in weights)
+    return total
+
+
+def add_penalty_gradients(weights: list[np.ndarray], grads: list[np.ndarray], l1: float, l2: float) -> None:
+    for w, g in zip(weights, grads):
+        if l1:
+            g += w.dtype.type(l1) * np.sign(w)
+        if l2:
+            g += w.dtype.type(l2) * w

@@ -1,0 +1,41 @@
+"""Datasets by name. Each entry knows its title, task, default parameters and how to load itself;
+nothing is loaded until asked for (MNIST is big)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from nnstudio.core.registry import Registry
+from nnstudio.data.dataset import DataError, Dataset
+
+
+@dataclass(frozen=True)
+class DatasetSource:
+    name: str
+    title: str
+    task: str
+    description: str
+    loader: Callable[..., Dataset]
+    defaults: dict = field(default_factory=dict)
+    listed: bool = True  # False for sources that need a file (CSV), which pickers offer separately
+
+    def load(self, **params) -> Dataset:
+        unknown = sorted(set(params) - set(self.defaults))
+        if unknown:
+            known = ", ".join(sorted(self.defaults)) or "none"
+            raise DataError(f"dataset {self.name!r} takes no parameter {', '.join(unknown)}; it takes: {known}")
+        merged = {**self.defaults, **params}
+        return self.loader(**merged)
+
+
+DATASETS: Registry[DatasetSource] = Registry("dataset")
+
+
+def register(source: DatasetSource) -> DatasetSource:
+    return DATASETS.register(source.name, source)
+
+
+def load(name: str, **params) -> Dataset:
+    """Load the dataset called ``name``; an unknown name raises a KeyError listing the known ones."""
+    return DATASETS[name].load(**params)

@@ -1,0 +1,1 @@
+"""The studio: the only part of NN Studio that imports PySide6 or pyqtgraph."""

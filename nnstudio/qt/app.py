@@ -1,0 +1,62 @@
+"""Starting the studio: checks for a display, creates the QApplication, installs the error hook, shows the window."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+NO_DISPLAY = ("nnstudio: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set). Open the studio from a "
+              "desktop session, or under a virtual X server with 'xvfb-run nnstudio'; for work without a window "
+              "see 'nnstudio train --help'.")
+
+
+def display_available(env=os.environ, platform: str = sys.platform) -> bool:
+    """Whether Qt can open a window: always on Windows/macOS; on Linux a DISPLAY, a WAYLAND_DISPLAY or an
+    explicit QT_QPA_PLATFORM (offscreen, vnc, ...) is needed, else Qt would abort."""
+    if not platform.startswith("linux"):
+        return True
+    return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY") or env.get("QT_QPA_PLATFORM"))
+
+
+def _install_error_hook(app) -> None:
+    """Uncaught exceptions in Qt slots become a dialog instead of ending the process."""
+    from PySide6.QtWidgets import QMessageBox
+
+    def hook(exc_type, exc, tb):
+        text = "".join(traceback.format_exception(exc_type, exc, tb))
+        print(text, file=sys.stderr)
+        if app.activeWindow() is not None or app.topLevelWidgets():
+            box = QMessageBox(QMessageBox.Icon.Critical, "NN Studio: unexpected error",
+                              f"{exc_type.__name__}: {exc}\n\nYour work is still open; saving it is a good idea.")
+            box.setDetailedText(text)
+            box.setObjectName("errorDialog")
+            box.exec()
+
+    sys.excepthook = hook
+
+
+def create_app(argv: list[str] | None = None):
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(["nnstudio", *(argv or [])])
+    app.setApplicationName("NN Studio")
+    app.setOrganizationName("nnstudio")
+    app.setApplicationDisplayName("NN Studio")
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    if not display_available():
+        print(NO_DISPLAY, file=sys.stderr)
+        return 2
+    from nnstudio.training.threads import use_blas_threads
+
+    use_blas_threads(1)
+    app = create_app(argv)
+    _install_error_hook(app)
+    from nnstudio.qt.main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    return app.exec()

@@ -1,0 +1,440 @@
+"""The Trainer turns an Experiment into a network and trains it, one parameter update at a time.
+
+One update (``step``) is:
+    1. take the next batch of the epoch's order (the whole table for batch size 0, one row for batch size 1);
+    2. forward it (dropout on), compute the loss; a non-finite loss stops here (the weights stay as they were);
+    3. backpropagate, add the L1/L2 penalty gradients, and let the optimizer move the parameters with the learning
+       rate of the current epoch;
+    4. record the history; at the end of an epoch, evaluate train and test sets.
+
+``run`` is nothing but ``step`` in a loop, so N single steps and one run of N updates give the same weights bit for
+bit. Another thread never touches the Trainer: it reads the immutable ``Snapshot`` objects the Trainer publishes.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from nnstudio import data
+from nnstudio.core import activations, losses, optimizers
+from nnstudio.core.network import LayerSpec, Network
+from nnstudio.data.dataset import Dataset, Preprocessing
+from nnstudio.training.experiment import Experiment, ExperimentError
+from nnstudio.training.history import History
+
+MAX_TRACKED_WEIGHTS = 1024  # networks with more parameters track an evenly spaced sample of them
+MAX_ERROR_COLUMNS = 64  # per-sample errors are recorded for datasets with at most this many (rows x outputs)
+MAX_OUTPUT_ROWS = 1000  # snapshots carry the last outputs for datasets up to this size
+MAX_Z_ROWS = 256  # snapshots carry the pre-activations of at most this many rows of the last batch
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """An immutable picture of a Trainer at one moment; every array is a read-only copy."""
+
+    step: int  # parameter updates done
+    epoch: int  # epochs completed
+    position: int  # rows of the current epoch already used
+    n_train: int
+    loss: float  # data loss of the last update's batch, before that update (nan before the first)
+    learning_rate: float
+    metric_name: str  # "accuracy" or "R²"
+    parameter_names: tuple[str, ...]
+    weights: tuple[np.ndarray, ...]
+    gradients: tuple[np.ndarray, ...]
+    layers: tuple[LayerSpec, ...]
+    tracked: np.ndarray  # flat parameter indices whose trajectories are recorded
+    update_x: np.ndarray
+    update_loss: np.ndarray
+    weight_x: np.ndarray
+    weight_values: np.ndarray
+    error_x: np.ndarray
+    error_values: np.ndarray
+    epoch_x: np.ndarray
+    epoch_values: np.ndarray  # columns: history.EPOCH_COLUMNS
+    last_outputs: np.ndarray | None  # each training row's output from its latest training forward pass
+    layer_z: tuple[np.ndarray, ...]  # pre-activations of each dense layer for (part of) the last batch
+    diverged: str | None
+    samples_per_second: float
+    elapsed: float
+
+    @property
+    def train_metric(self) -> float:
+        return float(self.epoch_values[-1, 1]) if len(self.epoch_x) else math.nan
+
+    @property
+    def test_metric(self) -> float:
+        return float(self.epoch_values[-1, 3]) if len(self.epoch_x) else math.nan
+
+
+@dataclass(frozen=True)
+class StepResult:
+    loss: float
+    diverged: str | None = None
+    epoch_finished: bool = False
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, copy=True)
+    a.flags.writeable = False
+    return a
+
+
+class Trainer:
+    def __init__(self, experiment: Experiment, dataset: Dataset | None = None):
+        experiment.validate()
+        self.experiment = experiment
+        try:
+            self.dataset = dataset if dataset is not None else data.load(experiment.dataset,
+                                                                         **experiment.dataset_params)
+        except KeyError as e:
+            raise ExperimentError(str(e.args[0]) if e.args else str(e)) from None
+        self._check_against_data()
+        self.dtype = np.dtype(experiment.dtype)
+        self._prepare_data()
+        self.loss_fn = losses.get(experiment.loss)
+        self._dropout_rng = np.random.default_rng([experiment.seed, 1])
+        self.network = Network.build(self.dataset.n_features, list(experiment.layers), self.dtype,
+                                     self._dropout_rng)
+        self.network.initialize(experiment.init, experiment.seed, experiment.bias_init)
+        if experiment.initial_weights is not None:
+            try:
+                self.network.set_weights([np.asarray(w, dtype=self.dtype) for w in experiment.initial_weights])
+            except ValueError as e:
+                raise ExperimentError(f"initial weights do not fit the network: {e}") from None
+        self.initial_weights = self.network.get_weights()
+        self.metric_name = "R²" if self.dataset.task == "regression" else "accuracy"
+        n_params = self.network.n_parameters
+        if n_params <= MAX_TRACKED_WEIGHTS:
+            self.tracked = np.arange(n_params)
+        else:
+            self.tracked = np.unique(np.linspace(0, n_params - 1, MAX_TRACKED_WEIGHTS).astype(np.int64))
+        self._backup = [np.empty_like(p) for p in self.network.parameters()]
+        self.apply_settings(experiment)
+        self.reset()
+
+    # -- set-up -------------------------------------------------------------------------------------------------------
+    def _check_against_data(self) -> None:
+        exp, ds = self.experiment, self.dataset
+        problems = []
+        out = exp.layers[-1]
+        if out.units != ds.n_outputs:
+            problems.append(f"the output layer has {out.units} neuron(s) but {ds.title} needs {ds.n_outputs} "
+                            f"({', '.join(ds.output_names)})")
+        loss = losses.get(exp.loss)
+        if ds.task not in loss.tasks:
+            problems.append(f"{loss.title} does not fit a {ds.task} task")
+        if loss.fuses_with and out.activation != loss.fuses_with:
+            problems.append(f"{loss.title} needs a {loss.fuses_with} output layer (it takes logs of probabilities)")
+        if ds.task == "multiclass" and out.activation == "softmax" and out.units < 2:
+            problems.append("softmax needs at least 2 outputs")
+        untrainable = [s.activation for s in exp.layers if not activations.get(s.activation).trainable]
+        if untrainable:
+            problems.append(f"the {untrainable[0]} function cannot be trained by gradient descent: its slope is 0 "
+                            f"everywhere, so no error signal gets through (use it to look at, or pick sigmoid)")
+        bad_rows = [i for i in exp.excluded_rows if not 0 <= i < ds.n_samples]
+        if bad_rows:
+            problems.append(f"excluded row {bad_rows[0]} does not exist (the table has {ds.n_samples} rows)")
+        elif len(set(exp.excluded_rows)) >= ds.n_samples:
+            problems.append("every training row is excluded: nothing is left to learn from")
+        if problems:
+            raise ExperimentError(problems)
+
+    def _prepare_data(self) -> None:
+        ds, exp = self.dataset, self.experiment
+        keep = np.ones(ds.n_samples, dtype=bool)
+        keep[list(exp.excluded_rows)] = False
+        self.train_rows = np.flatnonzero(keep)  # indices into the dataset's training table
+        X_raw = ds.X[self.train_rows]
+        if exp.preprocessing == "dataset":
+            self.preprocessing = ds.preprocessing
+        elif exp.preprocessing == "none":
+            self.preprocessing = Preprocessing.identity(ds.n_features)
+        else:
+            self.preprocessing = Preprocessing.standardize(X_raw)
+        self.X_train = np.ascontiguousarray(self.preprocessing.apply(X_raw, self.dtype))
+        self.Y_train = ds.encode_targets(ds.y[self.train_rows], self.dtype)
+        if ds.has_test:
+            self.X_test = np.ascontiguousarray(self.preprocessing.apply(ds.X_test, self.dtype))
+            self.Y_test = ds.encode_targets(ds.y_test, self.dtype)
+        else:
+            self.X_test = self.Y_test = None
+
+    @property
+    def n_train(self) -> int:
+        return len(self.X_train)
+
+    def apply_settings(self, experiment: Experiment) -> None:
+        """Take new optimisation settings (learning rate, optimizer and its settings, batch size, penalties, epoch
+        limit) without touching the weights. A change to data, layers or initialisation needs a new Trainer."""
+        experiment.validate()
+        if experiment.architecture_key() != self.experiment.architecture_key():
+            raise ExperimentError("this change alters the network or its data: build a new Trainer (weights reset)")
+        old = self.experiment
+        self.experiment = experiment
+        if getattr(self, "optimizer", None) is None or experiment.optimizer != old.optimizer:
+            self.optimizer = optimizers.make(experiment.optimizer)
+        self.optimizer.momentum = experiment.momentum
+        self.optimizer.beta1, self.optimizer.beta2 = experiment.beta1, experiment.beta2
+        bs = experiment.batch_size
+        self.batch_size = self.n_train if bs == 0 or bs >= self.n_train else bs
+
+    def reset(self) -> None:
+        """Back to the identical starting weights, with a fresh optimizer, shuffle order and history."""
+        self.network.set_weights(self.initial_weights)
+        self.optimizer.reset()
+        self._shuffle_rng = np.random.default_rng(self.experiment.seed)
+        self._dropout_rng.bit_generator.state = np.random.default_rng([self.experiment.seed, 1]).bit_generator.state
+        for layer in self.network.gradients():
+            layer[...] = 0
+        self.step_count = 0
+        self.epoch = 0
+        self.position = 0
+        self._order = None
+        self.last_loss = math.nan
+        self.diverged: str | None = None
+        self._backup_step: int | None = None  # the update whose starting weights _backup holds
+        self.elapsed = 0.0
+        self.samples_per_second = 0.0
+        n_out = self.network.n_outputs
+        n_err = self.n_train * n_out if self.n_train * n_out <= MAX_ERROR_COLUMNS else 0
+        self.history = History(len(self.tracked), n_err)
+        self.last_outputs = np.full((self.n_train, n_out), np.nan, dtype=self.dtype)
+        self._last_z: tuple[np.ndarray, ...] = ()
+        self._record_epoch()
+
+    # -- the maths of one update ---------------------------------------------------------------------------------------
+    def current_learning_rate(self) -> float:
+        e = self.experiment
+        return optimizers.learning_rate(e.lr_schedule, e.learning_rate, e.lr_decay, self.epoch)
+
+    def _next_batch(self) -> np.ndarray | None:
+        """Row indices of the next batch, or None for "the whole table in order" (no copy needed)."""
+        if self.position == 0:
+            self._order = self._shuffle_rng.permutation(self.n_train) if self.experiment.shuffle else None
+        if self.batch_size == self.n_train and self._order is None:
+            return None
+        stop = min(self.position + self.batch_size, self.n_train)
+        if self._order is None:
+            return np.arange(self.position, stop)
+        return self._order[self.position:stop]
+
+    def step(self) -> StepResult:
+        """One parameter update on the next batch."""
+        self.diverged = None
+        idx = self._next_batch()
+        if idx is None:
+            Xb, Yb = self.X_train, self.Y_train
+        else:
+            Xb, Yb = self.X_train[idx], self.Y_train[idx]
+        net, loss_fn, exp = self.network, self.loss_fn, self.experiment
+        lr = self.current_learning_rate()
+        y_hat = net.forward(Xb, training=True)
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss = loss_fn.value(y_hat, Yb)
+        x = self.step_count
+        if not math.isfinite(loss):
+            return self._diverge(f"the loss became {loss} at update {x + 1}", loss, rollback=True)
+        with np.errstate(over="ignore", invalid="ignore"):
+            net.backward(loss_fn, y_hat, Yb)
+            dense = net.dense_layers
+            if exp.l1 or exp.l2:
+                optimizers.add_penalty_gradients([d.W for d in dense], [d.dW for d in dense], exp.l1, exp.l2)
+        params, grads = net.parameters(), net.gradients()
+        if not all(math.isfinite(float(g.sum())) for g in grads):
+            return self._diverge(f"the gradient became infinite at update {x + 1}", loss, rollback=True)
+        # record what the learner sees for this update: the loss and the weights it was computed with
+        h = self.history
+        h.update_loss.append(x, (loss,))
+        if h.weights is not None and h.weights.wants(x):
+            h.weights.append(x, self._flat_params()[self.tracked])
+        if idx is None:
+            self.last_outputs[...] = y_hat
+        else:
+            self.last_outputs[idx] = y_hat
+        if h.errors is not None and h.errors.wants(x):
+            h.errors.append(x, (self.Y_train - self.last_outputs).ravel())
+        for b, p in zip(self._backup, params):
+            np.copyto(b, p)
+        self._backup_step = x
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.optimizer.step(params, grads, lr)
+        if not all(math.isfinite(float(p.sum())) for p in params):
+            return self._diverge(f"the weights overflowed at update {x + 1}", loss, rollback=True)
+        self._last_z = tuple(d.z for d in dense)
+        self.step_count += 1
+        self.last_loss = loss
+        self.position += len(Xb)
+        finished = self.position >= self.n_train
+        if finished:
+            self.position = 0
+            self.epoch += 1
+            self._record_epoch()
+        return StepResult(loss, None, finished)
+
+    def _diverge(self, what: str, loss: float, rollback: bool) -> StepResult:
+        """Stop with a reason. With ``rollback`` the weights go back to those the last backed-up update started
+        from, the last ones known to give a finite loss, so a retry with a smaller learning rate can go on."""
+        kept = "kept as they are"
+        if rollback and self._backup_step is not None:
+            for b, p in zip(self._backup, self.network.parameters()):
+                np.copyto(p, b)
+            self.optimizer.reset()
+            kept = f"set back to those before update {self._backup_step + 1}, the last with a finite loss"
+            self._backup_step = None
+        self.diverged = (f"Training diverged: {what}. The weights are {kept}. "
+                         f"Try a smaller learning rate (now {self.current_learning_rate():g}).")
+        return StepResult(loss, self.diverged)
+
+    def _flat_params(self) -> np.ndarray:
+        return np.concatenate([p.ravel() for p in self.network.parameters()])
+
+    # -- evaluation ----------------------------------------------------------------------------------------------------
+    def metric(self, y_hat: np.ndarray, Y: np.ndarray) -> float:
+        """Accuracy (share of rows classified right; binary at the 0.5 threshold) or R² for regression."""
+        task = self.dataset.task
+        if task == "binary":
+            return float(np.mean((y_hat[:, 0] >= 0.5) == (Y[:, 0] >= 0.5)))
+        if task == "multiclass":
+            return float(np.mean(np.argmax(y_hat, axis=1) == np.argmax(Y, axis=1)))
+        ss_res = float(np.sum((Y - y_hat) ** 2, dtype=np.float64))
+        ss_tot = float(np.sum((Y - Y.mean(axis=0)) ** 2, dtype=np.float64))
+        return 1.0 - ss_res / ss_tot if ss_tot > 0 else math.nan
+
+    def evaluate(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, float]:
+        """(data loss, metric) of the current weights on a whole table, dropout off."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            y_hat = self.network.forward(X, training=False)
+            return self.loss_fn.value(y_hat, Y), self.metric(y_hat, Y)
+
+    def _record_epoch(self) -> None:
+        series = self.history.epochs
+        if not series.wants(self.epoch):
+            return
+        train_loss, train_metric = self.evaluate(self.X_train, self.Y_train)
+        test_loss, test_metric = (self.evaluate(self.X_test, self.Y_test) if self.X_test is not None
+                                  else (math.nan, math.nan))
+        series.append(self.epoch, (train_loss, train_metric, test_loss, test_metric, self.current_learning_rate()))
+
+    def predict(self, X_raw) -> np.ndarray:
+        """Outputs for rows of raw feature values (as a person types them); the dataset's preprocessing is applied."""
+        X_raw = np.atleast_2d(np.asarray(X_raw, dtype=np.float64))
+        if X_raw.shape[1] != self.dataset.n_features:
+            raise ValueError(f"expected {self.dataset.n_features} value(s) "
+                             f"({', '.join(self.dataset.feature_names)}), got {X_raw.shape[1]}")
+        return self.network.predict(self.preprocessing.apply(X_raw, self.dtype))
+
+    # -- running -------------------------------------------------------------------------------------------------------
+    def step_epoch(self) -> StepResult:
+        """Updates until the current epoch ends (a whole epoch when at its start)."""
+        while True:
+            result = self.step()
+            if result.diverged or result.epoch_finished:
+                return result
+
+    def run(self, max_epochs: int | None = None, should_stop: Callable[[], bool] | None = None,
+            on_progress: Callable[[Snapshot], None] | None = None, progress_interval: float = 0.05,
+            max_updates: int | None = None) -> str:
+        """Step until ``max_epochs`` epochs are complete (default: the experiment's limit), ``max_updates`` more
+        updates are done, ``should_stop()`` says so, or training diverges. ``on_progress`` gets a snapshot at most
+        every ``progress_interval`` seconds and once at the end. Returns "finished", "stopped" or "diverged"."""
+        limit = self.experiment.epochs if max_epochs is None else max_epochs
+        end_step = None if max_updates is None else self.step_count + max_updates
+        start_time = time.perf_counter()
+        last_report = start_time
+        start_samples = self.step_count
+        reason = "finished"
+        while self.epoch < limit and (end_step is None or self.step_count < end_step):
+            if should_stop is not None and should_stop():
+                reason = "stopped"
+                break
+            if self.step().diverged:
+                reason = "diverged"
+                break
+            now = time.perf_counter()
+            if on_progress is not None and now - last_report >= progress_interval:
+                self._update_speed(start_time, now, start_samples)
+                on_progress(self.snapshot())
+                last_report = now
+        now = time.perf_counter()
+        self._update_speed(start_time, now, start_samples)
+        self.elapsed += now - start_time
+        if on_progress is not None:
+            on_progress(self.snapshot())
+        return reason
+
+    def _update_speed(self, start: float, now: float, start_steps: int) -> None:
+        if now > start and self.step_count > start_steps:
+            self.samples_per_second = (self.step_count - start_steps) * self.batch_size / (now - start)
+
+    # -- persistence --------------------------------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """Everything needed to continue exactly where training stands (weights, optimizer, shuffle and dropout
+        random states, counters, history)."""
+        return {
+            "step": self.step_count, "epoch": self.epoch, "position": self.position,
+            "order": None if self._order is None else self._order.tolist(),
+            "weights": [p.tolist() for p in self.network.parameters()],
+            "initial_weights": [p.tolist() for p in self.initial_weights],
+            "optimizer": self.optimizer.state_dict(),
+            "shuffle_rng": self._shuffle_rng.bit_generator.state,
+            "dropout_rng": self._dropout_rng.bit_generator.state,
+            "last_loss": self.last_loss, "last_outputs": self.last_outputs.tolist(),
+            "elapsed": self.elapsed, "history": self.history.to_dict(),
+        }
+
+    def load_state_dict(self, d: dict) -> None:
+        """Restore a ``state_dict``; raises ValueError (changing nothing) if it does not fit this network."""
+        params = self.network.parameters()
+        weights = [np.asarray(w, dtype=self.dtype) for w in d["weights"]]
+        initial = [np.asarray(w, dtype=self.dtype) for w in d["initial_weights"]]
+        for group in (weights, initial):
+            if len(group) != len(params) or any(w.shape != p.shape for w, p in zip(group, params)):
+                raise ValueError("the saved weights do not fit this network's shape")
+        outputs = np.asarray(d["last_outputs"], dtype=self.dtype)
+        if outputs.shape != self.last_outputs.shape:
+            raise ValueError("the saved outputs do not fit this dataset")
+        history = History(len(self.tracked), self.history.errors.width if self.history.errors else 0)
+        history.load_dict(d["history"])
+        order = None if d.get("order") is None else np.asarray(d["order"], dtype=np.int64)
+        self.initial_weights = initial
+        self.network.set_weights(weights)
+        self.optimizer.load_state_dict(d.get("optimizer", {}), params)
+        self._shuffle_rng.bit_generator.state = d["shuffle_rng"]
+        self._dropout_rng.bit_generator.state = d["dropout_rng"]
+        self.step_count, self.epoch, self.position = int(d["step"]), int(d["epoch"]), int(d["position"])
+        self._order = order
+        self.last_loss = math.nan if d.get("last_loss") is None else float(d["last_loss"])
+        self.last_outputs = outputs
+        self.elapsed = float(d.get("elapsed", 0.0))
+        self.history = history
+        self.diverged = None
+        self._backup_step = None
+
+    # -- publishing ----------------------------------------------------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        h = self.history
+        ux, uv = h.update_loss.frozen()
+        wx, wv = h.weights.frozen() if h.weights is not None else (_frozen(np.zeros(0, np.int64)),
+                                                                   _frozen(np.zeros((0, 0))))
+        ex, ev = h.errors.frozen() if h.errors is not None else (_frozen(np.zeros(0, np.int64)),
+                                                                 _frozen(np.zeros((0, 0))))
+        epx, epv = h.epochs.frozen()
+        return Snapshot(
+            step=self.step_count, epoch=self.epoch, position=self.position, n_train=self.n_train,
+            loss=self.last_loss, learning_rate=self.current_learning_rate(), metric_name=self.metric_name,
+            parameter_names=tuple(self.network.parameter_names()),
+            weights=tuple(_frozen(p) for p in self.network.parameters()),
+            gradients=tuple(_frozen(g) for g in self.network.gradients()),
+            layers=tuple(self.network.specs()), tracked=_frozen(self.tracked),
+            update_x=ux, update_loss=uv[:, 0], weight_x=wx, weight_values=wv, error_x=ex, error_values=ev,
+            epoch_x=epx, epoch_values=epv,
+            last_outputs=_frozen(self.last_outputs) if self.n_train <= MAX_OUTPUT_ROWS else None,
+            layer_z=tuple(_frozen(z[:MAX_Z_ROWS]) for z in self._last_z),
+            diverged=self.diverged, samples_per_second=self.samples_per_second, elapsed=self.elapsed,
+        )

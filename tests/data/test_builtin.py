@@ -1,0 +1,88 @@
+"""The typed-in tutorial tables and the dataset registry."""
+
+import numpy as np
+import pytest
+
+import nnstudio.data
+from nnstudio.data import DATASETS, DataError, load
+from nnstudio.data.builtin import closed_form_line, diabetes_bmi, gender, toy
+
+
+def test_toy():
+    ds = toy()
+    assert ds.task == "binary"
+    assert ds.X.shape == (4, 3)
+    np.testing.assert_array_equal(ds.X, [[0, 0, 1], [1, 1, 1], [1, 0, 1], [0, 1, 1]])
+    np.testing.assert_array_equal(ds.y, [0, 1, 1, 0])
+    np.testing.assert_array_equal(ds.y, ds.X[:, 0])  # the target copies the first input
+    assert ds.class_names == ("0", "1")
+    assert ds.n_outputs == 1
+    np.testing.assert_array_equal(ds.encode_targets(ds.y), [[0], [1], [1], [0]])
+    assert ds.preprocessing.is_identity
+    assert not ds.has_test
+    assert ds.queries[0].values == (1.0, 0.0, 0.0)
+
+
+def test_gender():
+    ds = gender()
+    assert ds.X.shape == (4, 2)
+    np.testing.assert_array_equal(ds.X[0], [133, 65])
+    np.testing.assert_array_equal(ds.y, [1, 0, 0, 1])
+    assert ds.class_names == ("male", "female")
+    assert ds.describe_target(0) == "female"
+    assert ds.output_names == ("P(female)",)
+    np.testing.assert_array_equal(ds.preprocessing.apply(np.array([[133.0, 65.0]])), [[-2.0, -1.0]])
+    np.testing.assert_array_equal(ds.preprocessing.apply(ds.X), [[-2, -1], [25, 6], [17, 4], [-15, -6]])
+    assert ds.params["names"] == ["Alice", "Bob", "Charlie", "Diana"]
+    assert [q.values for q in ds.queries] == [(128.0, 63.0), (155.0, 68.0)]
+
+
+def test_diabetes_bmi():
+    ds = diabetes_bmi()
+    assert ds.task == "regression"
+    assert ds.X.shape == (20, 1)
+    assert ds.y.shape == (20, 1)
+    assert ds.n_samples == 20
+    assert ds.X[0, 0] == 17.786338762689528
+    assert ds.y[0, 0] == 233
+    assert ds.target_names == ("progression",)
+    assert ds.n_outputs == 1
+    assert ds.describe_target(0) == "233"
+
+
+def test_closed_form_line_matches_least_squares():
+    ds = diabetes_bmi()
+    m, b = closed_form_line(ds)
+    m_ref, b_ref = np.polyfit(ds.X[:, 0], ds.y[:, 0], 1)
+    assert m == pytest.approx(m_ref)
+    assert b == pytest.approx(b_ref)
+    assert m > 0  # progression rises with BMI
+
+
+@pytest.mark.parametrize("name,factory", [("toy", toy), ("gender", gender), ("diabetes-bmi", diabetes_bmi)])
+def test_registered(name, factory):
+    assert name in DATASETS
+    assert DATASETS[name].listed
+    ds = load(name)
+    np.testing.assert_array_equal(ds.X, factory().X)
+    assert ds.name == name
+
+
+def test_unknown_name_lists_known_ones():
+    with pytest.raises(KeyError) as info:
+        nnstudio.data.load("nope")
+    message = str(info.value)
+    assert "nope" in message
+    assert "toy" in message and "gender" in message and "spiral" in message
+
+
+def test_unknown_parameter():
+    with pytest.raises(DataError) as info:
+        load("toy", size=3)
+    assert "size" in str(info.value) and "toy" in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["toy", "gender", "diabetes-bmi", "xor", "circles", "spiral", "gaussians"])
+def test_small_sources_load_with_defaults(name):
+    source = DATASETS[name]
+    assert source.load().task == source.task

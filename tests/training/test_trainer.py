@@ -1,0 +1,177 @@
+import math
+
+import numpy as np
+import pytest
+
+from nnstudio.core.network import LayerSpec
+from nnstudio.data import load
+from nnstudio.training import Experiment, ExperimentError, Trainer, presets
+
+
+def _weights(t):
+    return [p.copy() for p in t.network.parameters()]
+
+
+def _same(a, b):
+    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def _xor_experiment(**kw):
+    base = dict(dataset="xor", dataset_params={"size": 120, "seed": 3}, layers=[LayerSpec(6, "tanh"),
+                LayerSpec(1, "sigmoid")], loss="binary_cross_entropy", init="xavier", seed=4, optimizer="adam",
+                learning_rate=0.03, batch_size=16, shuffle=True, epochs=30)
+    base.update(kw)
+    return Experiment(**base)
+
+
+@pytest.mark.parametrize("make", [lambda: presets.get("gender-network"), lambda: _xor_experiment(),
+                                  lambda: _xor_experiment(optimizer="nesterov", layers=[
+                                      LayerSpec(8, "relu", dropout=0.2), LayerSpec(1, "sigmoid")], l2=0.01)])
+def test_single_steps_equal_one_run_bit_for_bit(make):
+    a, b = Trainer(make()), Trainer(make())
+    for _ in range(37):
+        a.step()
+    b.run(max_updates=37)
+    assert a.step_count == b.step_count == 37
+    assert _same(_weights(a), _weights(b))
+
+
+def test_reset_returns_to_identical_starting_weights_and_replays_identically():
+    t = Trainer(_xor_experiment())
+    start = _weights(t)
+    t.run(max_epochs=3)
+    first = _weights(t)
+    assert not _same(first, start)
+    t.reset()
+    assert _same(_weights(t), start)
+    assert t.step_count == 0 and t.epoch == 0 and len(t.history.update_loss) == 0
+    t.run(max_epochs=3)
+    assert _same(_weights(t), first)  # the shuffle order and optimizer state restart too
+
+
+def test_same_seed_same_run_other_seed_other_start():
+    assert _same(_weights(Trainer(_xor_experiment())), _weights(Trainer(_xor_experiment())))
+    assert not _same(_weights(Trainer(_xor_experiment())), _weights(Trainer(_xor_experiment(seed=5))))
+
+
+def test_step_epoch_counts_batches():
+    t = Trainer(_xor_experiment())
+    n = t.n_train
+    result = t.step_epoch()
+    assert result.epoch_finished and t.epoch == 1 and t.step_count == math.ceil(n / 16) and t.position == 0
+
+
+def test_learning_rate_change_while_paused_takes_effect_without_reset():
+    t = Trainer(presets.get("trask-neuron"))
+    t.run(max_updates=10)
+    before = _weights(t)
+    t.apply_settings(t.experiment.replace(learning_rate=0.5))
+    assert _same(_weights(t), before) and t.step_count == 10
+    t.step()
+    ref = Trainer(presets.get("trask-neuron"))
+    ref.run(max_updates=10)
+    ref.step()
+    assert not _same(_weights(t), _weights(ref))
+    with pytest.raises(ExperimentError, match="new Trainer"):
+        t.apply_settings(t.experiment.replace(layers=[LayerSpec(2, "sigmoid"), LayerSpec(1, "sigmoid")]))
+
+
+def test_epoch_history_has_train_and_test_metrics():
+    t = Trainer(_xor_experiment())
+    t.run()
+    snap = t.snapshot()
+    assert list(snap.epoch_x) == list(range(31))
+    loss, acc = t.evaluate(t.X_test, t.Y_test)
+    assert snap.epoch_values[-1, 2] == pytest.approx(loss) and snap.test_metric == pytest.approx(acc)
+    assert snap.train_metric > 0.85  # xor is learnable by a 6-unit tanh layer
+    assert snap.epoch_values[-1, 0] < snap.epoch_values[0, 0]
+
+
+def test_snapshot_is_an_immutable_copy():
+    t = Trainer(presets.get("trask-neuron"))
+    t.step()
+    snap = t.snapshot()
+    w = snap.weights[0].copy()
+    with pytest.raises(ValueError):
+        snap.weights[0][0, 0] = 1.0
+    t.run(max_updates=5)
+    assert np.array_equal(snap.weights[0], w)
+    assert snap.step == 1 and snap.update_loss.shape == (1,)
+    assert snap.parameter_names == ("W1",)
+    assert snap.layer_z[0].shape == (4, 1)
+
+
+def test_excluded_rows_leave_rows_out_of_training():
+    t = Trainer(presets.get("trask-neuron").replace(excluded_rows=(1,)))
+    assert t.n_train == 3 and list(t.train_rows) == [0, 2, 3]
+    t.run()
+    assert t.predict([1, 0, 0])[0, 0] > 0.9  # the tutorial's suggestion: the rule is still learnt
+    with pytest.raises(ExperimentError, match="row 9"):
+        Trainer(presets.get("trask-neuron").replace(excluded_rows=(9,)))
+    with pytest.raises(ExperimentError, match="excluded"):
+        Trainer(presets.get("trask-neuron").replace(excluded_rows=(0, 1, 2, 3)))
+
+
+def test_float32_training_stays_float32():
+    t = Trainer(_xor_experiment(dtype="float32"))
+    t.run(max_epochs=2)
+    assert all(p.dtype == np.float32 for p in t.network.parameters())
+    assert all(z.dtype == np.float32 for z in t.snapshot().layer_z)
+
+
+def test_invalid_combinations_are_explained():
+    cases = [
+        (dict(layers=[LayerSpec(2, "sigmoid")]), "needs 1"),
+        (dict(layers=[LayerSpec(1, "step", bias=False)]), "cannot be trained"),
+        (dict(loss="softmax_cross_entropy"), "does not fit a binary task"),
+        (dict(loss="binary_cross_entropy", layers=[LayerSpec(1, "tanh")]), "sigmoid output"),
+    ]
+    for change, message in cases:
+        with pytest.raises(ExperimentError, match=message):
+            Trainer(presets.get("trask-neuron").replace(**change))
+    with pytest.raises(ExperimentError, match="softmax needs at least 2"):
+        Experiment(layers=[LayerSpec(1, "softmax")]).validate()
+    with pytest.raises(ExperimentError, match="at least 1 neuron"):
+        Experiment(layers=[LayerSpec(0, "sigmoid")]).validate()
+    with pytest.raises(ExperimentError, match="unknown dataset 'nope'"):
+        Trainer(Experiment(dataset="nope"))
+
+
+def test_divergence_stops_run_and_next_step_can_retry_with_smaller_rate():
+    t = Trainer(presets.get("diabetes-regression").replace(learning_rate=1.0))
+    assert t.run() == "diverged"
+    steps, weights = t.step_count, _weights(t)
+    assert t.snapshot().diverged
+    t.apply_settings(t.experiment.replace(learning_rate=1e-6))
+    result = t.step()
+    assert result.diverged is None and t.step_count == steps + 1
+    assert all(np.isfinite(w).all() for w in _weights(t)) and not _same(_weights(t), weights)
+
+
+def test_query_feature_count_is_checked():
+    t = Trainer(presets.get("gender-network"))
+    with pytest.raises(ValueError, match="expected 2 value"):
+        t.predict([1, 2, 3])
+
+
+def test_regression_metric_is_r_squared():
+    t = Trainer(presets.get("diabetes-regression"))
+    t.run()
+    ds = load("diabetes-bmi")
+    pred = t.predict(ds.X)[:, 0]
+    r2 = 1 - np.sum((ds.y[:, 0] - pred) ** 2) / np.sum((ds.y[:, 0] - ds.y[:, 0].mean()) ** 2)
+    assert t.snapshot().train_metric == pytest.approx(r2)
+    assert t.metric_name == "R²"
+
+
+def test_progress_callback_gets_snapshots_and_stop_flag_stops():
+    t = Trainer(presets.get("perceptron-50k"))
+    seen = []
+    calls = {"n": 0}
+
+    def should_stop():
+        calls["n"] += 1
+        return calls["n"] > 500
+
+    assert t.run(should_stop=should_stop, on_progress=seen.append, progress_interval=0.0) == "stopped"
+    assert t.step_count == 500 and seen and seen[-1].step == 500
