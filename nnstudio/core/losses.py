@@ -25,6 +25,12 @@ from nnstudio.core.registry import Registry
 _EPS = 1e-12  # keeps log() finite when an output saturates at exactly 0 or 1
 
 
+def _clip_eps(dtype: np.dtype) -> float:
+    """The clip margin for ``dtype``: 1e-12, or the type's machine epsilon where 1 − 1e-12 would round to 1
+    (float32: a sigmoid returns exactly 1.0 from z ≈ 17 on)."""
+    return max(_EPS, float(np.finfo(dtype).eps))
+
+
 class Loss:
     name = ""
     title = ""
@@ -108,14 +114,16 @@ class BinaryCrossEntropy(Loss):
     fuses_with = "sigmoid"
 
     def per_sample(self, y_hat, y):
-        p = np.clip(y_hat, _EPS, 1 - _EPS)
+        eps = _clip_eps(y_hat.dtype)
+        p = np.clip(y_hat, eps, 1 - eps)
         return -np.sum(y * np.log(p) + (1 - y) * np.log(1 - p), axis=1)
 
     def value(self, y_hat, y):
         return float(np.mean(self.per_sample(y_hat, y)))
 
     def gradient(self, y_hat, y):
-        p = np.clip(y_hat, _EPS, 1 - _EPS)
+        eps = _clip_eps(y_hat.dtype)
+        p = np.clip(y_hat, eps, 1 - eps)
         return (p - y) / (p * (1 - p)) * y_hat.dtype.type(1.0 / y_hat.shape[0])
 
     def fused_gradient(self, y_hat, y):
@@ -133,13 +141,13 @@ class SoftmaxCrossEntropy(Loss):
     fuses_with = "softmax"
 
     def per_sample(self, y_hat, y):
-        return -np.sum(y * np.log(np.clip(y_hat, _EPS, 1.0)), axis=1)
+        return -np.sum(y * np.log(np.clip(y_hat, _clip_eps(y_hat.dtype), 1.0)), axis=1)
 
     def value(self, y_hat, y):
         return float(np.mean(self.per_sample(y_hat, y)))
 
     def gradient(self, y_hat, y):
-        return -y / np.clip(y_hat, _EPS, 1.0) * y_hat.dtype.type(1.0 / y_hat.shape[0])
+        return -y / np.clip(y_hat, _clip_eps(y_hat.dtype), 1.0) * y_hat.dtype.type(1.0 / y_hat.shape[0])
 
     def fused_gradient(self, y_hat, y):
         return (y_hat - y) * y_hat.dtype.type(1.0 / y_hat.shape[0])

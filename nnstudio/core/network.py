@@ -47,6 +47,8 @@ class Network:
         """Layers from specs; the weights are zero until ``initialize`` is called."""
         layers: list = []
         n_in = n_inputs
+        if dropout_rng is None:  # one stream for all dropout layers, so their masks differ
+            dropout_rng = np.random.default_rng(0)
         for i, spec in enumerate(specs):
             layers.append(Dense(n_in, spec.units, spec.activation, spec.bias, dtype))
             if spec.dropout > 0:
@@ -147,13 +149,15 @@ class Network:
         return [p.copy() for p in self.parameters()]
 
     def set_weights(self, weights: list[np.ndarray]) -> None:
+        """Copy ``weights`` into the parameters; all shapes are checked first, so a misfit changes nothing."""
         params = self.parameters()
         if len(weights) != len(params):
             raise ValueError(f"expected {len(params)} arrays, got {len(weights)}")
-        for p, w in zip(params, weights):
-            w = np.asarray(w)
+        arrays = [np.asarray(w) for w in weights]
+        for name, p, w in zip(self.parameter_names(), params, arrays):
             if w.shape != p.shape:
-                raise ValueError(f"weight shape {w.shape} does not fit parameter of shape {p.shape}")
+                raise ValueError(f"{name}: weight shape {w.shape} does not fit parameter of shape {p.shape}")
+        for p, w in zip(params, arrays):
             p[...] = w
 
     def to_dict(self) -> dict:

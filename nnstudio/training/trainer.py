@@ -62,6 +62,26 @@ class Snapshot:
     diverged: str | None
     samples_per_second: float
     elapsed: float
+    preprocessing: Preprocessing | None = None  # raw features -> network inputs, for predictions
+    dtype: str = "float64"
+
+    def predict(self, X_raw) -> np.ndarray:
+        """Outputs of the snapshot's weights for rows of raw feature values (dropout off). Lets another thread
+        predict without touching the Trainer."""
+        X = np.atleast_2d(np.asarray(X_raw, dtype=np.float64))
+        n_in = self.weights[0].shape[0]
+        if X.shape[1] != n_in:
+            raise ValueError(f"expected {n_in} value(s), got {X.shape[1]}")
+        a = self.preprocessing.apply(X, np.dtype(self.dtype)) if self.preprocessing else X
+        i = 0
+        for spec in self.layers:
+            z = a @ self.weights[i]
+            i += 1
+            if spec.bias:
+                z = z + self.weights[i]
+                i += 1
+            a = activations.get(spec.activation).forward(z)
+        return a
 
     @property
     def train_metric(self) -> float:
@@ -437,4 +457,5 @@ class Trainer:
             last_outputs=_frozen(self.last_outputs) if self.n_train <= MAX_OUTPUT_ROWS else None,
             layer_z=tuple(_frozen(z[:MAX_Z_ROWS]) for z in self._last_z),
             diverged=self.diverged, samples_per_second=self.samples_per_second, elapsed=self.elapsed,
+            preprocessing=self.preprocessing, dtype=self.dtype.name,
         )

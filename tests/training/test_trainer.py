@@ -175,3 +175,14 @@ def test_progress_callback_gets_snapshots_and_stop_flag_stops():
 
     assert t.run(should_stop=should_stop, on_progress=seen.append, progress_interval=0.0) == "stopped"
     assert t.step_count == 500 and seen and seen[-1].step == 500
+
+
+def test_snapshot_predict_equals_trainer_predict():
+    for name in ("gender-network", "diabetes-regression"):
+        t = Trainer(presets.get(name))
+        t.run(max_updates=200)
+        snap = t.snapshot()
+        queries = [q.values for q in t.dataset.queries]
+        np.testing.assert_array_equal(snap.predict(queries), t.predict(queries))
+        with pytest.raises(ValueError):
+            snap.predict([[1.0] * 5])
