@@ -173,6 +173,33 @@ class Dataset:
             return onehot
         return np.asarray(y, dtype=dtype).reshape(len(y), -1)
 
+    def with_edits(self, edits) -> "Dataset":
+        """A copy with training cells changed: each edit is (row, column, value), 0-based; column n_features is the
+        target (a class index for classification)."""
+        if not edits:
+            return self
+        X, y = self.X.copy(), self.y.copy()
+        for edit in edits:
+            try:
+                row, col, value = int(edit[0]), int(edit[1]), float(edit[2])
+            except (TypeError, ValueError, IndexError):
+                raise DataError(f"a cell edit must be (row, column, value), got {edit!r}") from None
+            if not 0 <= row < self.n_samples or not 0 <= col <= self.n_features:
+                raise DataError(f"cell edit at row {row + 1}, column {col + 1} is outside the table "
+                                f"({self.n_samples} rows, {self.n_features + 1} columns)")
+            if not np.isfinite(value):
+                raise DataError(f"row {row + 1}, column {col + 1}: {value} is not a finite number")
+            if col < self.n_features:
+                X[row, col] = value
+            elif self.task == "regression":
+                y[row, 0] = value
+            elif value.is_integer() and 0 <= value < self.n_classes:
+                y[row] = int(value)
+            else:
+                raise DataError(f"row {row + 1}: the target must be a class number from 0 to {self.n_classes - 1}, "
+                                f"got {value:g}")
+        return replace(self, X=X, y=y)
+
     def with_preprocessing(self, preprocessing: Preprocessing) -> "Dataset":
         return replace(self, preprocessing=preprocessing)
 

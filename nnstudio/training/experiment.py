@@ -40,6 +40,7 @@ class Experiment:
     dataset_params: dict = field(default_factory=dict)
     preprocessing: str = "dataset"  # "dataset": the dataset's own; "none"; "standardize": fitted on training rows
     excluded_rows: tuple[int, ...] = ()  # training rows left out (the perceptron tutorial's "remove a row")
+    cell_edits: tuple[tuple[int, int, float], ...] = ()  # (row, column, value) changes to the training table
     # network: hidden layers then the output layer; the input size comes from the data
     layers: list[LayerSpec] = field(default_factory=lambda: [LayerSpec(1, "sigmoid", bias=False)])
     init: str = "uniform"
@@ -122,7 +123,7 @@ class Experiment:
         """What, if changed, needs new weights: data, layers, initialisation, dtype. (Learning rate and the
         optimizer's settings can change while paused without a reset.)"""
         return (self.dataset, json.dumps(self.dataset_params, sort_keys=True, default=str), self.preprocessing,
-                tuple(self.excluded_rows), tuple(self.layers), self.init, self.bias_init, self.seed,
+                tuple(self.excluded_rows), tuple(self.cell_edits), tuple(self.layers), self.init, self.bias_init, self.seed,
                 json.dumps(self.initial_weights), self.dtype, self.loss)
 
     def replace(self, **changes) -> "Experiment":
@@ -133,6 +134,7 @@ class Experiment:
         d = asdict(self)
         d["layers"] = [s.to_dict() for s in self.layers]
         d["excluded_rows"] = list(self.excluded_rows)
+        d["cell_edits"] = [list(e) for e in self.cell_edits]
         return {"format": FORMAT, "version": VERSION, **d}
 
     @classmethod
@@ -158,6 +160,8 @@ class Experiment:
                 kwargs["layers"] = [LayerSpec.from_dict(s) for s in kwargs["layers"]]
             if "excluded_rows" in kwargs:
                 kwargs["excluded_rows"] = tuple(int(i) for i in kwargs["excluded_rows"])
+            if "cell_edits" in kwargs:
+                kwargs["cell_edits"] = tuple((int(r), int(c), float(v)) for r, c, v in kwargs["cell_edits"])
             if "dataset_params" in kwargs and not isinstance(kwargs["dataset_params"], dict):
                 raise TypeError("dataset_params must be an object")
             exp = cls(**kwargs)

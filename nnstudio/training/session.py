@@ -110,7 +110,7 @@ class Session:
 
     def to_dict(self) -> dict:
         t = self.trainer
-        embedded = _dataset_to_dict(t.dataset) if t.experiment.dataset == "csv" else None
+        embedded = _dataset_to_dict(t.source_dataset) if t.experiment.dataset == "csv" else None
         return _clean({
             "format": FORMAT, "version": VERSION, "saved_by": f"nnstudio {__version__}",
             "experiment": t.experiment.to_dict(), "dataset": embedded, "state": t.state_dict(), "ui": self.ui,

@@ -23,7 +23,7 @@ import numpy as np
 from nnstudio import data
 from nnstudio.core import activations, losses, optimizers
 from nnstudio.core.network import LayerSpec, Network
-from nnstudio.data.dataset import Dataset, Preprocessing
+from nnstudio.data.dataset import DataError, Dataset, Preprocessing
 from nnstudio.training.experiment import Experiment, ExperimentError
 from nnstudio.training.history import History
 
@@ -114,6 +114,13 @@ class Trainer:
                                                                          **experiment.dataset_params)
         except KeyError as e:
             raise ExperimentError(str(e.args[0]) if e.args else str(e)) from None
+        except DataError as e:
+            raise ExperimentError(f"dataset {experiment.dataset!r}: {e}") from None
+        self.source_dataset = self.dataset  # as loaded, before the learner's cell edits
+        try:
+            self.dataset = self.dataset.with_edits(experiment.cell_edits)
+        except DataError as e:
+            raise ExperimentError(str(e)) from None
         self._check_against_data()
         self.dtype = np.dtype(experiment.dtype)
         self._prepare_data()

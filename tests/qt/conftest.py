@@ -1,4 +1,4 @@
-"""Qt tests: settings go to a temporary folder, never the user's."""
+"""Qt tests: settings go to a temporary folder, never the user's; a ready controller over a real worker thread."""
 
 import pytest
 
@@ -10,3 +10,21 @@ def _isolated_settings(tmp_path, monkeypatch):
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
     yield
+
+
+@pytest.fixture
+def controller(qtbot):
+    """A StudioController on the trask-neuron lesson, its worker on a real QThread (shut down afterwards).
+    ``controller.problems`` collects (title, text) of every refused request."""
+    from nnstudio.qt.controller import StudioController
+    from nnstudio.qt.worker import WorkerThread
+    from nnstudio.training import presets
+
+    wt = WorkerThread()
+    c = StudioController(wt.worker)
+    c.problems = []
+    c.problem.connect(lambda title, text: c.problems.append((title, text)))
+    assert c.open_experiment(presets.get("trask-neuron"))
+    qtbot.waitUntil(lambda: wt.worker.latest() is not None, timeout=5000)
+    yield c
+    assert wt.shutdown(), "the training thread did not stop"

@@ -186,3 +186,15 @@ def test_snapshot_predict_equals_trainer_predict():
         np.testing.assert_array_equal(snap.predict(queries), t.predict(queries))
         with pytest.raises(ValueError):
             snap.predict([[1.0] * 5])
+
+
+def test_cell_edits_change_the_training_table_and_round_trip():
+    exp = presets.get("trask-neuron").replace(cell_edits=((0, 0, 1.0), (0, 3, 1.0)))
+    t = Trainer(exp)
+    assert t.X_train[0].tolist() == [1.0, 0.0, 1.0] and t.Y_train[0, 0] == 1.0
+    assert t.source_dataset.X[0, 0] == 0.0  # the loaded data itself is untouched
+    assert Experiment.from_json(exp.to_json()) == exp
+    for bad, message in [((9, 0, 1.0), "outside the table"), ((0, 3, 2.0), "class number"),
+                         ((0, 1, float("nan")), "not a finite number")]:
+        with pytest.raises(ExperimentError, match=message):
+            Trainer(presets.get("trask-neuron").replace(cell_edits=(bad,)))

@@ -1,0 +1,198 @@
+"""The studio's model of the open session: the Experiment being edited, its dataset, undo history, file and dirty
+state. Docks read from it and ask it for changes; it validates each change by building a Trainer before accepting
+it, so a bad edit is explained and changes nothing. Accepted edits are undoable commands.
+
+Settings that leave the network and its data alone (learning rate, optimizer, batch size, penalties, epoch limit)
+go to the running Trainer without a reset; anything else builds a new Trainer from the same seed (the weights go
+back to their starting values, and the status bar says so).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from nnstudio import data
+from nnstudio.data.dataset import DataError, Dataset
+from nnstudio.qt.worker import TrainingWorker
+from nnstudio.training.experiment import Experiment, ExperimentError
+from nnstudio.training.trainer import Trainer
+
+
+class ExperimentCommand(QUndoCommand):
+    """Replace the experiment with another; undo puts the old one back."""
+
+    def __init__(self, controller: "StudioController", old: Experiment, new: Experiment, text: str,
+                 prepared: Trainer | None):
+        super().__init__(text)
+        self.controller, self.old, self.new = controller, old, new
+        self._prepared = prepared  # the Trainer built while validating, used by the first redo
+
+    def redo(self):
+        self.controller._install(self.new, self._prepared)
+        self._prepared = None
+
+    def undo(self):
+        self.controller._install(self.old, None)
+
+
+class StudioController(QObject):
+    experimentChanged = Signal(object)  # Experiment: refresh every editor
+    datasetChanged = Signal(object)  # Dataset (with the learner's edits applied)
+    weightsReset = Signal(str)  # why the network was rebuilt
+    dirtyChanged = Signal(bool)
+    pathChanged = Signal(object)  # Path | None
+    message = Signal(str)  # a line for the status bar
+    problem = Signal(str, str)  # title, text: something the learner asked for could not be done
+
+    def __init__(self, worker: TrainingWorker, parent: QObject | None = None):
+        super().__init__(parent)
+        self.worker = worker
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.setObjectName("undoStack")
+        self.experiment: Experiment | None = None
+        self.dataset: Dataset | None = None
+        self.path: Path | None = None
+        self.dirty = False
+        self._datasets: dict[str, Dataset] = {}  # loaded datasets by (name, params); imported CSVs live here
+        worker.runFinished.connect(lambda _reason: self.set_dirty(True))
+
+    # -- opening -----------------------------------------------------------------------------------------------------
+    def open_experiment(self, experiment: Experiment, trainer: Trainer | None = None, path: Path | None = None,
+                        dataset: Dataset | None = None) -> bool:
+        """Start a new session on ``experiment`` (a lesson, an opened file): undo history cleared, not dirty.
+        ``trainer`` is a ready Trainer (from a session file); ``dataset`` a dataset loaded by the caller (CSV)."""
+        if dataset is not None:
+            self._datasets[self._dataset_key(experiment)] = dataset
+        try:
+            trainer = trainer if trainer is not None else self._build(experiment)
+        except (ExperimentError, DataError) as e:
+            self.problem.emit("Cannot open this experiment", str(e))
+            return False
+        if trainer.experiment.dataset == "csv":
+            self._datasets[self._dataset_key(trainer.experiment)] = trainer.source_dataset
+        self.undo_stack.clear()
+        self._install(trainer.experiment, trainer, announce=False)
+        self.path = path
+        self.pathChanged.emit(path)
+        self.set_dirty(False)
+        return True
+
+    # -- editing -----------------------------------------------------------------------------------------------------
+    def edit(self, new: Experiment, text: str) -> bool:
+        """Ask for ``new`` to replace the current experiment, as one undoable step named ``text``. Returns whether
+        it was accepted; a refused edit emits ``problem`` and re-emits the current experiment so editors revert."""
+        if self.experiment is None or new == self.experiment:
+            return True
+        prepared = None
+        try:
+            new.validate()
+            if new.architecture_key() != self.experiment.architecture_key():
+                prepared = self._build(new)
+        except (ExperimentError, DataError) as e:
+            self.problem.emit("That change cannot be made", str(e))
+            self.experimentChanged.emit(self.experiment)
+            return False
+        self.undo_stack.push(ExperimentCommand(self, self.experiment, new, text, prepared))
+        return True
+
+    def import_dataset(self, dataset: Dataset, params: dict, text: str = "Import CSV") -> bool:
+        """Switch to an imported dataset (already loaded and validated), adapting the output layer to it."""
+        key = json.dumps({"name": "csv", **params}, sort_keys=True, default=str)
+        self._datasets[key] = dataset
+        new = self.adapt_to_dataset(self.experiment.replace(dataset="csv", dataset_params=dict(params),
+                                                            excluded_rows=(), cell_edits=()), dataset)
+        return self.edit(new, text)
+
+    def choose_dataset(self, name: str, params: dict | None = None) -> bool:
+        """Switch to a registered dataset, adapting the output layer and loss to its task."""
+        exp = self.experiment.replace(dataset=name, dataset_params=dict(params or {}), excluded_rows=(),
+                                      cell_edits=(), preprocessing="dataset")
+        try:
+            ds = self._load(exp)
+        except (DataError, ExperimentError, KeyError) as e:
+            self.problem.emit("Cannot load that dataset", str(e.args[0]) if isinstance(e, KeyError) else str(e))
+            self.experimentChanged.emit(self.experiment)
+            return False
+        return self.edit(self.adapt_to_dataset(exp, ds), f"Dataset: {ds.title}")
+
+    @staticmethod
+    def adapt_to_dataset(exp: Experiment, ds: Dataset) -> Experiment:
+        """The output layer sized for ``ds`` with an activation and loss that suit its task (kept if they fit)."""
+        from nnstudio.core.network import LayerSpec
+
+        out = exp.layers[-1]
+        if ds.task == "multiclass":
+            activation, loss = "softmax", "softmax_cross_entropy"
+        elif ds.task == "binary":
+            activation = out.activation if out.activation in ("sigmoid",) else "sigmoid"
+            loss = exp.loss if exp.loss in ("squared_error", "mse", "binary_cross_entropy") else "binary_cross_entropy"
+        else:
+            activation = out.activation if out.activation in ("identity", "tanh", "sigmoid", "relu",
+                                                              "leaky_relu") else "identity"
+            loss = exp.loss if exp.loss in ("squared_error", "mse") else "mse"
+        layers = [*exp.layers[:-1], LayerSpec(ds.n_outputs, activation, out.bias, 0.0)]
+        return exp.replace(layers=layers, loss=loss, initial_weights=None)
+
+    # -- internals ---------------------------------------------------------------------------------------------------
+    @staticmethod
+    def _dataset_key(exp: Experiment) -> str:
+        return json.dumps({"name": exp.dataset, **exp.dataset_params}, sort_keys=True, default=str)
+
+    def _load(self, exp: Experiment) -> Dataset:
+        key = self._dataset_key(exp)
+        if key not in self._datasets:
+            self._datasets[key] = data.load(exp.dataset, **exp.dataset_params)
+        return self._datasets[key]
+
+    def _build(self, exp: Experiment) -> Trainer:
+        try:
+            ds = self._load(exp)
+        except KeyError as e:
+            raise ExperimentError(str(e.args[0]) if e.args else str(e)) from None
+        return Trainer(exp, ds)
+
+    def _install(self, exp: Experiment, trainer: Trainer | None, announce: bool = True) -> None:
+        """Make ``exp`` current: a new Trainer where the network or data changed, else new settings in place."""
+        old = self.experiment
+        rebuild = trainer is not None or old is None or exp.architecture_key() != old.architecture_key()
+        if rebuild:
+            if trainer is None:
+                try:
+                    trainer = self._build(exp)
+                except (ExperimentError, DataError) as e:  # e.g. a CSV that vanished since; keep what we have
+                    self.problem.emit("Cannot restore that state", str(e))
+                    return
+            self.experiment = exp
+            self.dataset = trainer.dataset
+            self.worker.set_trainer(trainer)
+            self.datasetChanged.emit(self.dataset)
+            if announce:
+                self.weightsReset.emit("The network or its data changed: the weights start again from their "
+                                       "initial values.")
+        else:
+            self.experiment = exp
+            self.worker.apply_settings(exp)
+            if announce:
+                self.message.emit("Setting changed: it takes effect from the next update (weights kept).")
+        self.experimentChanged.emit(exp)
+        if announce:
+            self.set_dirty(True)
+
+    def set_dirty(self, dirty: bool) -> None:
+        if dirty != self.dirty:
+            self.dirty = dirty
+            self.dirtyChanged.emit(dirty)
+
+    def set_path(self, path: Path | None) -> None:
+        self.path = path
+        self.pathChanged.emit(path)
+
+    @property
+    def session_name(self) -> str:
+        if self.path is not None:
+            return self.path.stem
+        return self.experiment.title or self.experiment.name if self.experiment else "untitled"

@@ -1,0 +1,268 @@
+"""The training worker: owns the Trainer on a QThread and publishes snapshots.
+
+Requests arrive as queued signals and run in the worker's thread in the order they were made. A run is a loop in
+that thread; ``pause()`` (called from any thread) sets a flag the loop checks before every update, so "pause, change
+a setting, go on" is three requests handled in order. The GUI never touches the Trainer: it reads the latest
+immutable Snapshot with ``latest()`` from a timer, about 20 times a second, so redraws never slow training by more
+than that costs.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from nnstudio.training.session import Session
+from nnstudio.training.trainer import Snapshot, Trainer
+
+PROGRESS_INTERVAL = 0.05  # seconds between snapshots during a run (the GUI pulls at ~20 Hz)
+
+
+class TrainingWorker(QObject):
+    # requests (emitted by the GUI, handled in the worker thread)
+    _set_trainer = Signal(object)
+    _apply_settings = Signal(object)
+    _run = Signal(int)
+    _step = Signal()
+    _step_epoch = Signal(int)
+    _reset = Signal()
+    _save = Signal(str, object)
+
+    # reports (emitted in the worker thread, delivered to the GUI thread)
+    runningChanged = Signal(bool)
+    snapshotReady = Signal()  # a discrete change (step, reset, new trainer): pull now
+    epochFinished = Signal(int)
+    runFinished = Signal(str)  # "finished", "stopped" or "diverged"
+    diverged = Signal(str)
+    saved = Signal(str)
+    failed = Signal(str, str)  # message, details
+
+    def __init__(self):
+        super().__init__()
+        self._trainer: Trainer | None = None
+        self._latest: Snapshot | None = None
+        self._lock = threading.Lock()
+        # Every run request gets a token; pause() stops all runs with a token up to the last one issued. (A single
+        # flag would race: "pause, change a setting, run" could clear it before the running loop saw it.)
+        self._issued = 0
+        self._stopped_upto = 0
+        self._running = False
+        self.updates_per_second = 0.0  # 0: as fast as possible
+        self._set_trainer.connect(self._do_set_trainer)
+        self._apply_settings.connect(self._do_apply_settings)
+        self._run.connect(self._do_run)
+        self._step.connect(self._do_step)
+        self._step_epoch.connect(self._do_step_epoch)
+        self._reset.connect(self._do_reset)
+        self._save.connect(self._do_save)
+
+    # -- the GUI side ------------------------------------------------------------------------------------------------
+    def set_trainer(self, trainer: Trainer) -> None:
+        """Hand over a new Trainer (stops any run first). The caller must not use it afterwards."""
+        self.pause()
+        self._set_trainer.emit(trainer)
+
+    def apply_settings(self, experiment) -> None:
+        self._apply_settings.emit(experiment)
+
+    def run(self) -> None:
+        self._issued += 1
+        self._run.emit(self._issued)
+
+    def pause(self) -> None:
+        self._stopped_upto = self._issued
+
+    def step(self) -> None:
+        self._step.emit()
+
+    def step_epoch(self) -> None:
+        self._issued += 1
+        self._step_epoch.emit(self._issued)
+
+    def _stopper(self, token: int):
+        return lambda: self._stopped_upto >= token
+
+    def reset(self) -> None:
+        self.pause()
+        self._reset.emit()
+
+    def save(self, path: str, ui: dict) -> None:
+        self._save.emit(path, ui)
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def latest(self) -> Snapshot | None:
+        with self._lock:
+            return self._latest
+
+    # -- the worker side -----------------------------------------------------------------------------------------------
+    def _publish(self, snap: Snapshot) -> None:
+        with self._lock:
+            self._latest = snap
+
+    def _guard(fn):  # noqa: N805 - a decorator for the slots below
+        """Any exception in a request becomes a ``failed`` report; the worker stays usable."""
+
+        def wrapper(self, *args):
+            try:
+                return fn(self, *args)
+            except Exception as e:  # noqa: BLE001 - reported to the user, never swallowed silently
+                self._running = False
+                self.failed.emit(f"{type(e).__name__}: {e}", traceback.format_exc())
+
+        wrapper.__name__ = fn.__name__
+        return wrapper
+
+    @Slot(object)
+    @_guard
+    def _do_set_trainer(self, trainer: Trainer) -> None:
+        self._trainer = trainer
+        self._publish(trainer.snapshot())
+        self.snapshotReady.emit()
+
+    @Slot(object)
+    @_guard
+    def _do_apply_settings(self, experiment) -> None:
+        if self._trainer is not None:
+            self._trainer.apply_settings(experiment)
+            self._publish(self._trainer.snapshot())
+            self.snapshotReady.emit()
+
+    def _after_update(self, result, epoch_before: int) -> None:
+        t = self._trainer
+        if t.epoch != epoch_before:
+            self.epochFinished.emit(t.epoch)
+        if result.diverged:
+            self.diverged.emit(result.diverged)
+
+    @Slot()
+    @_guard
+    def _do_step(self) -> None:
+        t = self._trainer
+        if t is None:
+            return
+        epoch = t.epoch
+        result = t.step()
+        self._publish(t.snapshot())
+        self.snapshotReady.emit()
+        self._after_update(result, epoch)
+
+    @Slot(int)
+    @_guard
+    def _do_step_epoch(self, token: int) -> None:
+        t = self._trainer
+        stop = self._stopper(token)
+        if t is None or stop():
+            return
+        epoch = t.epoch
+        self._running = True
+        self.runningChanged.emit(True)
+        try:
+            while True:
+                result = t.step()
+                if result.diverged or result.epoch_finished or stop():
+                    break
+        finally:
+            self._running = False
+            self.runningChanged.emit(False)
+        self._publish(t.snapshot())
+        self.snapshotReady.emit()
+        self._after_update(result, epoch)
+
+    @Slot(int)
+    @_guard
+    def _do_run(self, token: int) -> None:
+        t = self._trainer
+        stop = self._stopper(token)
+        if t is None or stop():
+            return
+        self._running = True
+        self.runningChanged.emit(True)
+        reason = "finished"
+        try:
+            if t.epoch >= t.experiment.epochs:
+                reason = "finished"
+            elif self.updates_per_second > 0:
+                reason = self._paced_run(t, stop)
+            else:
+                last_epoch = [t.epoch]
+
+                def progress(snap: Snapshot) -> None:
+                    self._publish(snap)
+                    if snap.epoch != last_epoch[0]:
+                        last_epoch[0] = snap.epoch
+                        self.epochFinished.emit(snap.epoch)
+
+                reason = t.run(should_stop=stop, on_progress=progress,
+                               progress_interval=PROGRESS_INTERVAL)
+        finally:
+            self._running = False
+        self._publish(t.snapshot())
+        self.snapshotReady.emit()
+        if reason == "diverged":
+            self.diverged.emit(t.diverged)
+        self.runningChanged.emit(False)
+        self.runFinished.emit(reason)
+
+    def _paced_run(self, t: Trainer, stop) -> str:
+        """One update at a time with a pause between, slow enough to watch; the pause ends early on stop."""
+        while t.epoch < t.experiment.epochs:
+            if stop():
+                return "stopped"
+            start = time.perf_counter()
+            epoch = t.epoch
+            result = t.step()
+            self._publish(t.snapshot())
+            if t.epoch != epoch:
+                self.epochFinished.emit(t.epoch)
+            if result.diverged:
+                return "diverged"
+            rate = self.updates_per_second
+            if rate <= 0:  # switched to full speed mid-run
+                return t.run(should_stop=stop, on_progress=self._publish, progress_interval=PROGRESS_INTERVAL)
+            deadline = start + 1.0 / rate
+            while (now := time.perf_counter()) < deadline:  # sleep in slices so a pause is felt at once
+                if stop():
+                    return "stopped"
+                time.sleep(min(0.02, deadline - now))
+        return "finished"
+
+    @Slot()
+    @_guard
+    def _do_reset(self) -> None:
+        if self._trainer is not None:
+            self._trainer.reset()
+            self._publish(self._trainer.snapshot())
+            self.snapshotReady.emit()
+
+    @Slot(str, object)
+    @_guard
+    def _do_save(self, path: str, ui: dict) -> None:
+        if self._trainer is None:
+            raise RuntimeError("nothing to save yet")
+        Session(self._trainer, ui).save(path)
+        self.saved.emit(path)
+
+    del _guard
+
+
+class WorkerThread:
+    """A TrainingWorker living in its own QThread, with a clean shutdown."""
+
+    def __init__(self):
+        self.thread = QThread()
+        self.thread.setObjectName("trainingThread")
+        self.worker = TrainingWorker()
+        self.worker.moveToThread(self.thread)
+        self.thread.start()
+
+    def shutdown(self, timeout_ms: int = 10_000) -> bool:
+        """Stop any run, end the thread's event loop and wait for it. Returns whether it ended in time."""
+        self.worker.pause()
+        self.thread.quit()
+        return self.thread.wait(timeout_ms)
