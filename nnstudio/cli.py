@@ -1,4 +1,5 @@
-"""The ``nnstudio`` command. With no arguments it opens the studio; subcommands work without a window:
+"""The ``nnstudio`` command. With no arguments it opens the studio (``nnstudio FILE.nnstudio`` opens a saved
+session in it); subcommands work without a window:
 
     nnstudio presets                      the tutorial lessons
     nnstudio datasets                     the built-in datasets
@@ -251,10 +252,10 @@ def _print_summary(trainer, r: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if not argv:
+    if not argv or (len(argv) == 1 and argv[0].endswith(".nnstudio")):
         from nnstudio.qt.app import main as studio_main
 
-        return studio_main([])
+        return studio_main(argv)
     try:
         args = _build_parser().parse_args(argv)
         if args.command is None:

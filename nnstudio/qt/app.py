@@ -57,6 +57,14 @@ def main(argv: list[str] | None = None) -> int:
     _install_error_hook(app)
     from nnstudio.qt.main_window import MainWindow
 
-    window = MainWindow()
+    open_path = next((a for a in (argv or []) if not a.startswith("-")), None)
+    window = MainWindow(open_path)
     window.show()
-    return app.exec()
+    quit_after = os.environ.get("NNSTUDIO_QUIT_AFTER_MS")  # for smoke tests and screenshots: close by itself
+    if quit_after:
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(int(quit_after), window.close)
+    code = app.exec()
+    window.shutdown()  # idempotent: the close event already did it unless the app was quit another way
+    return code

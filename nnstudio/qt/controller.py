@@ -109,8 +109,9 @@ class StudioController(QObject):
 
     def choose_dataset(self, name: str, params: dict | None = None) -> bool:
         """Switch to a registered dataset, adapting the output layer and loss to its task."""
+        same = name == self.experiment.dataset  # new parameters for the same set keep the preprocessing choice
         exp = self.experiment.replace(dataset=name, dataset_params=dict(params or {}), excluded_rows=(),
-                                      cell_edits=(), preprocessing="dataset")
+                                      cell_edits=(), preprocessing=self.experiment.preprocessing if same else "dataset")
         try:
             ds = self._load(exp)
         except (DataError, ExperimentError, KeyError) as e:

@@ -1,19 +1,371 @@
-"""The studio's main window (a first frame; the full studio is built on it)."""
+"""The studio's main window: the network view in the middle, docks around it, the training controls on top and
+the figures of the run in the status bar. It assembles and wires; the panels draw, the controller decides, the
+worker trains."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QMainWindow
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSlider, QWidget
+
+from nnstudio import __version__
+from nnstudio.qt.controller import StudioController
+from nnstudio.qt.panels.curves import CurvesPanel
+from nnstudio.qt.panels.network import NetworkView
+from nnstudio.qt.panels.try_it import TryItPanel
+from nnstudio.qt.session_menu import SessionMenu
+from nnstudio.qt.worker import WorkerThread
+from nnstudio.training import presets
+from nnstudio.training.trainer import Snapshot
+
+FIRST_LESSON = "trask-neuron"
+SPEEDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 0]  # updates per second; 0 = as fast as possible
+PULL_MS = 50  # the window pulls the latest snapshot 20 times a second
 
 
 class MainWindow(QMainWindow):
-    def __init__(self):
+    def __init__(self, open_path: str | Path | None = None, remember_layout: bool = True):
         super().__init__()
-        self.setWindowTitle("NN Studio")
-        self.resize(1100, 700)
-        label = QLabel("NN Studio\n\nThe studio window is being built. Meanwhile, try:\n"
-                       "nnstudio train --preset trask-neuron --predict 1,0,0")
-        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        label.setObjectName("welcomeLabel")
-        label.setAccessibleName("Welcome")
-        self.setCentralWidget(label)
+        self.setObjectName("mainWindow")
+        self.remember_layout = remember_layout
+        self.worker_thread = WorkerThread()
+        self.worker = self.worker_thread.worker
+        self.controller = StudioController(self.worker, self)
+        self._dialogs: list[QMessageBox] = []
+        self._last_snapshot: Snapshot | None = None
+        self._shut_down = False
+        self.resize(1360, 860)
+
+        self.network_view = NetworkView()
+        self.setCentralWidget(self.network_view)
+        self._build_docks()
+        self._build_actions()
+        self.session = SessionMenu(self)
+        self._build_menus()
+        self._build_toolbar()
+        self._build_status_bar()
+        self._connect()
+        self._default_state = self.saveState()
+        if remember_layout:
+            self._restore_layout()
+
+        self.timer = QTimer(self)
+        self.timer.setObjectName("snapshotTimer")
+        self.timer.timeout.connect(self.pull_snapshot)
+        self.timer.start(PULL_MS)
+
+        if not (open_path and self.session.open_path(Path(open_path))):
+            self.controller.open_experiment(presets.get(FIRST_LESSON))
+        self._update_title()
+        QTimer.singleShot(0, self.network_view.setFocus)
+
+    # -- building ------------------------------------------------------------------------------------------------------
+    def _dock(self, widget: QWidget, title: str, name: str, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        dock.toggleViewAction().setObjectName(f"{name}ToggleAction")
+        dock.toggleViewAction().setToolTip(f"Show or hide the {title} panel")
+        return dock
+
+    def _build_docks(self) -> None:
+        from nnstudio.qt.builder import BuilderPanel
+        from nnstudio.qt.data_panel import DataPanel
+        from nnstudio.qt.settings_panel import TrainingSettingsPanel
+
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        self.data_panel = DataPanel(self.controller)
+        self.builder = BuilderPanel(self.controller)
+        self.settings_panel = TrainingSettingsPanel(self.controller)
+        self.try_it = TryItPanel()
+        self.curves = CurvesPanel()
+        self.data_dock = self._dock(self.data_panel, "Data", "dataDock", left)
+        self.builder_dock = self._dock(self.builder, "Network", "builderDock", left)
+        self.settings_dock = self._dock(self.settings_panel, "Training", "settingsDock", left)
+        self.tabifyDockWidget(self.builder_dock, self.settings_dock)
+        self.builder_dock.raise_()
+        self.curves_dock = self._dock(self.curves, "Curves", "curvesDock", right)
+        self.try_dock = self._dock(self.try_it, "Try it", "tryDock", right)
+        self.resizeDocks([self.data_dock, self.curves_dock], [420, 430], Qt.Orientation.Horizontal)
+        self.snapshot_views = [self.network_view, self.curves, self.try_it]
+
+    def _action(self, text: str, name: str, tip: str, slot, shortcut=None, checkable=False) -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+        action.setCheckable(checkable)
+        if shortcut is not None:
+            keys = shortcut if isinstance(shortcut, list) else [shortcut]
+            action.setShortcuts([QKeySequence(k) for k in keys])
+        (action.toggled if checkable else action.triggered).connect(slot)
+        self.addAction(action)  # shortcuts work whichever dock has the focus
+        return action
+
+    def _build_actions(self) -> None:
+        a = self._action
+        self.run_action = a("Run", "runAction", "Run training until the epoch limit, or pause it (Space)",
+                            self._on_run_toggled, "Space", checkable=True)
+        self.step_action = a("Step", "stepAction", "One parameter update: w ← w − η·∂L/∂w on the next batch (S)",
+                             self.step, ["S", "Right"])
+        self.step_epoch_action = a("Step epoch", "stepEpochAction", "Updates until the current epoch ends (E)",
+                                   self.step_epoch, "E")
+        self.reset_action = a("Reset", "resetAction", "Back to the same starting weights; the history is cleared",
+                              self.reset, "Ctrl+R")
+        self.undo_action = self.controller.undo_stack.createUndoAction(self, "Undo")
+        self.undo_action.setObjectName("undoAction")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.undo_action.setToolTip("Undo the last change to the network or its settings (Ctrl+Z)")
+        self.redo_action = self.controller.undo_stack.createRedoAction(self, "Redo")
+        self.redo_action.setObjectName("redoAction")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo])
+        self.redo_action.setToolTip("Redo the change just undone (Ctrl+Shift+Z)")
+        self.addActions([self.undo_action, self.redo_action])
+        self.quit_action = a("Quit", "quitAction", "Stop training and close NN Studio (Ctrl+Q)", self.close,
+                             QKeySequence.StandardKey.Quit)
+        self.reset_layout_action = a("Reset layout", "resetLayoutAction", "Put every panel back where it started",
+                                     self.reset_layout)
+        self.about_action = a("About NN Studio", "aboutAction", "Version and credits", self._about)
+        self.keys_action = a("Keyboard shortcuts", "keysAction", "The keys that drive the studio", self._keys)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.setObjectName("fileMenu")
+        self.session.fill_file_menu(file_menu)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        edit = bar.addMenu("&Edit")
+        edit.setObjectName("editMenu")
+        edit.addActions([self.undo_action, self.redo_action])
+        view = bar.addMenu("&View")
+        view.setObjectName("viewMenu")
+        for dock in (self.data_dock, self.builder_dock, self.settings_dock, self.curves_dock, self.try_dock):
+            view.addAction(dock.toggleViewAction())
+        view.addSeparator()
+        view.addAction(self.reset_layout_action)
+        train = bar.addMenu("&Train")
+        train.setObjectName("trainMenu")
+        train.addActions([self.run_action, self.step_action, self.step_epoch_action, self.reset_action])
+        lessons = bar.addMenu("&Lessons")
+        lessons.setObjectName("lessonsMenu")
+        lessons.setToolTipsVisible(True)
+        for name, preset in presets.PRESETS.items():
+            action = lessons.addAction(preset.title)
+            action.setObjectName(f"lesson_{name}")
+            action.setToolTip(preset.description)
+            action.setStatusTip(preset.description)
+            action.triggered.connect(lambda _=False, n=name: self.session.open_lesson(n))
+        help_menu = bar.addMenu("&Help")
+        help_menu.setObjectName("helpMenu")
+        help_menu.addActions([self.keys_action, self.about_action])
+
+    def _build_toolbar(self) -> None:
+        tb = self.addToolBar("Training")
+        tb.setObjectName("trainingToolbar")
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        tb.toggleViewAction().setObjectName("trainingToolbarToggleAction")
+        for action, name in ((self.run_action, "runButton"), (self.step_action, "stepButton"),
+                             (self.step_epoch_action, "stepEpochButton"), (self.reset_action, "resetButton")):
+            tb.addAction(action)
+            button = tb.widgetForAction(action)
+            button.setObjectName(name)
+            button.setAccessibleName(action.text())
+        tb.addSeparator()
+        for action, name in ((self.undo_action, "undoButton"), (self.redo_action, "redoButton")):
+            tb.addAction(action)
+            tb.widgetForAction(action).setObjectName(name)
+            tb.widgetForAction(action).setAccessibleName(action.text().replace("&", ""))
+        tb.addSeparator()
+        tb.addWidget(QLabel(" Speed "))
+        self.speed_slider = QSlider(Qt.Orientation.Horizontal)
+        self.speed_slider.setObjectName("speedSlider")
+        self.speed_slider.setAccessibleName("Training speed")
+        self.speed_slider.setToolTip("Updates per second while running: slow it down to watch each update")
+        self.speed_slider.setRange(0, len(SPEEDS) - 1)
+        self.speed_slider.setValue(len(SPEEDS) - 1)
+        self.speed_slider.setFixedWidth(150)
+        self.speed_slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.speed_slider.valueChanged.connect(self._on_speed)
+        tb.addWidget(self.speed_slider)
+        self.speed_label = QLabel()
+        self.speed_label.setObjectName("speedLabel")
+        self.speed_label.setMinimumWidth(90)
+        tb.addWidget(self.speed_label)
+        self._on_speed(self.speed_slider.value())
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.status_labels = {}
+        for key, tip in (("epoch", "Epochs completed"), ("updates", "Parameter updates done"),
+                         ("loss", "Loss of the last batch, before its update"),
+                         ("metric", "Accuracy (or R² for regression) on the training set after the last epoch"),
+                         ("speed", "Training samples per second")):
+            label = QLabel()
+            label.setObjectName(f"{key}StatusLabel")
+            label.setToolTip(tip)
+            label.setMinimumWidth(110)
+            bar.addPermanentWidget(label)
+            self.status_labels[key] = label
+
+    def _connect(self) -> None:
+        c, w = self.controller, self.worker
+        c.experimentChanged.connect(self._on_experiment_changed)
+        c.datasetChanged.connect(self._on_dataset_changed)
+        c.dirtyChanged.connect(lambda _d: self._update_title())
+        c.pathChanged.connect(lambda _p: self._update_title())
+        c.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        c.weightsReset.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        c.problem.connect(lambda title, text: self.show_message("warning", title, text, "problemDialog"))
+        self.data_panel.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        w.snapshotReady.connect(self.pull_snapshot)
+        w.runningChanged.connect(self._on_running_changed)
+        w.runFinished.connect(self._on_run_finished)
+        w.diverged.connect(self._on_diverged)
+        w.failed.connect(lambda msg, details: self.show_message("critical", "Training stopped by an error", msg,
+                                                                "errorDialog", details))
+
+    # -- training controls ---------------------------------------------------------------------------------------------
+    def _on_run_toggled(self, on: bool) -> None:
+        if on:
+            snap = self.worker.latest()
+            if snap is not None and snap.epoch >= self.controller.experiment.epochs:
+                self.statusBar().showMessage(f"The epoch limit ({self.controller.experiment.epochs}) is reached: "
+                                             "raise it in the Training panel, or Reset.", 6000)
+                self._set_run_checked(False)
+                return
+            self.worker.run()
+        else:
+            self.worker.pause()
+        self.run_action.setText("Pause" if on else "Run")
+
+    def _set_run_checked(self, on: bool) -> None:
+        self.run_action.blockSignals(True)
+        self.run_action.setChecked(on)
+        self.run_action.blockSignals(False)
+        self.run_action.setText("Pause" if on else "Run")
+
+    def _on_running_changed(self, running: bool) -> None:
+        self._set_run_checked(running)
+        for action in (self.step_action, self.step_epoch_action):
+            action.setEnabled(not running)
+
+    def _on_run_finished(self, reason: str) -> None:
+        if reason == "finished":
+            self.statusBar().showMessage("Training reached the epoch limit.", 5000)
+
+    def _on_diverged(self, reason: str) -> None:
+        self.worker.pause()
+        self.show_message("warning", "Training diverged", reason, "divergedDialog")
+
+    def step(self) -> None:
+        if not self.worker.running:
+            self.worker.step()
+            self.controller.set_dirty(True)
+
+    def step_epoch(self) -> None:
+        if not self.worker.running:
+            self.worker.step_epoch()
+            self.controller.set_dirty(True)
+
+    def reset(self) -> None:
+        self.worker.reset()
+        self.statusBar().showMessage("Weights back at their starting values.", 4000)
+
+    def _on_speed(self, index: int) -> None:
+        rate = SPEEDS[index]
+        self.worker.updates_per_second = float(rate)
+        self.speed_label.setText("max speed" if rate == 0 else f"{rate} updates/s")
+
+    # -- snapshots -----------------------------------------------------------------------------------------------------
+    def pull_snapshot(self) -> None:
+        snap = self.worker.latest()
+        if snap is None or snap is self._last_snapshot:
+            return
+        self._last_snapshot = snap
+        for view in self.snapshot_views:
+            view.set_snapshot(snap)
+        labels = self.status_labels
+        labels["epoch"].setText(f"epoch {snap.epoch}")
+        labels["updates"].setText(f"updates {snap.step}")
+        labels["loss"].setText("loss –" if snap.step == 0 else f"loss {snap.loss:.6g}")
+        metric = snap.train_metric
+        shown = f"{metric:.1%}" if snap.metric_name == "accuracy" else f"{metric:.4f}"
+        labels["metric"].setText(f"{snap.metric_name} {shown}" if metric == metric else f"{snap.metric_name} –")
+        labels["speed"].setText(f"{snap.samples_per_second:,.0f} samples/s" if self.worker.running else "paused")
+
+    def _on_experiment_changed(self, exp) -> None:
+        self._update_title()
+
+    def _on_dataset_changed(self, ds) -> None:
+        self.network_view.set_names(ds.feature_names, ds.output_names)
+        self.try_it.set_dataset(ds)
+        self._last_snapshot = None
+
+    # -- messages, title, layout ---------------------------------------------------------------------------------------
+    def show_message(self, kind: str, title: str, text: str, name: str, details: str | None = None) -> QMessageBox:
+        """A window-modal message that does not block (tests find it by objectName)."""
+        icon = {"warning": QMessageBox.Icon.Warning, "critical": QMessageBox.Icon.Critical,
+                "info": QMessageBox.Icon.Information}[kind]
+        box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setObjectName(name)
+        if details:
+            box.setDetailedText(details)
+        box.finished.connect(lambda _r, b=box: self._dialogs.remove(b) if b in self._dialogs else None)
+        self._dialogs.append(box)
+        box.open()
+        return box
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"NN Studio — {self.controller.session_name}[*]")
+        self.setWindowModified(self.controller.dirty)
+
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_state)
+        for dock in self.findChildren(QDockWidget):
+            dock.show()
+
+    def _restore_layout(self) -> None:
+        settings = QSettings()
+        geometry, state = settings.value("window/geometry"), settings.value("window/state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+
+    def _about(self) -> None:
+        self.show_message("info", "About NN Studio",
+                          f"NN Studio {__version__}\nBuild, train and watch small neural networks written from "
+                          "scratch in numpy.\nData licences: see resources/DATA_LICENSE.", "aboutDialog")
+
+    def _keys(self) -> None:
+        self.show_message("info", "Keyboard shortcuts",
+                          "Space  run / pause (outside text fields)\nS or →  one update\nE  one epoch\n"
+                          "Ctrl+R  reset weights\nCtrl+Z / Ctrl+Shift+Z  undo / redo\nCtrl+S  save\n"
+                          "Ctrl+O  open\nCtrl+Q  quit", "keysDialog")
+
+    # -- closing -------------------------------------------------------------------------------------------------------
+    def closeEvent(self, event):
+        if not self.session.may_discard():
+            event.ignore()
+            return
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Stop training and the worker thread (idempotent); remember the layout."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        self.timer.stop()
+        if self.remember_layout:
+            settings = QSettings()
+            settings.setValue("window/geometry", self.saveGeometry())
+            settings.setValue("window/state", self.saveState())
+        self.worker_thread.shutdown()

@@ -13,7 +13,7 @@ import threading
 import time
 import traceback
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from nnstudio.training.session import Session
 from nnstudio.training.trainer import Snapshot, Trainer
@@ -57,7 +57,9 @@ class TrainingWorker(QObject):
         self._step.connect(self._do_step)
         self._step_epoch.connect(self._do_step_epoch)
         self._reset.connect(self._do_reset)
-        self._save.connect(self._do_save)
+        # saving blocks the caller until the worker thread has written the file: no save can race a later change
+        self._save.connect(self._do_save, Qt.ConnectionType.BlockingQueuedConnection)
+        self._save_error: str | None = None
 
     # -- the GUI side ------------------------------------------------------------------------------------------------
     def set_trainer(self, trainer: Trainer) -> None:
@@ -89,8 +91,12 @@ class TrainingWorker(QObject):
         self.pause()
         self._reset.emit()
 
-    def save(self, path: str, ui: dict) -> None:
+    def save(self, path: str, ui: dict) -> str | None:
+        """Write the session to ``path`` and wait for it (call from the GUI thread after ``pause()``: a running
+        loop finishes its current update first). Returns None on success, else the reason it failed."""
+        self._save_error = None
         self._save.emit(path, ui)
+        return self._save_error
 
     @property
     def running(self) -> bool:
@@ -241,11 +247,14 @@ class TrainingWorker(QObject):
             self.snapshotReady.emit()
 
     @Slot(str, object)
-    @_guard
     def _do_save(self, path: str, ui: dict) -> None:
-        if self._trainer is None:
-            raise RuntimeError("nothing to save yet")
-        Session(self._trainer, ui).save(path)
+        try:
+            if self._trainer is None:
+                raise RuntimeError("nothing to save yet")
+            Session(self._trainer, ui).save(path)
+        except Exception as e:  # noqa: BLE001 - handed back to the caller, which shows it
+            self._save_error = f"{type(e).__name__}: {e}"
+            return
         self.saved.emit(path)
 
     del _guard

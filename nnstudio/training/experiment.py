@@ -109,8 +109,8 @@ class Experiment:
             p.append(f"batch size must be 0 (full batch) or a positive whole number (got {self.batch_size})")
         if not isinstance(self.epochs, int) or self.epochs < 0:
             p.append(f"epochs must be zero or a positive whole number (got {self.epochs})")
-        if not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
-            p.append(f"seed must be a whole number from 0 to 2^32 − 1 (got {self.seed})")
+        if not isinstance(self.seed, int) or not 0 <= self.seed < 2**31:
+            p.append(f"seed must be a whole number from 0 to 2^31 − 1 (got {self.seed})")
         return p
 
     def validate(self) -> "Experiment":

@@ -99,6 +99,39 @@ class StepResult:
     epoch_finished: bool = False
 
 
+@dataclass(frozen=True)
+class PreparedData:
+    """The arrays a network sees: preprocessed inputs and encoded targets, in the experiment's dtype."""
+
+    train_rows: np.ndarray  # indices into the dataset's training table (excluded rows left out)
+    preprocessing: Preprocessing
+    X_train: np.ndarray
+    Y_train: np.ndarray
+    X_test: np.ndarray | None
+    Y_test: np.ndarray | None
+
+
+def prepare_arrays(ds: Dataset, exp: Experiment) -> PreparedData:
+    """What the Trainer trains on, for anyone who needs the same arrays (loss surfaces, exports)."""
+    dtype = np.dtype(exp.dtype)
+    keep = np.ones(ds.n_samples, dtype=bool)
+    keep[list(exp.excluded_rows)] = False
+    rows = np.flatnonzero(keep)
+    X_raw = ds.X[rows]
+    if exp.preprocessing == "dataset":
+        prep = ds.preprocessing
+    elif exp.preprocessing == "none":
+        prep = Preprocessing.identity(ds.n_features)
+    else:
+        prep = Preprocessing.standardize(X_raw)
+    X_test = Y_test = None
+    if ds.has_test:
+        X_test = np.ascontiguousarray(prep.apply(ds.X_test, dtype))
+        Y_test = ds.encode_targets(ds.y_test, dtype)
+    return PreparedData(rows, prep, np.ascontiguousarray(prep.apply(X_raw, dtype)),
+                        ds.encode_targets(ds.y[rows], dtype), X_test, Y_test)
+
+
 def _frozen(a: np.ndarray) -> np.ndarray:
     a = np.array(a, copy=True)
     a.flags.writeable = False
@@ -173,24 +206,10 @@ class Trainer:
             raise ExperimentError(problems)
 
     def _prepare_data(self) -> None:
-        ds, exp = self.dataset, self.experiment
-        keep = np.ones(ds.n_samples, dtype=bool)
-        keep[list(exp.excluded_rows)] = False
-        self.train_rows = np.flatnonzero(keep)  # indices into the dataset's training table
-        X_raw = ds.X[self.train_rows]
-        if exp.preprocessing == "dataset":
-            self.preprocessing = ds.preprocessing
-        elif exp.preprocessing == "none":
-            self.preprocessing = Preprocessing.identity(ds.n_features)
-        else:
-            self.preprocessing = Preprocessing.standardize(X_raw)
-        self.X_train = np.ascontiguousarray(self.preprocessing.apply(X_raw, self.dtype))
-        self.Y_train = ds.encode_targets(ds.y[self.train_rows], self.dtype)
-        if ds.has_test:
-            self.X_test = np.ascontiguousarray(self.preprocessing.apply(ds.X_test, self.dtype))
-            self.Y_test = ds.encode_targets(ds.y_test, self.dtype)
-        else:
-            self.X_test = self.Y_test = None
+        prepared = prepare_arrays(self.dataset, self.experiment)
+        self.train_rows, self.preprocessing = prepared.train_rows, prepared.preprocessing
+        self.X_train, self.Y_train = prepared.X_train, prepared.Y_train
+        self.X_test, self.Y_test = prepared.X_test, prepared.Y_test
 
     @property
     def n_train(self) -> int:

@@ -1,0 +1,229 @@
+"""Importing a CSV file: a preview of the first rows, a choice of target column and task, an optional test share.
+
+The file is only read by the strict loader when the learner presses Import; if anything is wrong with it, a message
+says which line and column, the dialog stays open, and the session is not touched. A file that cannot even be
+previewed (missing, empty, binary, not UTF-8) gets the same kind of message straight away.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QFont, QPalette
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QDialog, QDialogButtonBox,
+                               QDoubleSpinBox, QFormLayout, QLabel, QMessageBox, QPushButton, QSpinBox,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from nnstudio.data.csv_loader import load_csv, preview_csv
+from nnstudio.data.dataset import DataError
+
+PREVIEW_ROWS = 20
+TASKS = (("auto", "Decide from the values"),
+         ("classification", "Classification (the target names a class)"),
+         ("regression", "Regression (the target is a number to predict)"))
+
+
+def _setup(widget: QWidget, name: str, accessible: str, tip: str) -> QWidget:
+    widget.setObjectName(name)
+    widget.setAccessibleName(accessible)
+    widget.setToolTip(tip)
+    return widget
+
+
+def show_csv_error(parent: QWidget | None, text: str, box: QMessageBox | None = None) -> QMessageBox:
+    """A non-blocking warning about a file that cannot be used (``box`` is reused when given)."""
+    if box is None:
+        box = QMessageBox(parent)
+        box.setObjectName("csvErrorDialog")
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("This CSV file cannot be imported")
+        box.setStandardButtons(QMessageBox.StandardButton.Ok)
+        box.setInformativeText("Nothing has changed. Fix the file (or pick other settings) and try again.")
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+    box.setText(text)
+    box.open()
+    return box
+
+
+class ImportCsvDialog(QDialog):
+    """Shows the preview ``(header, rows)`` of ``path`` and imports it into ``controller`` on OK."""
+
+    def __init__(self, controller, path, preview: tuple[list[str], list[list[str]]], parent=None):
+        super().__init__(parent)
+        self.setObjectName("csvImportDialog")
+        self.controller = controller
+        self.path = str(path)
+        self.header, self.rows = preview
+        self.error_box: QMessageBox | None = None
+        self.setWindowTitle(f"Import {Path(self.path).name}")
+        self.setAccessibleName("Import a CSV file")
+        self.resize(560, 480)
+        self._build_ui()
+        self._fill_preview()
+        self._mark_target()
+
+    def _build_ui(self) -> None:
+        layout = QVBoxLayout(self)
+        shown = len(self.rows)
+        more = f"the first {shown} rows" if shown >= PREVIEW_ROWS else f"{shown} row{'s' if shown != 1 else ''}"
+        intro = QLabel(f"<b>{_html(Path(self.path).name)}</b>: {more}, {len(self.header)} columns. "
+                       "The target column is what the network learns to predict; every other column is a "
+                       "feature and must hold a number in each row.")
+        intro.setObjectName("csvIntroLabel")
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+
+        self.csvPreviewTable = _setup(QTableWidget(), "csvPreviewTable", "Preview of the file",
+                                      "The file's first rows as written; the highlighted column is the target")
+        self.csvPreviewTable.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.csvPreviewTable.setAlternatingRowColors(True)
+        self.csvPreviewTable.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        layout.addWidget(self.csvPreviewTable, 1)
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.csvTargetCombo = _setup(QComboBox(), "csvTargetCombo", "Target column",
+                                     "The column the network should learn to predict")
+        self.csvTargetCombo.addItems(self.header)
+        self.csvTargetCombo.setCurrentIndex(len(self.header) - 1)
+        self.csvTargetCombo.currentIndexChanged.connect(self._mark_target)
+        self.csvTaskCombo = _setup(QComboBox(), "csvTaskCombo", "Task",
+                                   "Classes or numbers: 'decide' treats up to 10 whole numbers or any words as classes")
+        for value, text in TASKS:
+            self.csvTaskCombo.addItem(text, value)
+        self.csvTestFractionSpin = _setup(QDoubleSpinBox(), "csvTestFractionSpin", "Test share",
+                                          "Share of the rows kept back to test the network (0 keeps none back)")
+        self.csvTestFractionSpin.setRange(0.0, 0.9)
+        self.csvTestFractionSpin.setSingleStep(0.05)
+        self.csvTestFractionSpin.setDecimals(2)
+        self.csvSeedSpin = _setup(QSpinBox(), "csvSeedSpin", "Split seed",
+                                  "Random seed that decides which rows become test rows")
+        self.csvSeedSpin.setRange(0, 2**31 - 1)
+        self.csvTestFractionSpin.valueChanged.connect(lambda v: self.csvSeedSpin.setEnabled(v > 0))
+        self.csvSeedSpin.setEnabled(False)
+        form.addRow("Target column", self.csvTargetCombo)
+        form.addRow("Task", self.csvTaskCombo)
+        form.addRow("Test share", self.csvTestFractionSpin)
+        form.addRow("Split seed", self.csvSeedSpin)
+        layout.addLayout(form)
+
+        buttons = QDialogButtonBox()
+        self.csvImportButton = _setup(QPushButton("Import"), "csvImportButton", "Import",
+                                      "Read the whole file with these settings and train on it")
+        self.csvCancelButton = _setup(QPushButton("Cancel"), "csvCancelButton", "Cancel",
+                                      "Close without importing; nothing changes")
+        self.csvImportButton.setDefault(True)
+        buttons.addButton(self.csvImportButton, QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton(self.csvCancelButton, QDialogButtonBox.ButtonRole.RejectRole)
+        buttons.accepted.connect(self.try_import)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def _fill_preview(self) -> None:
+        table = self.csvPreviewTable
+        width = max([len(self.header), *(len(r) for r in self.rows)])
+        table.setColumnCount(width)
+        table.setRowCount(len(self.rows))
+        table.setHorizontalHeaderLabels(self.header + ["(extra)"] * (width - len(self.header)))
+        warn = QBrush(Qt.GlobalColor.red)
+        for r, row in enumerate(self.rows):
+            for c, text in enumerate(row):
+                item = QTableWidgetItem(text)
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+                if c >= len(self.header):
+                    item.setForeground(warn)
+                    item.setToolTip("This row has more cells than the header has columns")
+                table.setItem(r, c, item)
+            if len(row) != len(self.header):
+                head = QTableWidgetItem(str(r + 1))
+                head.setForeground(warn)
+                head.setToolTip(f"This row has {len(row)} cells; the header has {len(self.header)}")
+                table.setVerticalHeaderItem(r, head)
+        table.resizeColumnsToContents()
+
+    def _mark_target(self, *_args) -> None:
+        """Bold header and a tint for the target column."""
+        target = self.csvTargetCombo.currentIndex()
+        table = self.csvPreviewTable
+        palette = QApplication.palette()
+        tint = palette.color(QPalette.ColorRole.Highlight)
+        tint.setAlpha(45)
+        for c in range(table.columnCount()):
+            head = table.horizontalHeaderItem(c)
+            if head is not None:
+                font = QFont(head.font())
+                font.setBold(c == target)
+                head.setFont(font)
+                head.setToolTip("Target: what the network learns to predict" if c == target else "Feature")
+            for r in range(table.rowCount()):
+                item = table.item(r, c)
+                if item is not None:
+                    item.setBackground(QBrush(tint) if c == target else QBrush())
+
+    # -- importing ----------------------------------------------------------------------------------------------------
+    def settings(self) -> dict:
+        return {"target": self.csvTargetCombo.currentText(), "task": self.csvTaskCombo.currentData(),
+                "test_fraction": round(self.csvTestFractionSpin.value(), 4), "seed": self.csvSeedSpin.value()}
+
+    def try_import(self) -> bool:
+        """Load the file with the chosen settings; on success hand it to the controller and close."""
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            dataset = load_csv(self.path, **self.settings())
+        except DataError as e:
+            QApplication.restoreOverrideCursor()
+            self.error_box = show_csv_error(self, str(e), self.error_box)
+            return False
+        try:
+            ok = self.controller.import_dataset(dataset, dict(dataset.params), f"Import {dataset.title}")
+        finally:
+            QApplication.restoreOverrideCursor()
+        if ok:
+            self.accept()
+        return ok
+
+
+def import_csv_file(controller, path, parent: QWidget | None = None) -> QDialog | QMessageBox:
+    """Open the import dialog for ``path`` (non-blocking); a file that cannot be previewed gets an error box
+    instead. Returns whichever was opened."""
+    try:
+        preview = preview_csv(path, PREVIEW_ROWS)
+    except DataError as e:
+        box = show_csv_error(parent, str(e))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        return box
+    dialog = ImportCsvDialog(controller, path, preview, parent)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.open()
+    return dialog
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+if __name__ == "__main__":
+    import sys
+    import tempfile
+
+    from nnstudio.qt.controller import StudioController
+    from nnstudio.qt.worker import WorkerThread
+    from nnstudio.training import presets
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    thread = WorkerThread()
+    studio = StudioController(thread.worker)
+    studio.open_experiment(presets.get("gender-network"))
+    if len(sys.argv) > 1:
+        csv_path = sys.argv[1]
+    else:
+        csv_path = str(Path(tempfile.mkdtemp()) / "people.csv")
+        Path(csv_path).write_text("weight,height,sex\n133,65,female\n160,72,male\n152,70,male\n120,60,female\n"
+                                  "140,68,male\n118,62,female\n", encoding="utf-8")
+    shown = import_csv_file(studio, csv_path)
+    shown.finished.connect(lambda *_: app.quit())
+    code = app.exec()
+    print("dataset now:", studio.dataset.name)
+    thread.shutdown()
+    sys.exit(code)

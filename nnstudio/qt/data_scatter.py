@@ -1,0 +1,119 @@
+"""The data dock's scatter plot: the points of a 2-D dataset coloured by class, test points as rings, rows left out
+drawn faint."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication
+
+from nnstudio.data.dataset import Dataset
+
+MAX_POINTS = 20_000  # the scatter thins bigger sets (drawing 100,000 dots takes a noticeable pause)
+CLASS_COLOURS = ("#1f77b4", "#e8710a", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+                 "#bcbd22", "#17becf")
+SCATTER_TIP = "Each training point coloured by its class; rings are test points, faint dots are rows left out."
+
+
+class DataScatter(pg.PlotWidget):
+    """A two-feature classification set: filled dots for training points, rings for test points, faint dots for
+    rows left out; one colour per class."""
+
+    def __init__(self, parent=None):
+        palette = QApplication.palette()
+        super().__init__(parent, background=palette.color(QPalette.ColorRole.Base))
+        self.scene().contextMenu[0].setObjectName("scatterExportAction")  # pyqtgraph's own image export
+        self._text = palette.color(QPalette.ColorRole.Text)
+        for side in ("left", "bottom"):
+            axis = self.getAxis(side)
+            axis.setPen(self._text)
+            axis.setTextPen(self._text)
+        self.setMenuEnabled(False)
+        self.getPlotItem().hideButtons()
+        plot = self.getPlotItem()
+        plot.getViewBox().setDefaultPadding(0.06)
+        # the legend sits in one row above the plot (where a title would go), so it never hides points
+        self.legend = pg.LegendItem(colCount=4, labelTextColor=self._text, horSpacing=14, verSpacing=-8)
+        plot.layout.removeItem(plot.titleLabel)
+        plot.titleLabel.hide()
+        plot.layout.addItem(self.legend, 0, 1)
+        plot.layout.setAlignment(self.legend, Qt.AlignmentFlag.AlignHCenter)
+        self._classes: tuple[str, ...] = ()
+        self.stride = 1
+        self.train_items: list[pg.ScatterPlotItem] = []
+        self.test_items: list[pg.ScatterPlotItem] = []
+        self.left_out_items: list[pg.ScatterPlotItem] = []
+        self._test_key = pg.ScatterPlotItem(size=7, pen=pg.mkPen(self._text, width=1.2), brush=None)
+        faint = pg.mkColor(self._text)
+        faint.setAlpha(50)
+        self._left_out_key = pg.ScatterPlotItem(size=7, pen=pg.mkPen(faint), brush=pg.mkBrush(faint))
+
+    def sizeHint(self) -> QSize:
+        return QSize(320, 260)
+
+    def _build(self, classes: tuple[str, ...]) -> None:
+        """Items for each class, made once per set of class names (setData refreshes them afterwards)."""
+        for item in self.train_items + self.test_items + self.left_out_items:
+            self.removeItem(item)
+        self.legend.clear()
+        for key in (self._test_key, self._left_out_key):
+            if key.scene() is not None:
+                self.removeItem(key)
+        self.train_items, self.test_items, self.left_out_items = [], [], []
+        for i, name in enumerate(classes):
+            c = pg.mkColor(CLASS_COLOURS[i % len(CLASS_COLOURS)])
+            faint = pg.mkColor(c)
+            faint.setAlpha(45)
+            label = f"class {name}" if name.lstrip("-").replace(".", "", 1).isdigit() else name
+            left = pg.ScatterPlotItem(size=7, pen=pg.mkPen(faint), brush=pg.mkBrush(faint))
+            test = pg.ScatterPlotItem(size=7, pen=pg.mkPen(c, width=1.5), brush=None)
+            train = pg.ScatterPlotItem(size=7, pen=pg.mkPen(c.darker(130)), brush=pg.mkBrush(c))
+            for item, bucket in ((left, self.left_out_items), (test, self.test_items), (train, self.train_items)):
+                self.addItem(item)
+                bucket.append(item)
+            self.legend.addItem(train, label)
+        self._classes = classes
+
+    def show_dataset(self, ds: Dataset, excluded) -> None:
+        if ds.class_names != self._classes:
+            self._build(ds.class_names)
+        used = np.ones(ds.n_samples, dtype=bool)
+        used[[r for r in excluded if 0 <= r < ds.n_samples]] = False
+        n = ds.n_samples + (len(ds.X_test) if ds.has_test else 0)
+        size = 7 if n <= 2000 else 4
+        self.stride = -(-n // MAX_POINTS)  # big sets: every stride-th point is drawn (rows left out: all of them)
+        X_test = ds.X_test if ds.has_test else np.empty((0, 2))
+        y_test = ds.y_test if ds.has_test else np.empty(0, dtype=np.int64)
+        for k in range(len(self._classes)):
+            mine = ds.y == k
+            for item, X, rows, step in ((self.train_items[k], ds.X, mine & used, self.stride),
+                                        (self.left_out_items[k], ds.X, mine & ~used, 1),
+                                        (self.test_items[k], X_test, y_test == k, self.stride)):
+                if item.opts["size"] != size:
+                    item.setSize(size)
+                rows = np.flatnonzero(rows)[::step]
+                item.setData(x=X[rows, 0], y=X[rows, 1])
+        self._key_item(self._test_key, "test (ring)", ds.has_test)
+        self._key_item(self._left_out_key, "left out", not used.all())
+        self.setLabel("bottom", ds.feature_names[0], color=self._text.name())
+        self.setLabel("left", ds.feature_names[1], color=self._text.name())
+        self.enableAutoRange()
+        thinned = f" Showing one point in {self.stride} of {n:,}." if self.stride > 1 else ""
+        self.setToolTip(SCATTER_TIP + thinned)
+
+    def _key_item(self, item, label: str, show: bool) -> None:
+        """An extra legend entry (an empty item) shown only when it means something."""
+        if show and item.scene() is None:
+            self.addItem(item)
+            self.legend.addItem(item, label)
+        elif not show and item.scene() is not None:
+            self.legend.removeItem(item)
+            self.removeItem(item)
+
+    def point_counts(self) -> dict[str, int]:
+        """How many points each kind of item holds (for tests and for the curious)."""
+        count = lambda items: sum(len(item.data) for item in items)  # noqa: E731
+        return {"train": count(self.train_items), "left_out": count(self.left_out_items),
+                "test": count(self.test_items)}

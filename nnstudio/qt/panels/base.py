@@ -1,0 +1,122 @@
+"""What every live panel shares: a name for exports and the command line, a right-click export menu, and the
+shared selection (which weight and which sample the learner is looking at)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
+
+from nnstudio.data.dataset import Dataset
+from nnstudio.training.experiment import Experiment
+from nnstudio.training.trainer import Snapshot
+
+
+class PanelContext(QObject):
+    """State the panels share: the dataset and experiment on show, the selected weight and sample."""
+
+    selectionChanged = Signal(object)  # (parameter index, flat index within it) or None
+    sampleChanged = Signal(int)
+    dataChanged = Signal()
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.dataset: Dataset | None = None
+        self.experiment: Experiment | None = None
+        self.selection: tuple[int, int] | None = None
+        self.sample = 0
+
+    def set_data(self, dataset: Dataset, experiment: Experiment) -> None:
+        changed = dataset is not self.dataset or (experiment.architecture_key() if experiment else None) != (
+            self.experiment.architecture_key() if self.experiment else None)
+        self.dataset, self.experiment = dataset, experiment
+        if changed:
+            self.selection = None
+            self.sample = 0
+            self.dataChanged.emit()
+
+    def select_weight(self, selection: tuple[int, int] | None) -> None:
+        if selection != self.selection:
+            self.selection = selection
+            self.selectionChanged.emit(selection)
+
+    def select_sample(self, index: int) -> None:
+        if index != self.sample:
+            self.sample = index
+            self.sampleChanged.emit(index)
+
+
+class Panel(QWidget):
+    """A live view of snapshots. Subclasses set ``name``/``title``/``description`` and implement
+    ``set_snapshot`` and ``csv_table``; ``export_widget`` is what PNG and SVG exports draw."""
+
+    name = ""
+    title = ""
+    description = ""
+
+    def __init__(self, context: PanelContext, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.context = context
+        self.snapshot: Snapshot | None = None
+        self.setObjectName(f"{self.name}Panel")
+        self.setAccessibleName(self.title)
+
+    def set_snapshot(self, snap: Snapshot) -> None:
+        self.snapshot = snap
+
+    def csv_table(self) -> tuple[list[str], list[list]]:
+        raise NotImplementedError
+
+    def export_widget(self) -> QWidget:
+        return self
+
+    # -- right-click export -------------------------------------------------------------------------------------------
+    def contextMenuEvent(self, event):
+        menu = self.export_menu()
+        menu.exec(event.globalPos())
+
+    def adopt_plot(self, plot) -> None:
+        """Give a pyqtgraph plot's right-click menu this panel's exports instead of pyqtgraph's own dialog
+        (which would export one plot of the panel, and without the CSV the learner expects)."""
+        actions = []
+        for kind, label in (("png", "Export panel as PNG…"), ("svg", "Export panel as SVG…"),
+                            ("csv", "Export panel data as CSV…")):
+            action = QAction(label, plot)
+            action.setObjectName(f"{self.name}PlotExport_{kind}")
+            action.triggered.connect(lambda _=False, k=kind: self.ask_and_export(k))
+            actions.append(action)
+        plot.scene().contextMenu = actions
+
+    def export_menu(self) -> QMenu:
+        menu = QMenu(self)
+        menu.setObjectName(f"{self.name}ExportMenu")
+        for kind, label in (("png", "Export PNG…"), ("svg", "Export SVG…"), ("csv", "Export CSV (data)…")):
+            action = menu.addAction(label)
+            action.setObjectName(f"export_{kind}")
+            action.triggered.connect(lambda _=False, k=kind: self.ask_and_export(k))
+        return menu
+
+    def ask_export_path(self, kind: str) -> tuple[Path | None, tuple[int, int] | None]:
+        """File name (and, for PNG, a pixel size) from the learner; replaced in tests."""
+        from nnstudio.qt.export_dialog import ask_export
+
+        return ask_export(self, kind)
+
+    def ask_and_export(self, kind: str) -> Path | None:
+        from nnstudio.qt.export import export_panel
+
+        path, size = self.ask_export_path(kind)
+        if path is None:
+            return None
+        try:
+            return export_panel(self, path, *(size or (None, None)))
+        except (OSError, ValueError) as e:
+            box = QMessageBox(QMessageBox.Icon.Warning, "Export failed", f"{path}: {e}", QMessageBox.StandardButton.Ok,
+                              self)
+            box.setObjectName("exportErrorDialog")
+            box.open()
+            return None
+
+

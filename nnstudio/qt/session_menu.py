@@ -1,0 +1,177 @@
+"""Session files in the studio: new, open, recent, save, save as, import CSV, lessons, and the question asked
+before unsaved work would be lost. File dialogs and the question are methods of their own so tests can answer
+them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox
+
+from nnstudio.training import Experiment, presets
+from nnstudio.training.session import Session, SessionError
+
+SESSION_FILTER = "NN Studio sessions (*.nnstudio);;All files (*)"
+MAX_RECENT = 8
+
+
+class SessionMenu:
+    def __init__(self, window):
+        self.window = window
+        self.controller = window.controller
+        w = window
+        self.new_action = w._action("New", "newAction", "Start a new, untitled session", self.new,
+                                    QKeySequence.StandardKey.New)
+        self.open_action = w._action("Open…", "openAction", "Open a saved session (Ctrl+O)", self.open,
+                                     QKeySequence.StandardKey.Open)
+        self.save_action = w._action("Save", "saveAction", "Save the session: network, weights, history (Ctrl+S)",
+                                     self.save, QKeySequence.StandardKey.Save)
+        self.save_as_action = w._action("Save As…", "saveAsAction", "Save the session under a new name", self.save_as,
+                                        QKeySequence("Ctrl+Shift+S"))
+        self.import_action = w._action("Import CSV…", "importCsvAction",
+                                       "Load your own table: a header row, numeric features and a target column",
+                                       lambda: w.data_panel.import_csv())
+        self.recent_menu = QMenu("Open Recent")
+        self.recent_menu.setObjectName("recentMenu")
+
+    def fill_file_menu(self, menu: QMenu) -> None:
+        menu.addActions([self.new_action, self.open_action])
+        menu.addMenu(self.recent_menu)
+        menu.addSeparator()
+        menu.addActions([self.save_action, self.save_as_action])
+        menu.addSeparator()
+        menu.addAction(self.import_action)
+        self._fill_recent()
+
+    # -- questions (replaced in tests) -----------------------------------------------------------------------------------
+    def ask_unsaved(self) -> str:
+        """"save", "discard" or "cancel"."""
+        answer = QMessageBox.question(
+            self.window, "Unsaved changes", f"Save the changes to {self.controller.session_name} first?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save)
+        return {QMessageBox.StandardButton.Save: "save",
+                QMessageBox.StandardButton.Discard: "discard"}.get(answer, "cancel")
+
+    def ask_open_path(self) -> Path | None:
+        name, _ = QFileDialog.getOpenFileName(self.window, "Open session", str(self._folder()), SESSION_FILTER)
+        return Path(name) if name else None
+
+    def ask_save_path(self) -> Path | None:
+        start = self.controller.path or self._folder() / f"{self.controller.session_name}.nnstudio"
+        name, _ = QFileDialog.getSaveFileName(self.window, "Save session", str(start), SESSION_FILTER)
+        if not name:
+            return None
+        path = Path(name)
+        return path if path.suffix else path.with_suffix(".nnstudio")
+
+    def _folder(self) -> Path:
+        recent = self.recent_files()
+        return Path(recent[0]).parent if recent else Path.home()
+
+    # -- the flows -------------------------------------------------------------------------------------------------------
+    def may_discard(self) -> bool:
+        """True when the current work may be replaced: nothing unsaved, saved now, or the learner said discard."""
+        if not self.controller.dirty:
+            return True
+        answer = self.ask_unsaved()
+        if answer == "save":
+            return self.save()
+        return answer == "discard"
+
+    def new(self) -> None:
+        if self.may_discard():
+            self.controller.open_experiment(Experiment(name="untitled", title="Untitled"))
+
+    def open_lesson(self, name: str) -> None:
+        if self.may_discard():
+            self.controller.open_experiment(presets.get(name))
+            self.window.statusBar().showMessage(f"Lesson: {presets.PRESETS[name].title}", 5000)
+
+    def open(self) -> None:
+        if not self.may_discard():
+            return
+        path = self.ask_open_path()
+        if path is not None:
+            self.open_path(path)
+
+    def open_path(self, path: Path) -> bool:
+        """Open a session file; a damaged or foreign file is explained and nothing changes."""
+        try:
+            session = Session.load(path)
+        except SessionError as e:
+            self.window.show_message("warning", "Cannot open the session", str(e), "problemDialog")
+            self._forget(path)
+            return False
+        if not self.controller.open_experiment(session.trainer.experiment, trainer=session.trainer, path=path):
+            return False
+        state = session.ui.get("window_state")
+        if isinstance(state, str):
+            from PySide6.QtCore import QByteArray
+
+            self.window.restoreState(QByteArray.fromBase64(state.encode("ascii")))
+        self._remember(path)
+        self.window.statusBar().showMessage(f"Opened {path.name}", 4000)
+        return True
+
+    def save(self) -> bool:
+        path = self.controller.path
+        if path is None:
+            return self.save_as()
+        return self._save_to(path)
+
+    def save_as(self) -> bool:
+        path = self.ask_save_path()
+        return path is not None and self._save_to(path)
+
+    def _save_to(self, path: Path) -> bool:
+        worker = self.window.worker
+        was_running = worker.running
+        worker.pause()
+        ui = {"window_state": bytes(self.window.saveState().toBase64()).decode("ascii")}
+        QApplication.setOverrideCursor(self.window.cursor())
+        try:
+            error = worker.save(str(path), ui)
+        finally:
+            QApplication.restoreOverrideCursor()
+        if error is not None:
+            self.window.show_message("warning", "The session was not saved",
+                                     f"{path}: {error}\nThe previous file, if any, is unchanged.", "problemDialog")
+            return False
+        self.controller.set_path(path)
+        self.controller.set_dirty(False)
+        self._remember(path)
+        self.window.statusBar().showMessage(f"Saved {path.name}", 4000)
+        if was_running:
+            worker.run()
+        return True
+
+    # -- recent files ----------------------------------------------------------------------------------------------------
+    @staticmethod
+    def recent_files() -> list[str]:
+        value = QSettings().value("recentFiles", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])]
+
+    def _remember(self, path: Path) -> None:
+        files = [str(path.resolve())] + [f for f in self.recent_files() if f != str(path.resolve())]
+        QSettings().setValue("recentFiles", files[:MAX_RECENT])
+        self._fill_recent()
+
+    def _forget(self, path: Path) -> None:
+        QSettings().setValue("recentFiles", [f for f in self.recent_files() if f != str(Path(path).resolve())])
+        self._fill_recent()
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        files = self.recent_files()
+        for i, name in enumerate(files, start=1):
+            action = QAction(f"{i}. {Path(name).name}", self.recent_menu)
+            action.setObjectName(f"recentFile_{i}")
+            action.setToolTip(name)
+            action.triggered.connect(lambda _=False, n=name: self.may_discard() and self.open_path(Path(n)))
+            self.recent_menu.addAction(action)
+        self.recent_menu.setEnabled(bool(files))

@@ -1,0 +1,273 @@
+"""The studio window driven through its controls (found by objectName), as a learner would use it."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QAbstractButton, QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QMessageBox,
+                               QPushButton, QSlider, QToolButton, QWidget)
+
+from nnstudio.qt.main_window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.session.ask_unsaved = lambda: "discard"  # never a blocking question in tests
+    w.show()
+    qtbot.waitUntil(lambda: w.worker.latest() is not None, timeout=5000)
+    w.pull_snapshot()
+    yield w
+    w.session.ask_unsaved = lambda: "discard"
+    w.close()
+    assert not w.worker_thread.thread.isRunning()
+
+
+def button(w, name):
+    b = w.findChild(QToolButton, name) or w.findChild(QPushButton, name)
+    assert b is not None, name
+    return b
+
+
+def weights(w):
+    return [p.copy() for p in w.worker.latest().weights]
+
+
+def test_opens_ready_on_the_first_lesson(window, qtbot):
+    assert window.windowTitle().startswith("NN Studio — ")
+    assert "One sigmoid neuron" in window.windowTitle()
+    assert window.controller.experiment.name == "trask-neuron"
+    np.testing.assert_allclose(weights(window)[0].ravel(), [-0.16595599, 0.44064899, -0.99977125], atol=1e-8)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.network_view, timeout=3000)
+
+
+def test_step_once_changes_update_count_and_weights(window, qtbot):
+    before = weights(window)
+    qtbot.mouseClick(button(window, "stepButton"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.worker.latest().step == 1, timeout=3000)
+    window.pull_snapshot()
+    assert window.status_labels["updates"].text() == "updates 1"
+    assert not np.array_equal(weights(window)[0], before[0])
+    assert window.isWindowModified()
+
+
+def test_run_until_an_epoch_finishes_pause_and_reset(window, qtbot):
+    start = weights(window)
+    window.controller.edit(window.controller.experiment.replace(epochs=10**6), "many epochs")
+    with qtbot.waitSignal(window.worker.epochFinished, timeout=5000):
+        qtbot.mouseClick(button(window, "runButton"), Qt.MouseButton.LeftButton)
+    assert window.run_action.isChecked() and window.run_action.text() == "Pause"
+    qtbot.mouseClick(button(window, "runButton"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.worker.running, timeout=5000)
+    assert not window.run_action.isChecked()
+    assert window.worker.latest().step > 0
+    qtbot.mouseClick(button(window, "resetButton"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.worker.latest().step == 0, timeout=3000)
+    assert all(np.array_equal(a, b) for a, b in zip(weights(window), start))
+
+
+def test_add_remove_layer_and_undo_through_the_builder(window, qtbot):
+    qtbot.mouseClick(window.builder.findChild(QPushButton, "addLayerButton"), Qt.MouseButton.LeftButton)
+    assert len(window.controller.experiment.layers) == 2
+    qtbot.waitUntil(lambda: len(window.worker.latest().weights) == 3 or len(window.worker.latest().weights) == 4,
+                    timeout=3000)
+    remove = window.builder.findChild(QAbstractButton, "removeLayerButton_1")
+    qtbot.mouseClick(remove, Qt.MouseButton.LeftButton)
+    assert len(window.controller.experiment.layers) == 1
+    window.undo_action.trigger()
+    assert len(window.controller.experiment.layers) == 2
+    window.redo_action.trigger()
+    assert len(window.controller.experiment.layers) == 1
+
+
+def test_space_runs_and_pauses_but_not_in_a_text_field(window, qtbot):
+    window.controller.edit(window.controller.experiment.replace(epochs=10**6), "many epochs")
+    window.activateWindow()
+    window.network_view.setFocus()
+    qtbot.waitUntil(lambda: window.network_view.hasFocus(), timeout=3000)
+    qtbot.keyClick(window.network_view, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: window.worker.running, timeout=3000)
+    qtbot.keyClick(window.network_view, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: not window.worker.running, timeout=3000)
+    steps = window.worker.latest().step
+    field = window.try_it.findChild(QLineEdit, "tryInput_1")
+    field.setFocus()
+    qtbot.waitUntil(field.hasFocus, timeout=3000)
+    qtbot.keyClick(field, Qt.Key.Key_Space)
+    qtbot.wait(200)
+    assert not window.worker.running and window.worker.latest().step == steps
+    qtbot.keyClick(window.network_view, Qt.Key.Key_S)
+    qtbot.waitUntil(lambda: window.worker.latest().step == steps + 1, timeout=3000)
+
+
+def test_try_it_updates_with_training(window, qtbot):
+    out = window.try_it.findChild(type(window.try_it.output), "tryOutput")
+    window.pull_snapshot()
+    first = out.text()
+    assert first.startswith("0.")
+    window.worker.run()
+    qtbot.waitUntil(lambda: not window.worker.running and window.worker.latest().epoch == 1000, timeout=10000)
+    window.pull_snapshot()
+    assert out.text() != first and float(out.text().split()[0]) > 0.99  # [1, 0, 0] -> 1
+
+
+def test_save_and_reopen_gives_identical_weights(window, qtbot, tmp_path):
+    path = tmp_path / "lesson.nnstudio"
+    window.session.ask_save_path = lambda: path
+    window.worker.run()
+    qtbot.waitUntil(lambda: window.worker.latest().epoch == 1000, timeout=10000)
+    assert window.controller.dirty
+    assert window.session.save_as()
+    assert path.exists() and not window.controller.dirty and not window.isWindowModified()
+    assert "lesson" in window.windowTitle()
+    saved = weights(window)
+    other = MainWindow(open_path=path)
+    qtbot.addWidget(other)
+    try:
+        qtbot.waitUntil(lambda: other.worker.latest() is not None and other.worker.latest().step == 1000,
+                        timeout=5000)
+        assert all(np.array_equal(a, b) for a, b in zip(saved, [p.copy() for p in other.worker.latest().weights]))
+        assert not other.controller.dirty
+    finally:
+        other.close()
+
+
+def test_damaged_session_is_explained_and_changes_nothing(window, qtbot, tmp_path):
+    path = tmp_path / "broken.nnstudio"
+    path.write_text('{"format": "nnstudio-session", "version": 1, "experiment": 5}')
+    before = window.controller.experiment
+    assert not window.session.open_path(path)
+    box = window.findChild(QMessageBox, "problemDialog")
+    assert box is not None and "broken.nnstudio" in box.text()
+    assert window.controller.experiment is before
+
+
+def test_bad_csv_shows_a_dialog_and_leaves_the_session(window, qtbot, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("a,b,label\n1,2,x\n3,oops,y\n5,6,x\n")
+    before = window.controller.experiment
+    dialog = window.data_panel.import_csv(str(path))  # the preview opens; the error comes on import
+    qtbot.mouseClick(dialog.findChild(QPushButton, "csvImportButton"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: any(isinstance(b, QMessageBox) and b.objectName() == "csvErrorDialog" and b.isVisible()
+                                for b in QApplication.topLevelWidgets()), timeout=3000)
+    box = next(b for b in QApplication.topLevelWidgets() if b.objectName() == "csvErrorDialog" and b.isVisible())
+    assert "line 3" in box.text() and "oops" in box.text()
+    assert window.controller.experiment == before
+
+
+def test_divergence_pauses_and_explains(window, qtbot):
+    window.session.open_lesson("diabetes-regression")
+    window.controller.edit(window.controller.experiment.replace(learning_rate=1.0), "learning rate 1")
+    window.worker.run()
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "divergedDialog") is not None, timeout=5000)
+    box = window.findChild(QMessageBox, "divergedDialog")
+    assert "smaller learning rate" in box.text()
+    assert not window.worker.running and not window.run_action.isChecked()
+    assert all(np.isfinite(p).all() for p in weights(window))
+
+
+def test_lessons_ask_before_discarding_unsaved_work(window, qtbot):
+    window.controller.set_dirty(True)
+    answers = iter(["cancel", "discard"])
+    window.session.ask_unsaved = lambda: next(answers)
+    lesson = window.findChild(type(window.run_action), "lesson_gender-network")
+    lesson.trigger()
+    assert window.controller.experiment.name == "trask-neuron"
+    lesson.trigger()
+    assert window.controller.experiment.name == "gender-network"
+    assert not window.controller.dirty
+
+
+def test_closing_with_unsaved_work_can_be_cancelled(window, qtbot):
+    window.controller.set_dirty(True)
+    window.session.ask_unsaved = lambda: "cancel"
+    window.close()
+    assert window.isVisible() and window.worker_thread.thread.isRunning()
+
+
+def test_speed_control_paces_the_run(window, qtbot):
+    slider = window.findChild(QSlider, "speedSlider")
+    slider.setValue(0)
+    assert window.worker.updates_per_second == 1.0
+    window.worker.run()
+    qtbot.waitUntil(lambda: window.worker.latest().step >= 1, timeout=3000)
+    window.worker.pause()
+    qtbot.waitUntil(lambda: not window.worker.running, timeout=3000)
+    assert window.worker.latest().step < 1000  # paced, not run to the end
+
+
+def test_every_control_is_named_for_screen_readers_and_tests(window):
+    kinds = (QAbstractButton, QComboBox, QAbstractSpinBox, QLineEdit, QSlider)
+    missing = [f"{type(w).__name__} {w.objectName()!r} {getattr(w, 'text', lambda: '')()!r}"
+               for w in window.findChildren(QWidget) if isinstance(w, kinds) and w.isVisibleTo(window)
+               and not w.objectName().startswith("qt_") and w.parent() is not None
+               and not type(w.parent()).__name__.startswith("QDockWidget")
+               and (not w.objectName() or not w.accessibleName())]
+    assert missing == []
+    actions = [a for a in window.findChildren(type(window.run_action)) if a.text() and not a.isSeparator()
+               and not a.objectName().startswith("qt_")]
+    unnamed = [a.text() for a in actions if not a.objectName() and not a.menu()]
+    assert unnamed == []
+
+
+def test_layout_is_remembered_and_can_be_reset(qtbot):
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    w.curves_dock.hide()
+    w.close()
+    again = MainWindow()
+    qtbot.addWidget(again)
+    again.show()
+    try:
+        assert not again.curves_dock.isVisible()
+        again.reset_layout_action.trigger()
+        assert again.curves_dock.isVisible()
+    finally:
+        again.close()
+
+
+def _run_script(code, timeout=60):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+def test_closing_the_window_during_a_run_exits_cleanly(tmp_path):
+    done = _run_script(f"""
+        import sys
+        from PySide6.QtCore import QSettings, QTimer
+        from PySide6.QtWidgets import QApplication
+        app = QApplication([])
+        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, {str(tmp_path)!r})
+        QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+        from nnstudio.qt.main_window import MainWindow
+        w = MainWindow()
+        w.show()
+        w.controller.edit(w.controller.experiment.replace(epochs=10**7), "long")
+        w.session.ask_unsaved = lambda: "discard"
+        QTimer.singleShot(100, w.run_action.trigger)
+        def close():
+            assert w.worker.running, "the run should be going"
+            w.close()
+        QTimer.singleShot(800, close)
+        app.exec()
+        print("steps", w.worker.latest().step, "thread running", w.worker_thread.thread.isRunning())
+    """)
+    assert done.returncode == 0, done.stderr
+    assert "thread running False" in done.stdout
+    assert "Destroyed while thread" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_smoke_the_real_app_starts_and_quits(tmp_path):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", NNSTUDIO_QUIT_AFTER_MS="1500", HOME=str(tmp_path),
+               XDG_CONFIG_HOME=str(tmp_path / "config"))
+    done = subprocess.run([sys.executable, "-m", "nnstudio"], capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
