@@ -58,7 +58,9 @@ class StudioController(QObject):
         self.path: Path | None = None
         self.dirty = False
         self._datasets: dict[str, Dataset] = {}  # loaded datasets by (name, params); imported CSVs live here
-        worker.runFinished.connect(lambda _reason: self.set_dirty(True))
+        # A bound method of this GUI-thread object, never a lambda: PySide6 runs a lambda connected to a signal from
+        # another thread in that thread, and everything here must happen in the GUI thread.
+        worker.runFinished.connect(self._on_run_finished)
 
     # -- opening -----------------------------------------------------------------------------------------------------
     def open_experiment(self, experiment: Experiment, trainer: Trainer | None = None, path: Path | None = None,
@@ -182,6 +184,9 @@ class StudioController(QObject):
         self.experimentChanged.emit(exp)
         if announce:
             self.set_dirty(True)
+
+    def _on_run_finished(self, _reason: str) -> None:
+        self.set_dirty(True)
 
     def set_dirty(self, dirty: bool) -> None:
         if dirty != self.dirty:

@@ -228,8 +228,7 @@ class MainWindow(QMainWindow):
         w.runningChanged.connect(self._on_running_changed)
         w.runFinished.connect(self._on_run_finished)
         w.diverged.connect(self._on_diverged)
-        w.failed.connect(lambda msg, details: self.show_message("critical", "Training stopped by an error", msg,
-                                                                "errorDialog", details))
+        w.failed.connect(self._on_worker_failed)  # worker signals go to bound methods only (see controller.py)
 
     # -- training controls ---------------------------------------------------------------------------------------------
     def _on_run_toggled(self, on: bool) -> None:
@@ -263,6 +262,12 @@ class MainWindow(QMainWindow):
     def _on_diverged(self, reason: str) -> None:
         self.worker.pause()
         self.show_message("warning", "Training diverged", reason, "divergedDialog")
+
+    def _on_worker_failed(self, message: str, details: str) -> None:
+        self._set_run_checked(False)
+        self.show_message("critical", "Training stopped by an error",
+                          f"{message}\n\nThe session is still open: you can change a setting, reset, or save.",
+                          "errorDialog", details)
 
     def step(self) -> None:
         if not self.worker.running:

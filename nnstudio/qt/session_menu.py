@@ -33,7 +33,7 @@ class SessionMenu:
         self.import_action = w._action("Import CSV…", "importCsvAction",
                                        "Load your own table: a header row, numeric features and a target column",
                                        lambda: w.data_panel.import_csv())
-        self.recent_menu = QMenu("Open Recent")
+        self.recent_menu = QMenu("Open Recent", window)
         self.recent_menu.setObjectName("recentMenu")
 
     def fill_file_menu(self, menu: QMenu) -> None:

@@ -216,23 +216,34 @@ class TrainingWorker(QObject):
         self.runFinished.emit(reason)
 
     def _paced_run(self, t: Trainer, stop) -> str:
-        """One update at a time with a pause between, slow enough to watch; the pause ends early on stop."""
+        """Updates at ``updates_per_second`` on an absolute schedule (overhead does not accumulate), sleeping in
+        short slices so a pause is felt at once. Below the redraw rate every update is published; above it,
+        snapshots go out at the redraw rate like a full-speed run."""
+        schedule_start, done, rate = time.perf_counter(), 0, self.updates_per_second
+        last_publish = 0.0
         while t.epoch < t.experiment.epochs:
             if stop():
                 return "stopped"
-            start = time.perf_counter()
+            if self.updates_per_second != rate:  # the learner moved the slider: restart the schedule
+                rate = self.updates_per_second
+                schedule_start, done = time.perf_counter(), 0
+            if rate <= 0:  # switched to full speed mid-run
+                return t.run(should_stop=stop, on_progress=self._publish, progress_interval=PROGRESS_INTERVAL)
             epoch = t.epoch
             result = t.step()
-            self._publish(t.snapshot())
+            done += 1
+            now = time.perf_counter()
+            if done > 1:
+                t.samples_per_second = (done - 1) * t.batch_size / max(now - schedule_start, 1e-9)
+            if rate <= 1 / PROGRESS_INTERVAL or now - last_publish >= PROGRESS_INTERVAL or result.diverged:
+                self._publish(t.snapshot())
+                last_publish = now
             if t.epoch != epoch:
                 self.epochFinished.emit(t.epoch)
             if result.diverged:
                 return "diverged"
-            rate = self.updates_per_second
-            if rate <= 0:  # switched to full speed mid-run
-                return t.run(should_stop=stop, on_progress=self._publish, progress_interval=PROGRESS_INTERVAL)
-            deadline = start + 1.0 / rate
-            while (now := time.perf_counter()) < deadline:  # sleep in slices so a pause is felt at once
+            deadline = schedule_start + done / rate
+            while (now := time.perf_counter()) < deadline:
                 if stop():
                     return "stopped"
                 time.sleep(min(0.02, deadline - now))

@@ -120,9 +120,10 @@ def test_try_it_updates_with_training(window, qtbot):
 def test_save_and_reopen_gives_identical_weights(window, qtbot, tmp_path):
     path = tmp_path / "lesson.nnstudio"
     window.session.ask_save_path = lambda: path
-    window.worker.run()
-    qtbot.waitUntil(lambda: window.worker.latest().epoch == 1000, timeout=10000)
-    assert window.controller.dirty
+    with qtbot.waitSignal(window.worker.runFinished, timeout=10000):
+        window.worker.run()
+    assert window.worker.latest().epoch == 1000
+    qtbot.waitUntil(lambda: window.controller.dirty, timeout=3000)  # set by the queued report in the GUI thread
     assert window.session.save_as()
     assert path.exists() and not window.controller.dirty and not window.isWindowModified()
     assert "lesson" in window.windowTitle()
@@ -271,3 +272,47 @@ def test_smoke_the_real_app_starts_and_quits(tmp_path):
     done = subprocess.run([sys.executable, "-m", "nnstudio"], capture_output=True, text=True, timeout=60, env=env)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_an_error_inside_the_worker_becomes_a_dialog_and_the_session_stays_usable(window, qtbot, monkeypatch):
+    from nnstudio.training.trainer import Trainer
+
+    real_step = Trainer.step
+    monkeypatch.setattr(Trainer, "step", lambda self: (_ for _ in ()).throw(RuntimeError("simulated fault")))
+    window.worker.step()
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "errorDialog") is not None, timeout=3000)
+    box = window.findChild(QMessageBox, "errorDialog")
+    assert "simulated fault" in box.text() and "Traceback" in box.detailedText()
+    monkeypatch.setattr(Trainer, "step", real_step)
+    window.worker.step()
+    qtbot.waitUntil(lambda: window.worker.latest().step == 1, timeout=3000)
+
+
+def test_session_saved_by_the_command_line_opens_in_the_studio(qtbot, tmp_path):
+    path = tmp_path / "cli.nnstudio"
+    done = subprocess.run([sys.executable, "-m", "nnstudio", "train", "--preset", "gender-network", "--epochs", "30",
+                           "--save", str(path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    w = MainWindow(open_path=path)
+    qtbot.addWidget(w)
+    try:
+        qtbot.waitUntil(lambda: w.worker.latest() is not None and w.worker.latest().epoch == 30, timeout=5000)
+        assert w.controller.experiment.name == "gender-network" and "cli" in w.windowTitle()
+        assert w.session.recent_files()[0].endswith("cli.nnstudio")
+        assert w.findChild(type(w.run_action), "recentFile_1") is not None
+    finally:
+        w.close()
+
+
+def test_worker_reports_are_handled_in_the_gui_thread(window, qtbot, monkeypatch):
+    from PySide6.QtCore import QThread
+
+    gui = QThread.currentThread()
+    threads = []
+    real = window._update_title
+    monkeypatch.setattr(window, "_update_title", lambda: (threads.append(QThread.currentThread()), real()))
+    window.controller.set_dirty(False)
+    with qtbot.waitSignal(window.worker.runFinished, timeout=10000):
+        window.worker.run()
+    qtbot.waitUntil(lambda: window.controller.dirty, timeout=3000)
+    assert threads and all(t is gui for t in threads)

@@ -51,6 +51,9 @@ class CurvesPanel(QWidget):
         top.addWidget(self.log_check)
         for plot in (self.loss_plot, self.metric_plot):
             plot.scene().contextMenu[0].setObjectName(f"{plot.objectName()}ExportAction")
+            for side in ("left", "bottom"):  # "loss (x0.001)" confuses; plain numbers read better
+                plot.getAxis(side).enableAutoSIPrefix(False)
+            plot.setRange(xRange=(0, 10), yRange=(0, 1), padding=0.02)  # a tidy frame before any data
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(top)
@@ -58,6 +61,10 @@ class CurvesPanel(QWidget):
         layout.addWidget(self.metric_plot, 2)
 
     def set_snapshot(self, snap: Snapshot) -> None:
+        if len(snap.update_x) or len(snap.epoch_x) > 1:
+            for plot in (self.loss_plot, self.metric_plot):
+                if not plot.getViewBox().autoRangeEnabled()[0]:
+                    plot.enableAutoRange()  # the tidy empty frame gives way to the data
         x, y = thin(snap.update_x.astype(np.float64), snap.update_loss)
         if self.log_check.isChecked():
             keep = y > 0

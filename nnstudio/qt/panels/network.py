@@ -70,7 +70,9 @@ class NetworkView(QWidget):
         layers = self._layers()
         sizes = [layers[0][0].shape[0]] + [W.shape[1] for W, _, _ in layers]
         shown = [_shown(n) for n in sizes]
-        margin_x, margin_y = 70.0, 34.0
+        fm = self.fontMetrics()
+        label_w = max([fm.horizontalAdvance(n) for n in (*self.input_names, *self.output_names)] or [0])
+        margin_x, margin_y = float(min(max(label_w + 34, 60), self.width() * 0.25)), 34.0
         w, h = self.width() - 2 * margin_x, self.height() - 2 * margin_y - 18
         xs = [margin_x + (w * k / (len(sizes) - 1) if len(sizes) > 1 else w / 2) for k in range(len(sizes))]
         radius = max(7.0, min(18.0, h / (2.6 * max(len(s) for s in shown))))
@@ -114,7 +116,8 @@ class NetworkView(QWidget):
                 if fills[k] is not None:
                     v = float(np.tanh(fills[k][i]))
                     base = POSITIVE if v >= 0 else NEGATIVE
-                    fill = QColor(base.red(), base.green(), base.blue(), int(40 + 170 * abs(v)))
+                    k_ = (40 + 170 * abs(v)) / 255  # blended onto white: opaque, so edges do not show through
+                    fill = QColor(*(int(255 + (c_ - 255) * k_) for c_ in (base.red(), base.green(), base.blue())))
                 p.setBrush(fill)
                 p.setPen(QPen(QColor(70, 70, 70), 1.2))
                 p.drawEllipse(c, radius, radius)
