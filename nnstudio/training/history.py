@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 DEFAULT_CAPACITY = 4096
+PATH_CAPACITY = 64
 
 
 class Series:
@@ -23,6 +24,7 @@ class Series:
         self._x = np.zeros(capacity, dtype=np.int64)
         self._v = np.zeros((capacity, width), dtype=dtype)
         self._n = 0
+        self._frozen: tuple[np.ndarray, np.ndarray] | None = None  # read-only copies, valid until the next append
 
     def wants(self, x: int) -> bool:
         """Whether a row at x would be kept (callers skip computing values that would be thrown away)."""
@@ -45,6 +47,7 @@ class Series:
         self._x[self._n] = x
         self._v[self._n] = values
         self._n += 1
+        self._frozen = None
 
     def __len__(self) -> int:
         return self._n
@@ -58,24 +61,28 @@ class Series:
         return self._v[: self._n]
 
     def frozen(self) -> tuple[np.ndarray, np.ndarray]:
-        """Read-only copies (x, values) safe to hand to another thread."""
-        x, v = self.x.copy(), self.values.copy()
-        x.flags.writeable = False
-        v.flags.writeable = False
-        return x, v
+        """Read-only copies (x, values) safe to hand to another thread; made once per change, so publishing many
+        snapshots of an unchanged series costs nothing."""
+        if self._frozen is None:
+            x, v = self.x.copy(), self.values.copy()
+            x.flags.writeable = False
+            v.flags.writeable = False
+            self._frozen = (x, v)
+        return self._frozen
 
     def to_dict(self) -> dict:
         return {"stride": self.stride, "capacity": self.capacity, "x": self.x.tolist(), "values": self.values.tolist()}
 
     @classmethod
-    def from_dict(cls, d: dict, width: int) -> "Series":
-        s = cls(width, int(d.get("capacity", DEFAULT_CAPACITY)))
+    def from_dict(cls, d: dict, width: int, dtype=np.float64) -> "Series":
+        s = cls(width, int(d.get("capacity", DEFAULT_CAPACITY)), dtype)
         x = np.asarray(d["x"], dtype=np.int64)
-        v = np.asarray(d["values"], dtype=np.float64).reshape(len(x), width)
+        v = np.asarray(d["values"], dtype=dtype).reshape(len(x), width)
         if len(x) > s.capacity:
             raise ValueError("history holds more rows than its capacity")
         s.stride = int(d.get("stride", 1))
         s._x[: len(x)], s._v[: len(x)], s._n = x, v, len(x)
+        s._frozen = None
         return s
 
 
@@ -87,12 +94,14 @@ class History:
     """Per update: the loss of the batch (before the update), each tracked weight, and for tiny datasets each
     training sample's error (target − output). Per epoch: train/test loss and metric (accuracy or R²) after it."""
 
-    def __init__(self, n_tracked: int, n_errors: int, capacity: int = DEFAULT_CAPACITY):
+    def __init__(self, n_tracked: int, n_errors: int, capacity: int = DEFAULT_CAPACITY, n_path: int = 0):
         self.capacity = capacity
         self.update_loss = Series(1, capacity)
         self.weights = Series(n_tracked, capacity) if n_tracked else None
         self.errors = Series(n_errors, capacity) if n_errors else None
         self.epochs = Series(len(EPOCH_COLUMNS), capacity)
+        # every weight, at a few evenly spaced updates: the training path of networks too big to track in full
+        self.path = Series(n_path, PATH_CAPACITY, np.float32) if n_path else None
 
     def to_dict(self) -> dict:
         return {
@@ -100,6 +109,7 @@ class History:
             "weights": self.weights.to_dict() if self.weights else None,
             "errors": self.errors.to_dict() if self.errors else None,
             "epochs": self.epochs.to_dict(),
+            "path": self.path.to_dict() if self.path else None,
         }
 
     def load_dict(self, d: dict) -> None:
@@ -109,3 +119,5 @@ class History:
             self.weights = Series.from_dict(d["weights"], self.weights.width)
         if self.errors is not None and d.get("errors"):
             self.errors = Series.from_dict(d["errors"], self.errors.width)
+        if self.path is not None and d.get("path"):
+            self.path = Series.from_dict(d["path"], self.path.width, np.float32)

@@ -27,7 +27,8 @@ from nnstudio.data.dataset import DataError, Dataset, Preprocessing
 from nnstudio.training.experiment import Experiment, ExperimentError
 from nnstudio.training.history import History
 
-MAX_TRACKED_WEIGHTS = 1024  # networks with more parameters track an evenly spaced sample of them
+MAX_TRACKED_WEIGHTS = 512  # networks with more parameters track an evenly spaced sample of them...
+SAMPLED_WEIGHTS = 48  # ...of this many, plus the full path at a few points (History.path)
 MAX_ERROR_COLUMNS = 64  # per-sample errors are recorded for datasets with at most this many (rows x outputs)
 MAX_OUTPUT_ROWS = 1000  # snapshots carry the last outputs for datasets up to this size
 MAX_Z_ROWS = 256  # snapshots carry the pre-activations of at most this many rows of the last batch
@@ -64,16 +65,22 @@ class Snapshot:
     elapsed: float
     preprocessing: Preprocessing | None = None  # raw features -> network inputs, for predictions
     dtype: str = "float64"
+    path_x: np.ndarray | None = None  # updates at which the full weight vector was recorded
+    path_values: np.ndarray | None = None  # (len(path_x), n_parameters): the training path in weight space
 
     def predict(self, X_raw) -> np.ndarray:
         """Outputs of the snapshot's weights for rows of raw feature values (dropout off). Lets another thread
         predict without touching the Trainer."""
+        return self.forward_layers(X_raw)[-1][1]
+
+    def forward_layers(self, X_raw) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(z, a) of every dense layer for rows of raw feature values, with the snapshot's weights."""
         X = np.atleast_2d(np.asarray(X_raw, dtype=np.float64))
         n_in = self.weights[0].shape[0]
         if X.shape[1] != n_in:
             raise ValueError(f"expected {n_in} value(s), got {X.shape[1]}")
         a = self.preprocessing.apply(X, np.dtype(self.dtype)) if self.preprocessing else X
-        i = 0
+        out, i = [], 0
         for spec in self.layers:
             z = a @ self.weights[i]
             i += 1
@@ -81,7 +88,34 @@ class Snapshot:
                 z = z + self.weights[i]
                 i += 1
             a = activations.get(spec.activation).forward(z)
-        return a
+            out.append((z, a))
+        return out
+
+    def layer_weights(self) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        """(W, b or None) of every dense layer, from the flat ``weights`` tuple."""
+        out, i = [], 0
+        for spec in self.layers:
+            W = self.weights[i]
+            i += 1
+            b = None
+            if spec.bias:
+                b = self.weights[i]
+                i += 1
+            out.append((W, b))
+        return out
+
+    def current_flat_weights(self) -> np.ndarray:
+        return np.concatenate([w.ravel() for w in self.weights]).astype(np.float64)
+
+    def training_path(self) -> tuple[np.ndarray, np.ndarray]:
+        """(updates, full weight vectors) of the path so far, ending at the current weights."""
+        if self.path_x is not None and len(self.path_x):
+            xs, vals = self.path_x, np.asarray(self.path_values, dtype=np.float64)
+        elif len(self.tracked) == sum(w.size for w in self.weights) and len(self.weight_x):
+            xs, vals = self.weight_x, self.weight_values
+        else:
+            xs, vals = np.zeros(0, np.int64), np.zeros((0, sum(w.size for w in self.weights)))
+        return np.r_[xs, self.step], np.vstack([vals, self.current_flat_weights()[None, :]])
 
     @property
     def train_metric(self) -> float:
@@ -173,7 +207,7 @@ class Trainer:
         if n_params <= MAX_TRACKED_WEIGHTS:
             self.tracked = np.arange(n_params)
         else:
-            self.tracked = np.unique(np.linspace(0, n_params - 1, MAX_TRACKED_WEIGHTS).astype(np.int64))
+            self.tracked = np.unique(np.linspace(0, n_params - 1, SAMPLED_WEIGHTS).astype(np.int64))
         self._backup = [np.empty_like(p) for p in self.network.parameters()]
         self.apply_settings(experiment)
         self.reset()
@@ -249,7 +283,7 @@ class Trainer:
         self.samples_per_second = 0.0
         n_out = self.network.n_outputs
         n_err = self.n_train * n_out if self.n_train * n_out <= MAX_ERROR_COLUMNS else 0
-        self.history = History(len(self.tracked), n_err)
+        self.history = History(len(self.tracked), n_err, n_path=self._n_path())
         self.last_outputs = np.full((self.n_train, n_out), np.nan, dtype=self.dtype)
         self._last_z: tuple[np.ndarray, ...] = ()
         self._record_epoch()
@@ -299,6 +333,8 @@ class Trainer:
         h.update_loss.append(x, (loss,))
         if h.weights is not None and h.weights.wants(x):
             h.weights.append(x, self._flat_params()[self.tracked])
+        if h.path is not None and h.path.wants(x):
+            h.path.append(x, self._flat_params())
         if idx is None:
             self.last_outputs[...] = y_hat
         else:
@@ -336,6 +372,11 @@ class Trainer:
         self.diverged = (f"Training diverged: {what}. The weights are {kept}. "
                          f"Try a smaller learning rate (now {self.current_learning_rate():g}).")
         return StepResult(loss, self.diverged)
+
+    def _n_path(self) -> int:
+        """Width of the separate full-weight path: none when every weight is tracked anyway."""
+        n = self.network.n_parameters
+        return 0 if n <= MAX_TRACKED_WEIGHTS else n
 
     def _flat_params(self) -> np.ndarray:
         return np.concatenate([p.ravel() for p in self.network.parameters()])
@@ -445,7 +486,8 @@ class Trainer:
         outputs = np.asarray(d["last_outputs"], dtype=self.dtype)
         if outputs.shape != self.last_outputs.shape:
             raise ValueError("the saved outputs do not fit this dataset")
-        history = History(len(self.tracked), self.history.errors.width if self.history.errors else 0)
+        history = History(len(self.tracked), self.history.errors.width if self.history.errors else 0,
+                          n_path=self._n_path())
         history.load_dict(d["history"])
         order = None if d.get("order") is None else np.asarray(d["order"], dtype=np.int64)
         self.initial_weights = initial
@@ -484,4 +526,6 @@ class Trainer:
             layer_z=tuple(_frozen(z[:MAX_Z_ROWS]) for z in self._last_z),
             diverged=self.diverged, samples_per_second=self.samples_per_second, elapsed=self.elapsed,
             preprocessing=self.preprocessing, dtype=self.dtype.name,
+            path_x=h.path.frozen()[0] if h.path is not None else None,
+            path_values=h.path.frozen()[1] if h.path is not None else None,
         )

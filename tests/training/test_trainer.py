@@ -198,3 +198,31 @@ def test_cell_edits_change_the_training_table_and_round_trip():
                          ((0, 1, float("nan")), "not a finite number")]:
         with pytest.raises(ExperimentError, match=message):
             Trainer(presets.get("trask-neuron").replace(cell_edits=(bad,)))
+
+
+def test_training_path_ends_at_current_weights_for_small_and_large_networks():
+    small = Trainer(presets.get("gender-network"))
+    small.run(max_updates=300)
+    xs, path = small.snapshot().training_path()
+    assert xs[0] == 0 and xs[-1] == 300 and path.shape[1] == 9
+    np.testing.assert_array_equal(path[-1], np.concatenate([p.ravel() for p in small.network.parameters()]))
+    np.testing.assert_array_equal(path[0], np.concatenate([p.ravel() for p in small.initial_weights]))
+    big = Trainer(_xor_experiment(layers=[LayerSpec(40, "tanh"), LayerSpec(20, "tanh"), LayerSpec(1, "sigmoid")]))
+    assert big.network.n_parameters > 512 and len(big.tracked) == 48
+    big.run(max_epochs=5)
+    snap = big.snapshot()
+    xs, path = snap.training_path()
+    assert 2 <= len(xs) <= 65 and path.shape[1] == big.network.n_parameters
+    np.testing.assert_allclose(path[-1], np.concatenate([p.ravel() for p in big.network.parameters()]))
+    assert snap.path_values.dtype == np.float32
+    assert snap.update_x is big.snapshot().update_x  # unchanged history is not copied again
+
+
+def test_forward_layers_matches_the_network():
+    t = Trainer(presets.get("gender-network"))
+    t.run(max_updates=50)
+    layers = t.snapshot().forward_layers([[133, 65], [160, 72]])
+    t.network.forward(t.preprocessing.apply(np.array([[133, 65], [160, 72]])))
+    for (z, a), layer in zip(layers, t.network.dense_layers):
+        np.testing.assert_allclose(z, layer.z)
+        np.testing.assert_allclose(a, layer.a)

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
 
 from nnstudio.data.dataset import Dataset
 from nnstudio.training.experiment import Experiment
-from nnstudio.training.trainer import Snapshot
+from nnstudio.training.trainer import PreparedData, Snapshot, prepare_arrays
 
 
 class PanelContext(QObject):
@@ -27,15 +27,23 @@ class PanelContext(QObject):
         self.experiment: Experiment | None = None
         self.selection: tuple[int, int] | None = None
         self.sample = 0
+        self._prepared: PreparedData | None = None
 
     def set_data(self, dataset: Dataset, experiment: Experiment) -> None:
         changed = dataset is not self.dataset or (experiment.architecture_key() if experiment else None) != (
             self.experiment.architecture_key() if self.experiment else None)
         self.dataset, self.experiment = dataset, experiment
         if changed:
+            self._prepared = None
             self.selection = None
             self.sample = 0
             self.dataChanged.emit()
+
+    def prepared(self) -> PreparedData:
+        """The arrays the network trains on (preprocessed inputs, encoded targets), made once per data change."""
+        if self._prepared is None:
+            self._prepared = prepare_arrays(self.dataset, self.experiment)
+        return self._prepared
 
     def select_weight(self, selection: tuple[int, int] | None) -> None:
         if selection != self.selection:
@@ -67,7 +75,11 @@ class Panel(QWidget):
         self.snapshot = snap
 
     def csv_table(self) -> tuple[list[str], list[list]]:
+        """The numbers the panel shows, as a header and rows (for CSV export)."""
         raise NotImplementedError
+
+    def finish(self) -> None:
+        """Complete any deferred or background work now, synchronously (before a headless export)."""
 
     def export_widget(self) -> QWidget:
         return self
