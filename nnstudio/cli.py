@@ -4,6 +4,7 @@ session in it); subcommands work without a window:
     nnstudio presets                      the tutorial lessons
     nnstudio datasets                     the built-in datasets
     nnstudio train --preset trask-neuron --predict 1,0,0 [--json] [--save run.nnstudio]
+    nnstudio plot --preset diabetes-regression --panel surface --out surface.png
 """
 
 from __future__ import annotations
@@ -49,6 +50,15 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--save", metavar="FILE", help="write the session (experiment, weights, history) to FILE")
     t.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    pl = sub.add_parser("plot", help="train (or open a session) and write one panel as PNG, SVG or CSV")
+    src = pl.add_mutually_exclusive_group(required=True)
+    src.add_argument("--preset", metavar="NAME", help="a lesson from 'nnstudio presets'")
+    src.add_argument("--session", metavar="FILE", help="a session saved by the studio or 'train --save'")
+    pl.add_argument("--panel", required=True, metavar="NAME", help="network, weights, curves, activation, surface "
+                                                                    "or predictions")
+    pl.add_argument("--epochs", type=_whole, metavar="N", help="epochs to train (default: the experiment's)")
+    pl.add_argument("--out", required=True, metavar="FILE", help="FILE.png, FILE.svg or FILE.csv")
+    pl.add_argument("--size", default="1200x800", metavar="WxH", help="image size in pixels (default 1200x800)")
     return p
 
 
@@ -250,6 +260,75 @@ def _print_summary(trainer, r: dict) -> None:
         print(f"predict {', '.join(f'{v:g}' for v in p['input'])}: {_fmt(out)}{extra}")
 
 
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise UsageError(f"--size {text!r}: expected WIDTHxHEIGHT in pixels, e.g. 1200x800") from None
+    if not (64 <= w <= 8000 and 64 <= h <= 8000):
+        raise UsageError(f"--size {text!r}: each side must be from 64 to 8000 pixels")
+    return w, h
+
+
+def cmd_plot(args) -> int:
+    import os
+    from pathlib import Path
+
+    from nnstudio.qt.panels import PANEL_MODULES
+
+    if args.panel not in PANEL_MODULES:
+        raise UsageError(f"unknown panel {args.panel!r}; valid panels: {', '.join(PANEL_MODULES)}")
+    out = Path(args.out)
+    if out.suffix.lower() not in (".png", ".svg", ".csv"):
+        raise UsageError(f"--out {args.out!r}: the file must end in .png, .svg or .csv")
+    if not out.parent.exists():
+        raise UsageError(f"--out {args.out!r}: the folder {out.parent} does not exist")
+    width, height = _size(args.size)
+    trainer = _plot_trainer(args)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # drawing needs no screen
+    from nnstudio.qt.app import create_app
+    from nnstudio.qt.export import export_panel, offscreen_panel
+    from nnstudio.qt.panels import panel_classes
+    from nnstudio.qt.panels.base import PanelContext
+
+    app = create_app([])
+    context = PanelContext()
+    context.set_data(trainer.dataset, trainer.experiment)
+    panel = offscreen_panel(panel_classes()[args.panel], context, trainer.snapshot(), width, height)
+    try:
+        export_panel(panel, out, width, height)
+    except (OSError, ValueError) as e:
+        print(f"nnstudio: cannot write {out}: {e}", file=sys.stderr)
+        return 1
+    print(f"wrote {out} ({panel.title}, epoch {trainer.epoch})", file=sys.stderr)
+    del app
+    return 0
+
+
+def _plot_trainer(args):
+    from nnstudio.training import presets
+    from nnstudio.training.experiment import ExperimentError
+    from nnstudio.training.session import Session, SessionError
+    from nnstudio.training.threads import use_blas_threads
+    from nnstudio.training.trainer import Trainer
+
+    use_blas_threads(1)
+    try:
+        if args.session:
+            trainer = Session.load(args.session).trainer
+            if args.epochs is not None:
+                trainer.run(max_epochs=trainer.epoch + args.epochs)
+            return trainer
+        exp = presets.get(args.preset)
+    except (KeyError, SessionError, ExperimentError) as e:
+        raise UsageError(str(e.args[0]) if isinstance(e, KeyError) else str(e)) from None
+    if args.epochs is not None:
+        exp = exp.replace(epochs=args.epochs)
+    trainer = Trainer(exp)
+    trainer.run()
+    return trainer
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or (len(argv) == 1 and argv[0].endswith(".nnstudio")):
@@ -259,8 +338,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = _build_parser().parse_args(argv)
         if args.command is None:
-            raise UsageError("missing command (presets, datasets or train); run without arguments for the studio")
-        return {"presets": cmd_presets, "datasets": cmd_datasets, "train": cmd_train}[args.command](args)
+            raise UsageError("missing command (presets, datasets, train or plot); run without arguments for the "
+                             "studio")
+        return {"presets": cmd_presets, "datasets": cmd_datasets, "train": cmd_train,
+                "plot": cmd_plot}[args.command](args)
     except UsageError as e:
         print(f"nnstudio: error: {e}", file=sys.stderr)
         return EXIT_USAGE

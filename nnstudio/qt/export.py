@@ -7,7 +7,7 @@ import csv
 import html
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QPoint, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QWidget
@@ -19,7 +19,7 @@ def _render(widget: QWidget, painter: QPainter, size: QSize) -> None:
     """Draw ``widget`` scaled to fill ``size`` (vector drawing stays vector; nothing is resampled)."""
     w, h = max(widget.width(), 1), max(widget.height(), 1)
     painter.scale(size.width() / w, size.height() / h)
-    widget.render(painter)
+    widget.render(painter, QPoint(0, 0))
 
 
 def export_png(widget: QWidget, path: str | Path, width: int | None = None, height: int | None = None) -> Path:
@@ -84,6 +84,22 @@ def export_panel(panel, path: str | Path, width: int | None = None, height: int 
         header, rows = panel.csv_table()
         return export_csv(header, rows, path)
     raise ValueError(f"unknown export format {path.suffix!r}; use one of: {', '.join('.' + f for f in FORMATS)}")
+
+
+def offscreen_panel(cls, context, snapshot, width: int, height: int):
+    """A fresh panel of ``cls`` laid out at ``width`` x ``height`` off screen, showing ``snapshot`` with any
+    background work finished: what ``nnstudio plot`` and "Export all panels" draw."""
+    from PySide6.QtWidgets import QApplication
+
+    panel = cls(context)
+    panel.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
+    panel.resize(width, height)
+    panel.show()
+    panel.set_snapshot(snapshot)
+    panel.finish()
+    for _ in range(3):
+        QApplication.processEvents()
+    return panel
 
 
 def export_all(panels, folder: str | Path) -> Path:

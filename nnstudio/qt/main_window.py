@@ -4,6 +4,7 @@ worker trains."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
@@ -12,8 +13,9 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSl
 
 from nnstudio import __version__
 from nnstudio.qt.controller import StudioController
+from nnstudio.qt.panels.base import PanelContext
 from nnstudio.qt.panels.curves import CurvesPanel
-from nnstudio.qt.panels.network import NetworkView
+from nnstudio.qt.panels.network import NetworkPanel
 from nnstudio.qt.panels.try_it import TryItPanel
 from nnstudio.qt.session_menu import SessionMenu
 from nnstudio.qt.worker import WorkerThread
@@ -23,6 +25,7 @@ from nnstudio.training.trainer import Snapshot
 FIRST_LESSON = "trask-neuron"
 SPEEDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 0]  # updates per second; 0 = as fast as possible
 PULL_MS = 50  # the window pulls the latest snapshot 20 times a second
+VIEW_BUDGET = 0.025  # while training, each view may take at most this share of the time (see _feed_views)
 
 
 class MainWindow(QMainWindow):
@@ -35,10 +38,12 @@ class MainWindow(QMainWindow):
         self.controller = StudioController(self.worker, self)
         self._dialogs: list[QMessageBox] = []
         self._last_snapshot: Snapshot | None = None
+        self._view_state: dict[int, list] = {}
         self._shut_down = False
         self.resize(1360, 860)
 
-        self.network_view = NetworkView()
+        self.context = PanelContext(self)
+        self.network_view = NetworkPanel(self.context)
         self.setCentralWidget(self.network_view)
         self._build_docks()
         self._build_actions()
@@ -84,7 +89,7 @@ class MainWindow(QMainWindow):
         self.builder = BuilderPanel(self.controller)
         self.settings_panel = TrainingSettingsPanel(self.controller)
         self.try_it = TryItPanel()
-        self.curves = CurvesPanel()
+        self.curves = CurvesPanel(self.context)
         self.data_dock = self._dock(self.data_panel, "Data", "dataDock", left)
         self.builder_dock = self._dock(self.builder, "Network", "builderDock", left)
         self.settings_dock = self._dock(self.settings_panel, "Training", "settingsDock", left)
@@ -291,11 +296,12 @@ class MainWindow(QMainWindow):
     # -- snapshots -----------------------------------------------------------------------------------------------------
     def pull_snapshot(self) -> None:
         snap = self.worker.latest()
-        if snap is None or snap is self._last_snapshot:
+        if snap is None:
+            return
+        self._feed_views(snap)
+        if snap is self._last_snapshot:
             return
         self._last_snapshot = snap
-        for view in self.snapshot_views:
-            view.set_snapshot(snap)
         labels = self.status_labels
         labels["epoch"].setText(f"epoch {snap.epoch}")
         labels["updates"].setText(f"updates {snap.step}")
@@ -305,11 +311,29 @@ class MainWindow(QMainWindow):
         labels["metric"].setText(f"{snap.metric_name} {shown}" if metric == metric else f"{snap.metric_name} –")
         labels["speed"].setText(f"{snap.samples_per_second:,.0f} samples/s" if self.worker.running else "paused")
 
+    def _feed_views(self, snap: Snapshot) -> None:
+        """Give the snapshot to each visible view that has not drawn it yet. While training runs, a view waits
+        until its last update (drawing included) is at most VIEW_BUDGET of the time since: the GUI thread shares
+        Python's interpreter lock with training, so drawing time is training time lost. Paused, all update at once."""
+        now = time.perf_counter()
+        running = self.worker.running
+        for view in self.snapshot_views:
+            state = self._view_state.setdefault(id(view), [None, 0.0])  # [snapshot drawn, next allowed time]
+            if state[0] is snap or not view.isVisible() or (running and now < state[1]):
+                continue
+            start = time.perf_counter()
+            view.set_snapshot(snap)
+            view.repaint()  # draw now, so the measured cost includes the drawing
+            cost = time.perf_counter() - start
+            state[0], state[1] = snap, start + max(PULL_MS / 1000, cost / VIEW_BUDGET)
+
     def _on_experiment_changed(self, exp) -> None:
+        if self.controller.dataset is not None:
+            self.context.set_data(self.controller.dataset, exp)
         self._update_title()
 
     def _on_dataset_changed(self, ds) -> None:
-        self.network_view.set_names(ds.feature_names, ds.output_names)
+        self.context.set_data(ds, self.controller.experiment)
         self.try_it.set_dataset(ds)
         self._last_snapshot = None
 

@@ -99,6 +99,8 @@ class Panel(QWidget):
             action.setObjectName(f"{self.name}PlotExport_{kind}")
             action.triggered.connect(lambda _=False, k=kind: self.ask_and_export(k))
             actions.append(action)
+        for old in plot.scene().contextMenu:
+            old.deleteLater()
         plot.scene().contextMenu = actions
 
     def export_menu(self) -> QMenu:

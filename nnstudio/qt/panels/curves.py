@@ -1,84 +1,379 @@
-"""Loss and accuracy (or R²) curves: loss per update, train/test loss and metric per epoch."""
+"""Learning curves: the loss of every update and of every epoch (train and test) on one plot, accuracy or R² per epoch
+on a second, and for tiny tables each training row's error (target − output) on a third, the perceptron lesson's
+plot. Linear, log-y and log-log axes; log x draws update + 1 (or epoch + 1) so that the start, 0, has a place.
+
+Every curve is thinned to about ``MAX_POINTS`` points however long the run; thinning only drops points, so each
+drawn point is a point of the recorded history (the first and the last always among them)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from nnstudio.qt.panels.base import Panel, PanelContext
 from nnstudio.training.trainer import Snapshot
 
 MAX_POINTS = 2000
+SCALES = (("linear", "linear"), ("log y", "log_y"), ("log-log", "log_log"))
+TRAIN, TEST = (38, 110, 200), (230, 120, 20)
+PER_UPDATE = (165, 165, 165)
+ROW_COLOURS = [(38, 110, 200), (230, 120, 20), (40, 150, 70), (200, 45, 60), (130, 80, 180), (140, 95, 55),
+               (215, 90, 170), (90, 90, 90)]
+MAX_LEGEND_ROWS = len(ROW_COLOURS)  # more rows than this get a blue-to-red ramp and a one-line legend
+ERROR_POINTS = 8000  # points shared by all per-row error curves (each gets at most MAX_POINTS, at least 400)
+
+
+def thin_index(length: int, n: int = MAX_POINTS) -> np.ndarray | slice:
+    """Positions of every k-th of ``length`` points so that at most about n remain, the first and last among them."""
+    if length <= n:
+        return slice(None)
+    idx = np.arange(0, length, int(np.ceil(length / n)))
+    return idx if idx[-1] == length - 1 else np.r_[idx, length - 1]
 
 
 def thin(x: np.ndarray, y: np.ndarray, n: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
-    """Every k-th point so that at most about n remain (the last point always kept)."""
-    if len(x) <= n:
-        return x, y
-    idx = np.unique(np.r_[np.arange(0, len(x), int(np.ceil(len(x) / n))), len(x) - 1])
+    """Every k-th point so that at most about n remain (the first and the last point always kept)."""
+    idx = thin_index(len(x), n)
     return x[idx], y[idx]
 
 
-class CurvesPanel(QWidget):
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setObjectName("curvesPanel")
-        pg.setConfigOptions(antialias=True)
-        self.loss_plot = pg.PlotWidget(background="w")
-        self.loss_plot.setObjectName("lossPlot")
-        self.loss_plot.setAccessibleName("Loss curve")
-        self.loss_plot.setLabel("left", "loss")
-        self.loss_plot.setLabel("bottom", "update")
-        self.loss_plot.addLegend(offset=(-10, 10))
-        self.loss_plot.showGrid(x=True, y=True, alpha=0.2)
-        self.update_curve = self.loss_plot.plot(pen=pg.mkPen((38, 110, 200), width=1.5), name="per update")
-        self.metric_plot = pg.PlotWidget(background="w")
-        self.metric_plot.setObjectName("metricPlot")
-        self.metric_plot.setAccessibleName("Accuracy curve")
-        self.metric_plot.setLabel("bottom", "epoch")
-        self.metric_plot.addLegend(offset=(-10, 10))
-        self.metric_plot.showGrid(x=True, y=True, alpha=0.2)
-        self.train_metric = self.metric_plot.plot(pen=pg.mkPen((38, 110, 200), width=2), name="train")
-        self.test_metric = self.metric_plot.plot(pen=pg.mkPen((230, 120, 20), width=2, style=pg.QtCore.Qt.DashLine),
-                                                 name="test")
-        self.log_check = QCheckBox("log loss")
-        self.log_check.setObjectName("logLossCheck")
-        self.log_check.setAccessibleName("Logarithmic loss axis")
-        self.log_check.setToolTip("Show the loss on a logarithmic axis (slow late progress becomes visible)")
-        self.log_check.toggled.connect(lambda on: self.loss_plot.setLogMode(y=on))
+def updates_per_epoch(snap: Snapshot, batch_size: int | None) -> int:
+    """Parameter updates in one epoch: from the batch size when known, else estimated from the snapshot's counters."""
+    n = max(snap.n_train, 1)
+    if batch_size is not None:
+        return 1 if batch_size <= 0 or batch_size >= n else math.ceil(n / batch_size)
+    done = snap.epoch + snap.position / n
+    return max(1, round(snap.step / done)) if done > 0 else 1
+
+
+def _swatch(colour, style: str = "solid") -> str:
+    """A short coloured line for a text legend."""
+    glyph = {"solid": "━━", "dash": "╍╍", "thin": "──"}[style]
+    return f"<span style='color:rgb{tuple(colour)}; font-weight:bold'>{glyph}</span>"
+
+
+def _entry(colour, text: str, style: str = "solid") -> str:
+    """One legend entry that never breaks across lines."""
+    return f"{_swatch(colour, style)}&nbsp;{text.replace(' ', '&nbsp;')}"
+
+
+def _number(v: float) -> str:
+    """A tick label in plain digits where they stay short (0.001, 50,000), else 1e-05 style."""
+    if 1e-4 <= v < 1e6:
+        return f"{v:,.6g}"
+    m, e = f"{v:.0e}".split("e")
+    return f"{m}e{int(e)}"
+
+
+class PlainLogAxis(pg.AxisItem):
+    """An axis whose log ticks read 1, 10, 100 (not 10¹, 2·10³). Decades are labelled first, then 2 and 5, then the
+    other ticks, each only where its label has room."""
+
+    def logTickStrings(self, values, scale, spacing):
+        vertical = self.orientation in ("left", "right")
+        length = self.height() if vertical else self.width()
+        per_decade = length / max(abs(self.range[1] - self.range[0]), 1e-9)
+        room = 18 if vertical else 44  # pixels one tick label needs along the axis
+
+        def rank(lv: float) -> int:
+            mantissa = round(10 ** (lv - math.floor(lv + 1e-9)), 3)
+            return 0 if mantissa == 1 else 1 if mantissa in (2, 5) else 2
+
+        out, kept = [""] * len(values), []
+        for k in sorted(range(len(values)), key=lambda k: rank(values[k])):
+            at = values[k] * per_decade
+            if all(abs(at - q) >= room for q in kept):
+                kept.append(at)
+                out[k] = _number(float(10 ** values[k] * scale))
+        return out
+
+
+class _Plot:
+    """One pyqtgraph plot with a text legend above it (a legend outside the axes never hides a curve)."""
+
+    def __init__(self, panel: CurvesPanel, name: str, accessible: str):
+        self.widget = QWidget()
+        self.legend = QLabel()
+        self.legend.setObjectName(f"{name}Legend")
+        self.legend.setWordWrap(True)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.plot = pg.PlotWidget(background="w", axisItems={"left": PlainLogAxis("left"),
+                                                             "bottom": PlainLogAxis("bottom")})
+        self.plot.setObjectName(name)
+        self.plot.setAccessibleName(accessible)
+        self.plot.showGrid(x=True, y=True, alpha=0.2)
+        self.plot.setMinimumHeight(110)
+        for side in ("left", "bottom"):  # "loss (x0.001)" confuses a learner; plain numbers read better
+            self.plot.getAxis(side).enableAutoSIPrefix(False)
+        self.plot.setRange(xRange=(0, 10), yRange=(0, 1), padding=0.02)  # a tidy frame before any data
+        for action in self.plot.scene().contextMenu:  # pyqtgraph's own "Export..." (replaced by the panel's)
+            action.setObjectName(f"{name}PyqtgraphExport")
+        panel.adopt_plot(self.plot)
+        layout = QVBoxLayout(self.widget)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.legend)
+        layout.addWidget(self.plot, 1)
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self._axes = None
+
+    def curve(self, key: str, pen) -> pg.PlotDataItem:
+        if key not in self.curves:
+            self.curves[key] = self.plot.plot(pen=pen, antialias=True)
+        return self.curves[key]
+
+    def set_axes(self, log_x: bool, log_y: bool, x_label: str, y_label: str) -> None:
+        """Axis modes and titles; a no-op when nothing changed (it runs for every snapshot)."""
+        if self._axes != (log_x, log_y, x_label, y_label):
+            self._axes = (log_x, log_y, x_label, y_label)
+            self.plot.setLogMode(x=log_x, y=log_y)
+            self.plot.setLabel("bottom", x_label)
+            self.plot.setLabel("left", y_label)
+
+    def set_legend(self, html: str) -> None:
+        if self.legend.text() != html:
+            self.legend.setText(html)
+
+
+class CurvesPanel(Panel):
+    name = "curves"
+    title = "Curves"
+    description = ("Loss per update and per epoch, accuracy (or R²) per epoch, and for tiny tables each training "
+                   "row's error against the update.")
+
+    def __init__(self, context: PanelContext, parent: QWidget | None = None):
+        super().__init__(context, parent)
+        self.scale_combo = QComboBox()
+        self.scale_combo.setObjectName("curvesScaleCombo")
+        self.scale_combo.setAccessibleName("Axis scale of the curves")
+        self.scale_combo.setToolTip("Linear, logarithmic loss axis, or log-log (x is update + 1 so 0 can be drawn)")
+        for text, key in SCALES:
+            self.scale_combo.addItem(text, key)
+        self.scale_combo.currentIndexChanged.connect(self._on_scale_changed)
+        self.errors_check = QCheckBox("per-row errors")
+        self.errors_check.setObjectName("curvesErrorsCheck")
+        self.errors_check.setAccessibleName("Show each training row's error")
+        self.errors_check.setToolTip("Plot each training row's error (target − output) against the update")
+        self.errors_check.setChecked(True)
+        self.errors_check.setEnabled(False)
+        self.errors_check.toggled.connect(self._redraw)
+        self.status = QLabel("No training yet: press Step or Run.")
+        self.status.setObjectName("curvesStatus")
+        self.status.setStyleSheet("color: #666;")
+        axis_label = QLabel("Axes:")
+        axis_label.setBuddy(self.scale_combo)
         top = QHBoxLayout()
+        top.setContentsMargins(4, 2, 4, 0)
+        top.addWidget(axis_label)
+        top.addWidget(self.scale_combo)
+        top.addWidget(self.errors_check)
         top.addStretch(1)
-        top.addWidget(self.log_check)
-        for plot in (self.loss_plot, self.metric_plot):
-            plot.scene().contextMenu[0].setObjectName(f"{plot.objectName()}ExportAction")
-            for side in ("left", "bottom"):  # "loss (x0.001)" confuses; plain numbers read better
-                plot.getAxis(side).enableAutoSIPrefix(False)
-            plot.setRange(xRange=(0, 10), yRange=(0, 1), padding=0.02)  # a tidy frame before any data
+        top.addWidget(self.status)
+        self.loss_area = _Plot(self, "lossPlot", "Loss curves")
+        self.metric_area = _Plot(self, "metricPlot", "Accuracy curves")
+        self.errors_area = _Plot(self, "errorsPlot", "Per-row error curves")
+        self.errors_area.widget.hide()
+        self.loss_plot, self.metric_plot, self.errors_plot = (a.plot for a in self._areas())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(2)
         layout.addLayout(top)
-        layout.addWidget(self.loss_plot, 3)
-        layout.addWidget(self.metric_plot, 2)
+        layout.addWidget(self.loss_area.widget, 3)
+        layout.addWidget(self.metric_area.widget, 2)
+        layout.addWidget(self.errors_area.widget, 3)
+        self._drawn: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._frame_set = False
+        self._stale = False
+        context.dataChanged.connect(self._on_data_changed)
+        self._redraw()
 
+    def _areas(self) -> tuple[_Plot, _Plot, _Plot]:
+        return self.loss_area, self.metric_area, self.errors_area
+
+    # -- public -------------------------------------------------------------------------------------------------------
     def set_snapshot(self, snap: Snapshot) -> None:
-        if len(snap.update_x) or len(snap.epoch_x) > 1:
-            for plot in (self.loss_plot, self.metric_plot):
-                if not plot.getViewBox().autoRangeEnabled()[0]:
-                    plot.enableAutoRange()  # the tidy empty frame gives way to the data
-        x, y = thin(snap.update_x.astype(np.float64), snap.update_loss)
-        if self.log_check.isChecked():
-            keep = y > 0
-            x, y = x[keep], y[keep]
-        self.update_curve.setData(x, y, skipFiniteCheck=True)
-        self.metric_plot.setLabel("left", snap.metric_name)
-        ex = snap.epoch_x.astype(np.float64)
-        ev = snap.epoch_values
-        tx, ty = thin(ex, ev[:, 1]) if len(ex) else (ex, ex)
-        self.train_metric.setData(tx, ty)
-        if len(ex) and np.isfinite(ev[:, 3]).any():
-            self.test_metric.setData(*thin(ex, ev[:, 3]))
+        super().set_snapshot(snap)
+        if self.isVisible():
+            self._redraw()
         else:
-            self.test_metric.setData([], [])
+            self._stale = True  # drawn when shown: a hidden dock costs nothing
+
+    def finish(self) -> None:
+        """Draw a snapshot that arrived while the panel was hidden."""
+        if self._stale:
+            self._stale = False
+            self._redraw()
+
+    def showEvent(self, event):
+        self.finish()
+        super().showEvent(event)
+
+    def export_widget(self) -> QWidget:
+        self.finish()
+        return self
+
+    def scale(self) -> str:
+        return self.scale_combo.currentData()
+
+    def set_scale(self, key: str) -> None:
+        self.scale_combo.setCurrentIndex([k for _, k in SCALES].index(key))
+
+    def curve_arrays(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Series name -> (x, y) exactly as handed to the plot (before pyqtgraph's own log transform)."""
+        self.finish()
+        return {name: (xd, yd) for name, (_, _, xd, yd) in self._drawn.items()}
+
+    def csv_table(self) -> tuple[list[str], list[list]]:
+        """Long format: one row per drawn point, ``x`` the update (or epoch) number and ``value`` the recorded
+        number itself (a signed error even where the plot shows its size)."""
+        self.finish()
+        rows = []
+        for name, (x, v, _, _) in self._drawn.items():
+            rows.extend([name, int(a), float(b)] for a, b in zip(x, v))
+        return ["series", "x", "value"], rows
+
+    # -- drawing ------------------------------------------------------------------------------------------------------
+    def _on_scale_changed(self) -> None:
+        self._redraw()
+        if self._frame_set:
+            for p in self._areas():
+                p.plot.enableAutoRange()  # a zoom made on other axes means nothing on these
+
+    def _on_data_changed(self) -> None:
+        for p in self._areas():
+            for c in p.curves.values():
+                c.setData([], [])
+        self._frame_set = False
+        self.snapshot = None
+        self._redraw()
+
+    def _draw(self, p: _Plot, key: str, name: str, x, v, y, shift: int, pen, log_y: bool, symbol=False,
+              x_scale: int = 1) -> None:
+        """Draw y (the plotted form of the values v) against x·x_scale + shift; only positive y on a log axis."""
+        x, v, y = np.asarray(x, np.float64), np.asarray(v, np.float64), np.asarray(y, np.float64)
+        keep = np.isfinite(y) & ((y > 0) if log_y else True)
+        x, v, y = x[keep], v[keep], y[keep]
+        xd = x * x_scale + shift
+        curve = p.curve(key, pen)
+        curve.setData(xd, y, skipFiniteCheck=True, symbol="o" if symbol else None, symbolSize=5,
+                      symbolPen=pen, symbolBrush=pen.color())
+        if len(x):
+            self._drawn[name] = (x, v, xd, y)
+
+    def _redraw(self) -> None:
+        snap, mode = self.snapshot, self.scale()
+        log_x, log_y = mode == "log_log", mode in ("log_y", "log_log")
+        shift = 1 if log_x else 0
+        self._drawn = {}
+        has_errors = snap is not None and snap.error_values.ndim == 2 and snap.error_values.shape[1] > 0
+        self.errors_check.setEnabled(has_errors)
+        show_errors = has_errors and self.errors_check.isChecked()
+        self.errors_area.widget.setVisible(show_errors)
+        metric = snap.metric_name if snap is not None else "accuracy"
+        x_up = "update + 1 (log scale)" if log_x else "update"
+        self.loss_area.set_axes(log_x, log_y, x_up, "loss (log)" if log_y else "loss")
+        self.metric_area.set_axes(log_x, False, "epoch + 1 (log scale)" if log_x else "epoch", metric)
+        self.errors_area.set_axes(log_x, log_y, x_up, "|y − ŷ| (log)" if log_y else "error y − ŷ")
+        if snap is None:
+            self.status.setText("No training yet: press Step or Run.")
+            self._legends(None, metric, 0)
+            return
+        self.status.setText("Start: press Step or Run." if snap.step == 0
+                            else f"update {snap.step:,} · epoch {snap.epoch:,}")
+        batch = self.context.experiment.batch_size if self.context.experiment is not None else None
+        per_epoch = updates_per_epoch(snap, batch)
+        few = len(snap.epoch_x) <= 50
+        pens = {"update": pg.mkPen(PER_UPDATE, width=1), "train": pg.mkPen(TRAIN, width=2),
+                "test": pg.mkPen(TEST, width=2, style=Qt.PenStyle.DashLine)}
+        ux, uy = thin(snap.update_x, snap.update_loss)
+        self._draw(self.loss_area, "update", "loss per update", ux, uy, uy, shift, pens["update"], log_y)
+        ex, ev = snap.epoch_x, snap.epoch_values
+        has_test = len(ex) > 0 and bool(np.isfinite(ev[:, 2]).any())
+        for col, key in ((0, "train"), (2, "test")):
+            tx, ty = thin(ex, ev[:, col]) if len(ex) else (ex, ex)
+            if key == "test" and not has_test:
+                tx, ty = tx[:0], ty[:0]
+            # the loss plot counts updates: epoch e ends at update e × (updates per epoch)
+            self._draw(self.loss_area, key, f"{key} loss per epoch", tx, ty, ty, shift, pens[key], log_y, few, per_epoch)
+            mx, my = thin(ex, ev[:, col + 1]) if len(ex) else (ex, ex)
+            if key == "test" and not has_test:
+                mx, my = mx[:0], my[:0]
+            self._draw(self.metric_area, key, f"{key} {metric} per epoch", mx, my, my, shift, pens[key], False, few)
+        if show_errors:
+            self._draw_errors(snap, log_y, shift)
+        self._legends(snap, metric, per_epoch, has_test)
+        if not self._frame_set and (snap.step > 0 or len(ex) > 1):
+            for p in self._areas():
+                p.plot.enableAutoRange()  # the tidy empty frame gives way to the data
+            self._frame_set = True
+
+    def _draw_errors(self, snap: Snapshot, log_y: bool, shift: int) -> None:
+        labels = self.row_labels(snap)
+        n = len(labels)
+        idx = thin_index(len(snap.error_x), min(MAX_POINTS, max(400, ERROR_POINTS // max(n, 1))))
+        ex, values = snap.error_x[idx], snap.error_values[idx]
+        for k in range(n):
+            colour = ROW_COLOURS[k] if n <= MAX_LEGEND_ROWS else _ramp(k, n)
+            ev = values[:, k]
+            self._draw(self.errors_area, f"row{k}", f"error {labels[k]}", ex, ev, np.abs(ev) if log_y else ev,
+                       shift, pg.mkPen(colour, width=1.6 if n <= MAX_LEGEND_ROWS else 1), log_y)
+        for key, c in self.errors_area.curves.items():  # columns that no longer exist (a smaller table)
+            if int(key[3:]) >= n:
+                c.setData([], [])
+
+    def row_labels(self, snap: Snapshot) -> list[str]:
+        """One label per error column: "row 1 (target 0)", with the row's name when the table has names."""
+        ds, n_cols = self.context.dataset, snap.error_values.shape[1]
+        n_out = max(1, n_cols // max(snap.n_train, 1))
+        rows = list(range(snap.n_train))
+        names = None
+        if ds is not None and self.context.experiment is not None:
+            try:
+                rows = [int(r) for r in self.context.prepared().train_rows]
+            except (ValueError, IndexError):
+                pass
+            names = ds.params.get("names") if isinstance(ds.params, dict) else None
+        labels = []
+        for col in range(n_cols):
+            r, o = divmod(col, n_out)
+            row = rows[r] if r < len(rows) else r
+            who = f" {names[row]}" if names and row < len(names) else ""
+            target = ""
+            if ds is not None and row < ds.n_samples and ds.n_outputs == n_out:
+                target = f" (target {ds.describe_target(row) if n_out == 1 else ds.output_names[o]})"
+            output = f", output {o + 1}" if n_out > 1 else ""
+            labels.append(f"row {row + 1}{who}{output}{target}")
+        return labels
+
+    def _legends(self, snap: Snapshot | None, metric: str, per_epoch: int, has_test: bool = False) -> None:
+        test = " &nbsp; " + _entry(TEST, "test set (per epoch)", "dash") if has_test else ""
+        batch = "batch of each update" + (" (the whole table: under the blue line)" if per_epoch == 1 else "")
+        self.loss_area.set_legend(f"{_entry(PER_UPDATE, batch, 'thin')} &nbsp; "
+                                      f"{_entry(TRAIN, 'training set (per epoch)')}{test}")
+        self.loss_area.legend.setToolTip(
+            "Thin grey: the loss of the batch each update was computed on. Solid: the loss of the whole training "
+            f"set after each epoch, drawn at the epoch's last update ({per_epoch} update(s) per epoch).")
+        self.metric_area.set_legend(f"{_entry(TRAIN, f'train {metric}')}"
+                                        + (" &nbsp; " + _entry(TEST, f"test {metric}", "dash") if has_test else ""))
+        if snap is None or self.errors_area.widget.isHidden():
+            return
+        labels = self.row_labels(snap)
+        if len(labels) <= MAX_LEGEND_ROWS:
+            self.errors_area.set_legend(" &nbsp; ".join(_entry(ROW_COLOURS[k], label)
+                                                            for k, label in enumerate(labels)))
+        else:
+            self.errors_area.set_legend(f"{len(labels)} training rows, coloured from "
+                                            f"{_entry(_ramp(0, 2), labels[0])} to {_entry(_ramp(1, 2), labels[-1])}")
+
+
+def _ramp(k: int, n: int) -> tuple[int, int, int]:
+    """Blue to red through purple, for curves too many to tell apart by a palette."""
+    t = k / max(n - 1, 1)
+    return int(38 + t * (200 - 38)), int(110 - t * 70), int(200 - t * 150)
 
 
 if __name__ == "__main__":
@@ -89,8 +384,11 @@ if __name__ == "__main__":
     app = QApplication([])
     t = Trainer(presets.get("perceptron-50k"))
     t.run()
-    panel = CurvesPanel()
+    context = PanelContext()
+    context.set_data(t.dataset, t.experiment)
+    panel = CurvesPanel(context)
+    panel.set_scale("log_log")
     panel.set_snapshot(t.snapshot())
-    panel.resize(500, 500)
+    panel.resize(500, 600)
     panel.show()
     app.exec()

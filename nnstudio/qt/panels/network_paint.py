@@ -1,0 +1,253 @@
+"""Painting the network panel's drawing with QPainter: edges, then units, biases, the input image, captions and the
+status line. Reads the panel's state and layout; changes nothing."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
+
+from nnstudio.qt.panels import network_layout as nl
+
+POSITIVE = QColor(38, 110, 200)
+NEGATIVE = QColor(230, 120, 20)
+TEXT = QColor(40, 40, 40)
+MUTED = QColor(105, 105, 105)
+
+
+def _fill(v: float) -> QColor:
+    """A unit's fill: blue for positive values, orange for negative, deeper the larger (tanh squashes the scale);
+    blended onto white so that it is opaque and edges do not show through."""
+    t = float(np.tanh(v)) if math.isfinite(v) else 0.0
+    base = POSITIVE if t >= 0 else NEGATIVE
+    k = (25 + 200 * abs(t)) / 255
+    return QColor(*(int(255 + (c - 255) * k) for c in (base.red(), base.green(), base.blue())))
+
+
+def _edge_pen(v: float, scale: float) -> QPen:
+    r = min(abs(v) / scale, 1.0) if scale > 0 and math.isfinite(v) else 0.0
+    colour = QColor(POSITIVE if v >= 0 else NEGATIVE)
+    colour.setAlpha(int(70 + 185 * r))
+    pen = QPen(colour, 0.6 + 5.0 * r)
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    return pen
+
+
+def _font(base: QFont, pixels: float, bold: bool = False) -> QFont:
+    f = QFont(base)
+    f.setPixelSize(max(7, int(pixels)))
+    f.setBold(bold)
+    return f
+
+
+def _value_text(v: float) -> str:
+    return f"{v:.3g}"
+
+
+def paint_network(p: QPainter, panel, focused: bool) -> None:
+    canvas = panel.canvas
+    rect = QRectF(canvas.rect())
+    p.fillRect(rect, QColor("white"))
+    g = panel.drawing_geometry()
+    if g is None:
+        p.setPen(MUTED)
+        p.drawText(rect, Qt.AlignmentFlag.AlignCenter, "No network yet: open a lesson or build one.")
+        _focus_frame(p, canvas, rect, focused)
+        return
+    snap = panel.snapshot
+    layers = snap.layer_weights()
+    params = panel.param_indices()
+    wmax = max([float(np.max(np.abs(W))) for W, _ in layers if W.size]
+               + [float(np.max(np.abs(b))) for _, b in layers if b is not None and b.size] or [1.0]) or 1.0
+    sums = layers[0][0].sum(axis=0) if g.image_rect is not None else None
+    smax = float(np.max(np.abs(sums))) if sums is not None and sums.size else 1.0
+    selected = panel.context.selection
+    hover = canvas.hover
+
+    def value(e: nl.Edge) -> tuple[float, float]:
+        W, b = layers[e.layer]
+        if e.i == nl.IMAGE:
+            return float(sums[e.j]), smax
+        if e.i == nl.BIAS:
+            return float(b[e.j]), wmax
+        return float(W[e.i, e.j]), wmax
+
+    def key(e: nl.Edge) -> tuple[int, int]:
+        w_index, b_index = params[e.layer]
+        if e.i == nl.BIAS:
+            return b_index, e.j
+        return w_index, e.i * layers[e.layer][0].shape[1] + e.j
+
+    # edges: weak ones first so the strong ones lie on top; the selected and hovered ones last, outlined
+    special = []
+    for e in sorted(g.edges, key=lambda e: abs(value(e)[0])):
+        v, scale = value(e)
+        pen = _edge_pen(v, scale)
+        is_selected = e.i != nl.IMAGE and key(e) == selected
+        is_hovered = hover is not None and (hover.layer, hover.i, hover.j) == (e.layer, e.i, e.j) and \
+            hover.kind in ("edge", "bias", "image_edge")
+        if is_selected or is_hovered:
+            special.append((e, pen, is_selected))
+            continue
+        if e.i == nl.BIAS:
+            pen.setStyle(Qt.PenStyle.DashLine)
+        p.setPen(pen)
+        p.drawLine(e.p1, e.p2)
+    for e, pen, is_selected in sorted(special, key=lambda s: s[2]):
+        outline = QPen(QColor(0, 0, 0) if is_selected else QColor(90, 90, 90), pen.widthF() + (4 if is_selected else 2))
+        outline.setCapStyle(Qt.PenCapStyle.RoundCap)
+        p.setPen(outline)
+        p.drawLine(e.p1, e.p2)
+        c = pen.color()
+        c.setAlpha(255)
+        pen.setColor(c)
+        p.setPen(pen)
+        p.drawLine(e.p1, e.p2)
+
+    values = panel.node_values()
+    _paint_units(p, panel, g, values)
+    _paint_biases(p, panel, g, layers, selected, params)
+    if g.image_rect is not None:
+        _paint_image(p, panel, g)
+    _paint_captions(p, panel, g, canvas.font())
+    _paint_status(p, panel, g, rect, canvas.font())
+    _focus_frame(p, canvas, rect, focused)
+
+
+def _paint_units(p: QPainter, panel, g: nl.Geometry, values) -> None:
+    r = g.radius
+    font = panel.canvas.font()
+    inside = _font(font, r * 0.62)
+    ins, outs = panel.input_names(), panel.output_names()
+    fm = panel.canvas.fontMetrics()
+    for c, (units, ys) in enumerate(zip(g.units, g.ys)):
+        x = g.columns_x[c]
+        for u, y in zip(units, ys):
+            centre = QPointF(x, y)
+            if u is None:
+                p.setPen(TEXT)
+                p.setFont(font)
+                p.drawText(QRectF(x - 20, y - 12, 40, 24), Qt.AlignmentFlag.AlignCenter, "⋮")
+                continue
+            v = float(values[c][u]) if values else math.nan
+            fill = _fill(v) if values else QColor(245, 245, 245)
+            p.setBrush(fill)
+            p.setPen(QPen(QColor(70, 70, 70), 1.2))
+            p.drawEllipse(centre, r, r)
+            if values and r >= 11:
+                text = _value_text(v)
+                width = QFontMetricsF(inside).horizontalAdvance(text)
+                f = inside if width <= 2 * r - 8 else _font(inside, inside.pixelSize() * (2 * r - 8) / width)
+                p.setFont(f)
+                p.setPen(QColor("white") if fill.lightness() < 130 else TEXT)
+                p.drawText(QRectF(x - r, y - r, 2 * r, 2 * r), Qt.AlignmentFlag.AlignCenter, text)
+            p.setFont(font)
+            p.setPen(TEXT)
+            if c == 0 and u < len(ins):
+                width = x - r - 6 - g.rect.left()
+                p.drawText(QRectF(g.rect.left() + 2, y - 9, width, 18),
+                           Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                           fm.elidedText(ins[u], Qt.TextElideMode.ElideRight, int(width)))
+            if c == len(g.units) - 1:
+                width = g.rect.right() - x - r - 8
+                label = outs[u] if u < len(outs) else panel.unit_name(c, u)
+                p.drawText(QRectF(x + r + 5, y - 9, width, 18),
+                           Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                           fm.elidedText(label, Qt.TextElideMode.ElideRight, int(width)))
+
+
+def _paint_biases(p: QPainter, panel, g: nl.Geometry, layers, selected, params) -> None:
+    small = _font(panel.canvas.font(), panel.canvas.fontMetrics().height() * 0.78)
+    for k, q in g.bias_nodes.items():
+        p.setBrush(QColor(235, 235, 235))
+        p.setPen(QPen(QColor(90, 90, 90), 1))
+        box = QRectF(q.x() - 8, q.y() - 8, 16, 16)
+        p.drawRoundedRect(box, 3, 3)
+        p.setFont(small)
+        p.setPen(TEXT)
+        p.drawText(box, Qt.AlignmentFlag.AlignCenter, "1")
+        p.setPen(MUTED)
+        p.drawText(QRectF(q.x() - 70, q.y() - 8, 60, 16), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                   "bias")  # on the left: the bias edges leave to the right
+    for (k, j), box in g.bias_labels.items():
+        b = layers[k][1]
+        is_selected = selected == (params[k][1], j)
+        text = f"b = {float(b[j]):+.3g}"
+        font = _font(small, small.pixelSize(), bold=is_selected)
+        p.setFont(font)
+        width = QFontMetricsF(font).horizontalAdvance(text) + 6
+        back = QRectF(box.center().x() - width / 2, box.top(), width, box.height())
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(255, 255, 255, 215))  # readable where edges pass under it
+        p.drawRoundedRect(back, 3, 3)
+        p.setPen(QColor(0, 0, 0) if is_selected else MUTED)
+        p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+
+
+def _paint_image(p: QPainter, panel, g: nl.Geometry) -> None:
+    """The chosen row's pixels as a greyscale picture, dark where the value is high (ink on paper)."""
+    ds, side, box = panel.context.dataset, g.image_side, g.image_rect
+    if panel.node_values():
+        row = np.asarray(ds.X[panel.context.sample], dtype=np.float64)
+        lo, hi = float(row.min()), float(row.max())
+        grey = 255 - np.round(255 * (row - lo) / (hi - lo if hi > lo else 1.0))
+        pixels = np.ascontiguousarray(grey.reshape(side, side).astype(np.uint8))
+        image = QImage(pixels.data, side, side, side, QImage.Format.Format_Grayscale8).copy()
+        p.drawImage(box, image)
+    else:
+        p.fillRect(box, QColor(240, 240, 240))
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    p.setPen(QPen(QColor(70, 70, 70), 1.2))
+    p.drawRect(box)
+    p.setPen(MUTED)
+    p.setFont(panel.canvas.font())
+    p.drawText(QRectF(box.left() - 30, box.bottom() + 2, box.width() + 60, 18), Qt.AlignmentFlag.AlignCenter,
+               f"{side}×{side} pixels")
+
+
+def _paint_captions(p: QPainter, panel, g: nl.Geometry, font: QFont) -> None:
+    sizes = panel.sizes()
+    specs = panel.snapshot.layers
+    n = len(sizes)
+    line = panel.canvas.fontMetrics().height()
+    half = min((g.columns_x[1] - g.columns_x[0]) / 2 if n > 1 else 80, 90)
+    for c, x in enumerate(g.columns_x):
+        if c == 0:
+            title, sub = "input", (f"{g.image_side}×{g.image_side} image" if g.image_rect is not None
+                                   else f"{sizes[0]} value{'s' * (sizes[0] != 1)}")
+        else:
+            spec = specs[c - 1]
+            title = "output" if c == n - 1 else f"hidden {c}"
+            sub = f"{spec.units} × {spec.activation}" + (f", drop {spec.dropout:g}" if spec.dropout else "")
+        p.setFont(_font(font, line * 0.8, bold=True))
+        p.setPen(TEXT)
+        p.drawText(QRectF(x - half, g.caption_top, 2 * half, line), Qt.AlignmentFlag.AlignCenter, title)
+        p.setFont(font)
+        p.setPen(MUTED)
+        p.drawText(QRectF(x - half, g.caption_top + line, 2 * half, line), Qt.AlignmentFlag.AlignCenter, sub)
+
+
+def _paint_status(p: QPainter, panel, g: nl.Geometry, rect: QRectF, font: QFont) -> None:
+    selected = panel.context.selection
+    weights = panel.snapshot.weights
+    if selected is not None and selected[0] < len(weights) and selected[1] < weights[selected[0]].size:
+        text = "Selected: " + panel.describe_weight(selected)
+    elif panel.node_values():
+        text = (f"Units: row {panel.context.sample + 1}, {panel.sample_text(panel.context.sample)}."
+                " Click an edge to select its weight.")
+    else:
+        text = "Click an edge to select its weight."
+    p.setFont(font)
+    p.setPen(TEXT)
+    box = QRectF(rect.left() + 6, g.status_top, rect.width() - 12, panel.canvas.fontMetrics().height() + 4)
+    p.drawText(box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+               panel.canvas.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, int(box.width())))
+
+
+def _focus_frame(p: QPainter, canvas, rect: QRectF, focused: bool) -> None:
+    if focused:
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.setPen(QPen(canvas.palette().highlight().color(), 2, Qt.PenStyle.DotLine))
+        p.drawRect(rect.adjusted(1, 1, -1, -1))
