@@ -59,6 +59,11 @@ def windowed(ds, seconds: float) -> tuple[float, np.ndarray]:
     w.session.ask_unsaved = lambda: "discard"
     w.resize(1600, 1000)
     w.show()
+    # every panel on screen at once: the tabbed ones float beside the window
+    floating = [w.predictions_dock, w.surface_dock, w.activation_dock]
+    for i, dock in enumerate(floating):
+        dock.setFloating(True)
+        dock.setGeometry(40 + 520 * i, 560, 500, 420)
     for dock in w.findChildren(QDockWidget):
         dock.show()
     w.controller.open_experiment(experiment(10**6), dataset=ds)
@@ -86,6 +91,7 @@ def windowed(ds, seconds: float) -> tuple[float, np.ndarray]:
     wait(1000)  # let the run settle, then measure
     first = w.worker.latest()
     start = time.perf_counter()
+    last[0] = clock.nsecsElapsed()  # gaps count from here, not from before the settling wait
     timer.start()
     wait(int(seconds * 1000))
     timer.stop()

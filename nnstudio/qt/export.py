@@ -76,6 +76,7 @@ def export_panel(panel, path: str | Path, width: int | None = None, height: int 
     """Export by the file's extension: .png, .svg or .csv."""
     path = Path(path)
     kind = path.suffix.lower().lstrip(".")
+    panel.finish()  # draw the latest snapshot: throttled panels may hold a newer one than they show
     if kind == "png":
         return export_png(panel.export_widget(), path, width, height)
     if kind == "svg":

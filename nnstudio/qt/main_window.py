@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSlider, QWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QSlider, QWidget
 
 from nnstudio import __version__
 from nnstudio.qt.controller import StudioController
@@ -25,7 +25,7 @@ from nnstudio.training.trainer import Snapshot
 FIRST_LESSON = "trask-neuron"
 SPEEDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 0]  # updates per second; 0 = as fast as possible
 PULL_MS = 50  # the window pulls the latest snapshot 20 times a second
-VIEW_BUDGET = 0.025  # while training, each view may take at most this share of the time (see _feed_views)
+VIEW_BUDGET = 0.01  # while training, each view may take at most this share of the time (see _feed_views)
 
 
 class MainWindow(QMainWindow):
@@ -84,21 +84,46 @@ class MainWindow(QMainWindow):
         from nnstudio.qt.data_panel import DataPanel
         from nnstudio.qt.settings_panel import TrainingSettingsPanel
 
+        from nnstudio.qt.panels.activation import ActivationPanel
+        from nnstudio.qt.panels.predictions import PredictionsPanel
+        from nnstudio.qt.panels.surface import LossSurfacePanel
+        from nnstudio.qt.panels.weights import WeightsPanel
+
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        self.setCorner(Qt.Corner.BottomLeftCorner, left)
+        self.setCorner(Qt.Corner.BottomRightCorner, right)
         self.data_panel = DataPanel(self.controller)
         self.builder = BuilderPanel(self.controller)
         self.settings_panel = TrainingSettingsPanel(self.controller)
         self.try_it = TryItPanel()
         self.curves = CurvesPanel(self.context)
+        self.predictions = PredictionsPanel(self.context)
+        self.surface = LossSurfacePanel(self.context)
+        self.weights = WeightsPanel(self.context)
+        self.activation = ActivationPanel(self.context)
         self.data_dock = self._dock(self.data_panel, "Data", "dataDock", left)
         self.builder_dock = self._dock(self.builder, "Network", "builderDock", left)
         self.settings_dock = self._dock(self.settings_panel, "Training", "settingsDock", left)
         self.tabifyDockWidget(self.builder_dock, self.settings_dock)
         self.builder_dock.raise_()
         self.curves_dock = self._dock(self.curves, "Curves", "curvesDock", right)
+        self.predictions_dock = self._dock(self.predictions, "Predictions", "predictionsDock", right)
+        self.surface_dock = self._dock(self.surface, "Loss surface", "surfaceDock", right)
+        self.tabifyDockWidget(self.curves_dock, self.predictions_dock)
+        self.tabifyDockWidget(self.predictions_dock, self.surface_dock)
+        self.curves_dock.raise_()
         self.try_dock = self._dock(self.try_it, "Try it", "tryDock", right)
-        self.resizeDocks([self.data_dock, self.curves_dock], [420, 430], Qt.Orientation.Horizontal)
-        self.snapshot_views = [self.network_view, self.curves, self.try_it]
+        self.weights_dock = self._dock(self.weights, "Weights", "weightsDock", bottom)
+        self.activation_dock = self._dock(self.activation, "Activation", "activationDock", bottom)
+        self.tabifyDockWidget(self.weights_dock, self.activation_dock)
+        self.weights_dock.raise_()
+        self.resizeDocks([self.data_dock, self.curves_dock], [400, 470], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.curves_dock, self.try_dock], [560, 230], Qt.Orientation.Vertical)
+        self.resizeDocks([self.weights_dock], [300], Qt.Orientation.Vertical)
+        self.panels = [self.network_view, self.weights, self.curves, self.activation, self.surface,
+                       self.predictions]
+        self.snapshot_views = [*self.panels, self.try_it]
 
     def _action(self, text: str, name: str, tip: str, slot, shortcut=None, checkable=False) -> QAction:
         action = QAction(text, self)
@@ -151,7 +176,8 @@ class MainWindow(QMainWindow):
         edit.addActions([self.undo_action, self.redo_action])
         view = bar.addMenu("&View")
         view.setObjectName("viewMenu")
-        for dock in (self.data_dock, self.builder_dock, self.settings_dock, self.curves_dock, self.try_dock):
+        for dock in (self.data_dock, self.builder_dock, self.settings_dock, self.curves_dock, self.predictions_dock,
+                     self.surface_dock, self.weights_dock, self.activation_dock, self.try_dock):
             view.addAction(dock.toggleViewAction())
         view.addSeparator()
         view.addAction(self.reset_layout_action)
@@ -233,7 +259,8 @@ class MainWindow(QMainWindow):
         w.runningChanged.connect(self._on_running_changed)
         w.runFinished.connect(self._on_run_finished)
         w.diverged.connect(self._on_diverged)
-        w.failed.connect(self._on_worker_failed)  # worker signals go to bound methods only (see controller.py)
+        w.failed.connect(self._on_worker_failed)
+  # worker signals go to bound methods only (see controller.py)
 
     # -- training controls ---------------------------------------------------------------------------------------------
     def _on_run_toggled(self, on: bool) -> None:
@@ -257,6 +284,7 @@ class MainWindow(QMainWindow):
 
     def _on_running_changed(self, running: bool) -> None:
         self._set_run_checked(running)
+        self.context.set_training(running)
         for action in (self.step_action, self.step_epoch_action):
             action.setEnabled(not running)
 
@@ -273,6 +301,28 @@ class MainWindow(QMainWindow):
         self.show_message("critical", "Training stopped by an error",
                           f"{message}\n\nThe session is still open: you can change a setting, reset, or save.",
                           "errorDialog", details)
+
+    def export_all_panels(self) -> Path | None:
+        """Every panel as PNG, SVG and CSV into a folder, with an index page (fresh panels drawn off screen at a
+        standard size, so hidden tabs export as well as visible ones)."""
+        from nnstudio.qt.export import export_all, offscreen_panel
+        from nnstudio.qt.panels import panel_classes
+
+        folder = self.session.ask_export_folder()
+        snap = self.worker.latest()
+        if folder is None or snap is None:
+            return None
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            panels = [offscreen_panel(cls, self.context, snap, 1200, 800) for cls in panel_classes().values()]
+            index = export_all(panels, folder)
+        except (OSError, ValueError) as e:
+            self.show_message("warning", "Export failed", f"{folder}: {e}", "problemDialog")
+            return None
+        finally:
+            QApplication.restoreOverrideCursor()
+        self.statusBar().showMessage(f"Exported {len(panels)} panels to {folder} (see index.html)", 6000)
+        return index
 
     def step(self) -> None:
         if not self.worker.running:
@@ -335,6 +385,7 @@ class MainWindow(QMainWindow):
     def _on_dataset_changed(self, ds) -> None:
         self.context.set_data(ds, self.controller.experiment)
         self.try_it.set_dataset(ds)
+        self.activation.set_compare_step(ds.name == "gender")  # the lesson sets the step beside the sigmoid
         self._last_snapshot = None
 
     # -- messages, title, layout ---------------------------------------------------------------------------------------

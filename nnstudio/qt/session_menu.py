@@ -33,6 +33,9 @@ class SessionMenu:
         self.import_action = w._action("Import CSV…", "importCsvAction",
                                        "Load your own table: a header row, numeric features and a target column",
                                        lambda: w.data_panel.import_csv())
+        self.export_all_action = w._action("Export all panels…", "exportAllAction",
+                                           "Write every panel as PNG, SVG and CSV into a folder, with an index page",
+                                           lambda: w.export_all_panels())
         self.recent_menu = QMenu("Open Recent", window)
         self.recent_menu.setObjectName("recentMenu")
 
@@ -43,6 +46,7 @@ class SessionMenu:
         menu.addActions([self.save_action, self.save_as_action])
         menu.addSeparator()
         menu.addAction(self.import_action)
+        menu.addAction(self.export_all_action)
         self._fill_recent()
 
     # -- questions (replaced in tests) -----------------------------------------------------------------------------------
@@ -66,6 +70,10 @@ class SessionMenu:
             return None
         path = Path(name)
         return path if path.suffix else path.with_suffix(".nnstudio")
+
+    def ask_export_folder(self) -> Path | None:
+        name = QFileDialog.getExistingDirectory(self.window, "Export all panels into", str(self._folder()))
+        return Path(name) if name else None
 
     def _folder(self) -> Path:
         recent = self.recent_files()

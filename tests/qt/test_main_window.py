@@ -316,3 +316,27 @@ def test_worker_reports_are_handled_in_the_gui_thread(window, qtbot, monkeypatch
         window.worker.run()
     qtbot.waitUntil(lambda: window.controller.dirty, timeout=3000)
     assert threads and all(t is gui for t in threads)
+
+
+def test_export_all_panels_writes_every_panel_and_an_index(window, qtbot, tmp_path):
+    window.worker.run()
+    qtbot.waitUntil(lambda: window.worker.latest().epoch == 1000, timeout=10000)
+    window.session.ask_export_folder = lambda: tmp_path / "out"
+    index = window.export_all_panels()
+    names = {p.name for p in (tmp_path / "out").iterdir()}
+    for panel in ("network", "weights", "curves", "activation", "surface", "predictions"):
+        assert {f"{panel}.png", f"{panel}.svg", f"{panel}.csv"} <= names
+    assert "index.html" in names and "Loss surface" in index.read_text()
+
+
+def test_all_panels_are_docked_and_fed(window, qtbot):
+    window.session.open_lesson("gender-network")
+    for dock in (window.surface_dock, window.predictions_dock, window.weights_dock, window.activation_dock):
+        dock.show()
+        dock.raise_()
+    window.step()
+    qtbot.waitUntil(lambda: window.worker.latest().step == 1, timeout=3000)
+    window.pull_snapshot()
+    qtbot.waitUntil(lambda: all(p.snapshot is not None and p.snapshot.step == 1 for p in window.panels
+                                if p.isVisible()), timeout=3000)
+    assert window.activation.findChild(QAbstractButton, "showStepCheck").isChecked()

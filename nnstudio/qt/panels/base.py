@@ -20,6 +20,7 @@ class PanelContext(QObject):
     selectionChanged = Signal(object)  # (parameter index, flat index within it) or None
     sampleChanged = Signal(int)
     dataChanged = Signal()
+    trainingChanged = Signal(bool)  # a run started or stopped: heavy panels wait for the pause
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -27,6 +28,7 @@ class PanelContext(QObject):
         self.experiment: Experiment | None = None
         self.selection: tuple[int, int] | None = None
         self.sample = 0
+        self.training = False
         self._prepared: PreparedData | None = None
 
     def set_data(self, dataset: Dataset, experiment: Experiment) -> None:
@@ -44,6 +46,11 @@ class PanelContext(QObject):
         if self._prepared is None:
             self._prepared = prepare_arrays(self.dataset, self.experiment)
         return self._prepared
+
+    def set_training(self, running: bool) -> None:
+        if running != self.training:
+            self.training = running
+            self.trainingChanged.emit(running)
 
     def select_weight(self, selection: tuple[int, int] | None) -> None:
         if selection != self.selection:
@@ -100,8 +107,12 @@ class Panel(QWidget):
             action.triggered.connect(lambda _=False, k=kind: self.ask_and_export(k))
             actions.append(action)
         for old in plot.scene().contextMenu:
-            old.deleteLater()
+            old.setParent(None)  # pyqtgraph's own "Export..." goes with its last reference, at once
         plot.scene().contextMenu = actions
+        # one right-click menu, the panel's: pyqtgraph's own would pop up as well
+        item = plot.getPlotItem() if hasattr(plot, "getPlotItem") else None
+        if item is not None:
+            item.setMenuEnabled(False)
 
     def export_menu(self) -> QMenu:
         menu = QMenu(self)

@@ -1,0 +1,344 @@
+"""The activation panel: one layer's activation f(z) and its slope f′(z), with the layer's neurons placed on the
+curve at the pre-activations z of the last batch. Points on a flat stretch of a sigmoid or tanh pass almost no
+gradient back (saturated); a relu unit whose z is never positive passes none at all (dead).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout
+
+from nnstudio.core import activations, losses
+from nnstudio.qt.panels.base import Panel, PanelContext
+from nnstudio.qt.panels.colormaps import AXIS_PEN, NEGATIVE, POSITIVE, UNIT_COLOURS, Throttle, dark_axes
+from nnstudio.training.trainer import Snapshot
+
+GRID_POINTS = 801
+SATURATED_SLOPE = 0.05  # f′ below this passes a twentieth or less of the error signal back
+REDRAW_RATE = 10.0
+MAX_POINTS = 2048  # points drawn: the first samples of each unit (the counts and CSV use the whole batch)
+STEP = activations.get("step")
+
+
+def nice_bound(v: float, up: bool) -> float:
+    """Round a range end outwards to a whole step (1 up to 10, then 5, 10, 50...), so the axis does not creep."""
+    step = 1.0 if abs(v) <= 10 else 10.0 ** math.floor(math.log10(abs(v))) / 2
+    return (math.ceil(v / step) if up else math.floor(v / step)) * step
+
+
+def slope_status(act_name: str, Z: np.ndarray, A: np.ndarray, fprime: np.ndarray, fused: bool) -> str:
+    """One line on how many units of the batch sit where the activation passes (almost) no gradient."""
+    n_samples, n_units = Z.shape
+
+    def listed(mask):
+        units = np.flatnonzero(mask)
+        if not 0 < len(units) <= 10:
+            return ""
+        return f": unit{'s' if len(units) > 1 else ''} {', '.join(map(str, units))}"
+
+    batch = f" (last batch, {n_samples} sample{'s' if n_samples != 1 else ''})"
+    of = f"of {n_units} unit{'s' if n_units != 1 else ''}"
+    if act_name in ("sigmoid", "tanh"):
+        mask = (fprime < SATURATED_SLOPE).mean(axis=0) > 0.5
+        note = "; the loss cancels this slope at the output" if fused else ""
+        return (f"{int(mask.sum())} {of} saturated (f′ < {SATURATED_SLOPE} for most samples)"
+                f"{listed(mask)}{batch}{note}")
+    if act_name == "relu":
+        mask = (Z <= 0).all(axis=0)
+        return f"{int(mask.sum())} {of} dead (z ≤ 0 for every sample){listed(mask)}{batch}"
+    if act_name == "leaky_relu":
+        mask = (Z <= 0).all(axis=0)
+        return (f"{int(mask.sum())} {of} below zero for every sample (slope only 0.01 there)"
+                f"{listed(mask)}{batch}")
+    if act_name == "softmax":
+        mask = (fprime < SATURATED_SLOPE).mean(axis=0) > 0.5
+        note = "; with cross-entropy the gradient ŷ − y does not vanish there" if fused else ""
+        return (f"{int(mask.sum())} of {n_units} outputs near 0 or 1 for most samples (a(1 − a) < "
+                f"{SATURATED_SLOPE}){listed(mask)}{batch}{note}")
+    if act_name == "step":
+        return "step: f′ = 0 everywhere, so no gradient flows back through these units"
+    return f"{act_name}: f′ never falls to 0, nothing saturates{batch}"
+
+
+class ActivationPanel(Panel):
+    name = "activation"
+    title = "Activation"
+    description = ("A layer's activation function and its slope, with each neuron's values on the last batch "
+                   "drawn on the curve; counts saturated or dead units.")
+
+    def __init__(self, context: PanelContext, parent=None):
+        super().__init__(context, parent)
+        self._layers: tuple = ()
+        self._range: tuple[float, float] | None = None
+        self._curve: tuple[np.ndarray, np.ndarray, np.ndarray] = (np.zeros(0),) * 3
+        self._points: tuple[np.ndarray, np.ndarray] = (np.zeros((0, 0)), np.zeros((0, 0)))
+        self._rug_y = 0.0
+        self._throttle = Throttle(self._redraw, REDRAW_RATE, self)
+
+        self.layer_combo = QComboBox()
+        self.layer_combo.setObjectName("activationLayerCombo")
+        self.layer_combo.setAccessibleName("Layer")
+        self.layer_combo.setToolTip("The layer whose activation function and neuron values are shown")
+        self.layer_combo.currentIndexChanged.connect(self._layer_chosen)
+        self.step_check = QCheckBox("Compare with the step function")
+        self.step_check.setObjectName("showStepCheck")
+        self.step_check.setAccessibleName("Compare with the step function")
+        self.step_check.setToolTip("Draw the hard 0/1 threshold beside the curve: same shape, but no slope to learn "
+                                   "from")
+        self.step_check.toggled.connect(self._step_toggled)
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        layer_label = QLabel("Layer:")
+        layer_label.setBuddy(self.layer_combo)
+        top.addWidget(layer_label)
+        top.addWidget(self.layer_combo)
+        top.addStretch(1)
+        top.addWidget(self.step_check)
+        self.formula = QLabel("")
+        self.formula.setObjectName("activationFormulaLabel")
+        self.formula.setAccessibleName("Formulas")
+        self.formula.setWordWrap(True)
+        self.formula.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.setObjectName("activationPlot")
+        self.plot.setAccessibleName("Activation function plot")
+        self.plot.setLabel("bottom", "z (weighted input sum + bias)")
+        self.plot.setLabel("left", "f(z) and f′(z)")
+        self.plot.showGrid(x=True, y=True, alpha=0.15)
+        self.plot.hideButtons()
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.setMenuEnabled(False)  # right-click gives the panel's export menu alone
+        for side in ("left", "bottom"):
+            self.plot.getAxis(side).enableAutoSIPrefix(False)
+        dark_axes(self.plot)
+        axis_pen = pg.mkPen(AXIS_PEN, width=2.2)
+        self.plot.addItem(pg.InfiniteLine(0, angle=90, pen=axis_pen))  # the z = 0 axis
+        self.plot.addItem(pg.InfiniteLine(0, angle=0, pen=axis_pen))  # the f = 0 axis
+        self.legend = self.plot.addLegend(offset=(10, 8), labelTextColor=(30, 30, 30), brush=(255, 255, 255, 220),
+                                          pen=(190, 190, 190))
+        self.f_curve = self.plot.plot(pen=pg.mkPen(POSITIVE, width=3), name="f(z)")
+        self.fp_curve = self.plot.plot(pen=pg.mkPen(NEGATIVE, width=2.2, style=Qt.PenStyle.DashLine), name="f′(z)")
+        self.step_curve = self.plot.plot(pen=pg.mkPen((60, 60, 60), width=2.5, style=Qt.PenStyle.DashDotLine))
+        self.step_curve.setVisible(False)
+        self.groups = []  # per colour: (points on the curve, rug marks on the z axis)
+        for colour in UNIT_COLOURS:
+            dots = pg.ScatterPlotItem(size=8, pen=pg.mkPen(255, 255, 255, 200, width=0.8),
+                                      brush=pg.mkBrush(*colour, 190))
+            rug = pg.ScatterPlotItem(size=11, symbol="|", pen=pg.mkPen(*colour, 170, width=1.5))
+            dots.setZValue(5)
+            for item in (dots, rug):
+                self.plot.addItem(item)
+            self.groups.append((dots, rug))
+        self.chosen = pg.ScatterPlotItem(size=12, pen=pg.mkPen(0, 0, 0, width=2), brush=None)
+        self.chosen.setZValue(6)
+        self.plot.addItem(self.chosen)
+
+        self.status = QLabel("No network yet.")
+        self.status.setObjectName("activationStatusLabel")
+        self.status.setAccessibleName("Saturation summary")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(3)
+        layout.addLayout(top)
+        layout.addWidget(self.formula)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.status)
+        self.adopt_plot(self.plot)
+        context.dataChanged.connect(self._data_changed)
+        context.selectionChanged.connect(lambda _sel: self._throttle.request())
+
+    # -- public --------------------------------------------------------------------------------------------------------
+    def set_snapshot(self, snap: Snapshot) -> None:
+        super().set_snapshot(snap)
+        if tuple(snap.layers) != self._layers:
+            self._fill_combo(snap)
+        self._throttle.request()
+
+    def finish(self) -> None:
+        self._throttle.flush()
+
+    def set_compare_step(self, on: bool) -> None:
+        """Show or hide the step function beside the curve (the lesson on step versus sigmoid ticks it)."""
+        self.step_check.setChecked(bool(on))
+
+    def current_layer(self) -> int:
+        return max(self.layer_combo.currentIndex(), 0)
+
+    def curve_data(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(z grid, f, f′) as drawn. For softmax, f is unit 0's output with the other units' z held at 0."""
+        self.finish()
+        return self._curve
+
+    def point_data(self) -> tuple[np.ndarray, np.ndarray]:
+        """(z, f(z)) of the points drawn, each (samples, units) like the first rows of ``snapshot.layer_z[layer]``
+        (all of them unless units × samples exceeds MAX_POINTS); read back from the scatter items."""
+        self.finish()
+        n_samples, n_units = self._drawn_shape()
+        zs, fs = np.full((n_samples, n_units), np.nan), np.full((n_samples, n_units), np.nan)
+        for g, (dots, _rug) in enumerate(self.groups):
+            units = list(range(g, n_units, len(self.groups)))
+            if units:
+                x, y = dots.getData()
+                zs[:, units] = np.asarray(x).reshape(len(units), n_samples).T
+                fs[:, units] = np.asarray(y).reshape(len(units), n_samples).T
+        return zs, fs
+
+    def csv_table(self) -> tuple[list[str], list[list]]:
+        """The chosen layer's last-batch values: one row per unit and sample (the sample's row in that batch)."""
+        header = ["unit", "sample", "z", "f(z)", "f'(z)"]
+        Z, A = self._points
+        if self.snapshot is not None and Z.size:
+            fp = self._activation().derivative(Z, A)
+            return header, [[u, s, float(Z[s, u]), float(A[s, u]), float(fp[s, u])]
+                            for u in range(Z.shape[1]) for s in range(Z.shape[0])]
+        return header, []
+
+    # -- building ------------------------------------------------------------------------------------------------------
+    def _fill_combo(self, snap: Snapshot) -> None:
+        self._layers = tuple(snap.layers)
+        keep = self.layer_combo.currentIndex()
+        self.layer_combo.blockSignals(True)
+        self.layer_combo.clear()
+        last = len(snap.layers) - 1
+        for k, spec in enumerate(snap.layers):
+            units = f"{spec.units} unit{'s' if spec.units != 1 else ''}"
+            self.layer_combo.addItem(f"Layer {k + 1} ({spec.activation}, {units}{', output' if k == last else ''})")
+        self.layer_combo.setCurrentIndex(keep if 0 <= keep <= last else 0)
+        self.layer_combo.blockSignals(False)
+        self._range = None
+
+    def _data_changed(self) -> None:
+        self._layers = ()
+        self._range = None
+        if self.snapshot is not None:
+            self.set_snapshot(self.snapshot)
+
+    def _layer_chosen(self, _index: int) -> None:
+        self._range = None
+        self._throttle.request()
+        self.finish()
+
+    def _step_toggled(self, on: bool) -> None:
+        self.step_curve.setVisible(on)
+        if on:
+            self.legend.addItem(self.step_curve, "step(z)")
+        else:
+            self.legend.removeItem(self.step_curve)
+        self._range = None  # the y range makes room for the step's 0 and 1
+        self._throttle.request()
+
+    def _activation(self) -> activations.Activation:
+        return activations.get(self.snapshot.layers[self.current_layer()].activation)
+
+    # -- drawing -------------------------------------------------------------------------------------------------------
+    def _redraw(self) -> None:
+        snap = self.snapshot
+        if snap is None or not snap.layers:
+            return
+        k = self.current_layer()
+        act = self._activation()
+        n_units = snap.layers[k].units
+        Z = np.asarray(snap.layer_z[k], dtype=np.float64) if k < len(snap.layer_z) else np.zeros((0, n_units))
+        A = act.forward(Z) if Z.size else Z
+        self._points = (Z, A)
+        self._update_curve(act, Z, n_units)
+        self._update_points(Z, A, k)
+        loss = self.context.experiment.loss if self.context.experiment is not None else None
+        fused = k == len(snap.layers) - 1 and loss is not None and losses.get(loss).fuses_with == act.name
+        if Z.size:
+            self.status.setText(slope_status(act.name, Z, A, act.derivative(Z, A), fused))
+        else:
+            self.status.setText("No batch yet: train one update to see where the neurons sit on the curve.")
+        if act.name == "softmax":
+            self.formula.setText(f"<b>f</b>: {act.formula} — it couples the units of a sample, so the curve shows "
+                                 "one unit with the others' z at 0 and the points are the real outputs.<br>"
+                                 f"<b>f′</b>: the diagonal slope ∂aₖ/∂zₖ = aₖ(1 − aₖ) (in full: "
+                                 f"{act.derivative_formula})")
+        else:
+            self.formula.setText(f"<b>f</b>: {act.formula} &nbsp;&nbsp; <b>f′</b>: {act.derivative_formula}")
+
+    def _update_curve(self, act, Z: np.ndarray, n_units: int) -> None:
+        lo, hi = act.plot_range
+        if Z.size and np.isfinite(Z).any():
+            zmin, zmax = float(np.nanmin(Z)), float(np.nanmax(Z))
+            margin = 0.08 * max(zmax - zmin, hi - lo)
+            lo, hi = min(lo, zmin - margin), max(hi, zmax + margin)
+        lo, hi = max(nice_bound(lo, up=False), -1e4), min(nice_bound(hi, up=True), 1e4)
+        if (lo, hi) == self._range and self._curve[0].size:
+            return
+        self._range = (lo, hi)
+        z = np.union1d(np.linspace(lo, hi, GRID_POINTS), [0.0])  # 0 exactly: the step and relu corners
+        if act.name == "softmax":  # unit 0 with the other units' z held at 0
+            a = act.forward(np.column_stack([z, np.zeros((len(z), max(n_units, 2) - 1))]))[:, 0]
+        else:
+            a = act.forward(z)
+        fp = act.derivative(z, a)
+        self._curve = (z, a, fp)
+        self.f_curve.setData(z, a, skipFiniteCheck=True)
+        self.fp_curve.setData(z, fp, skipFiniteCheck=True)
+        self.step_curve.setData(z, STEP.forward(z), skipFiniteCheck=True)
+        ys = np.concatenate([a, fp, [0.0, 1.0] if self.step_check.isChecked() else [0.0]])
+        ylo, yhi = float(np.min(ys)), float(np.max(ys))
+        span = max(yhi - ylo, 1e-9)
+        self._rug_y = ylo - 0.09 * span
+        self.plot.setRange(xRange=(lo, hi), yRange=(self._rug_y - 0.06 * span, yhi + 0.06 * span), padding=0)
+
+    def _drawn_shape(self) -> tuple[int, int]:
+        Z, _ = self._points
+        n_samples, n_units = Z.shape if Z.ndim == 2 else (0, 0)
+        return min(n_samples, max(4, MAX_POINTS // max(n_units, 1))), n_units
+
+    def _update_points(self, Z: np.ndarray, A: np.ndarray, k: int) -> None:
+        n_samples, n_units = self._drawn_shape()
+        Z, A = Z[:n_samples], A[:n_samples]
+        for g, (dots, rug) in enumerate(self.groups):
+            units = list(range(g, n_units, len(self.groups)))
+            x = Z[:, units].T.ravel() if units else np.zeros(0)
+            y = A[:, units].T.ravel() if units else np.zeros(0)
+            dots.setData(x, y)
+            rug.setData(x, np.full(len(x), self._rug_y if x.size else 0.0))
+        unit = self._selected_unit(k)
+        if unit is not None and unit < n_units and n_samples:
+            self.chosen.setData(Z[:, unit], A[:, unit])
+        else:
+            self.chosen.setData([], [])
+
+    def _selected_unit(self, layer: int) -> int | None:
+        """The unit of ``layer`` whose weight or bias is selected in the shared context, if any."""
+        sel, snap = self.context.selection, self.snapshot
+        if sel is None:
+            return None
+        i = 0
+        for k, spec in enumerate(snap.layers):
+            w_index, b_index = i, (i + 1 if spec.bias else None)
+            i += 2 if spec.bias else 1
+            if k == layer and sel[0] == w_index:
+                return sel[1] % spec.units
+            if k == layer and sel[0] == b_index:
+                return sel[1]
+        return None
+
+
+if __name__ == "__main__":
+    from PySide6.QtWidgets import QApplication
+
+    from nnstudio.training import Trainer, presets
+
+    app = QApplication([])
+    trainer = Trainer(presets.get("gender-network"))
+    trainer.run(max_epochs=300)
+    context = PanelContext()
+    context.set_data(trainer.dataset, trainer.experiment)
+    panel = ActivationPanel(context)
+    panel.set_compare_step(True)
+    panel.set_snapshot(trainer.snapshot())
+    panel.resize(700, 500)
+    panel.show()
+    app.exec()

@@ -1,0 +1,73 @@
+"""A confusion matrix drawn as a grid: rows are the true classes, columns the predicted ones; each cell shows its
+count, coloured by the share of its row (so a class with few rows reads as clearly as a big one)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QFont
+
+BLUE = (38, 110, 200)
+MAX_LABELLED = 20  # matrices up to this many classes get a number in every cell
+
+
+def confusion_matrix(true: np.ndarray, predicted: np.ndarray, n_classes: int) -> np.ndarray:
+    """Counts M[i, j] of rows of true class i that were predicted as class j."""
+    M = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(M, (np.asarray(true, dtype=np.int64), np.asarray(predicted, dtype=np.int64)), 1)
+    return M
+
+
+class ConfusionView(pg.PlotWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent, background="w")
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setColorMap(pg.ColorMap([0.0, 1.0], [(255, 255, 255), BLUE]))
+        self.addItem(self.image)
+        self.invertY(True)  # the first class on top, as a table reads
+        self.setLabel("bottom", "predicted class")
+        self.setLabel("left", "true class")
+        self.borders = pg.PlotDataItem(connect="pairs", pen=pg.mkPen(200, 200, 200, width=1))
+        self.addItem(self.borders)
+        self.setMouseEnabled(False, False)
+        self.hideButtons()
+        self.texts: list[pg.TextItem] = []
+        self._n = 0
+
+    def set_classes(self, names) -> None:
+        """Lay out the cells and axis labels for these classes (text items are made here, once per class set)."""
+        K = len(names)
+        if K != self._n:
+            for item in self.texts:
+                self.removeItem(item)
+            self.texts = []
+            font = QFont()
+            font.setPointSizeF(13 if K <= 4 else 10 if K <= 10 else 8)
+            font.setBold(True)
+            for k in range(K * K if K <= MAX_LABELLED else 0):
+                text = pg.TextItem("", color=(30, 30, 30), anchor=(0.5, 0.5))
+                text.setFont(font)
+                text.setPos(k % K + 0.5, k // K + 0.5)
+                self.addItem(text)
+                self.texts.append(text)
+            self._n = K
+        edges = np.arange(K + 1, dtype=np.float64)
+        lines = [((e, 0.0), (e, K)) for e in edges] + [((0.0, e), (K, e)) for e in edges]
+        flat = np.asarray(lines).reshape(-1, 2)
+        self.borders.setData(flat[:, 0], flat[:, 1])
+        ticks = [[(k + 0.5, name) for k, name in enumerate(names)]]
+        self.getAxis("bottom").setTicks(ticks)
+        self.getAxis("left").setTicks(ticks)
+        self.setRange(xRange=(0, K), yRange=(0, K), padding=0.02)
+
+    def show_matrix(self, M: np.ndarray, title: str) -> None:
+        K = len(M)
+        totals = M.sum(axis=1, keepdims=True)
+        share = np.divide(M, totals, out=np.zeros(M.shape), where=totals > 0)
+        self.image.setImage(share, autoLevels=False, levels=(0.0, 1.0))
+        self.image.setRect(0, 0, K, K)
+        for k, text in enumerate(self.texts):
+            i, j = divmod(k, K)
+            text.setText(f"{M[i, j]:,}")
+            text.setColor((255, 255, 255) if share[i, j] > 0.55 else (30, 30, 30))
+        self.setTitle(title)

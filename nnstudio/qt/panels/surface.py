@@ -1,0 +1,427 @@
+"""The loss surface: the data loss over a 2-D slice of weight space around the current weights (a heatmap with
+contour lines), with the path gradient descent took drawn on it; or the 1-D cut along the first axis, the parabola
+of tutorial T5. The grid is computed in the background (``surface_job``); between recomputes only the path and the
+current point move, so the panel stays cheap while training runs."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from nnstudio.core import losses
+from nnstudio.qt.panels.base import Panel, PanelContext
+from nnstudio.qt.panels.surface_job import (CHOSEN, MODES, PCA, RANDOM, PlanError, SlicePlan, SurfaceJob,
+                                            SurfaceRequest, SurfaceResult, compute, make_plan, weight_label)
+from nnstudio.qt.panels.surface_view import SurfaceView
+from nnstudio.training.trainer import Snapshot
+
+SAMPLE_ROWS = 2000  # bigger training sets are evaluated on a fixed random sample of this many rows
+AUTO_FLOP_LIMIT = 2e10  # during a run, grids costlier than this (~0.2 s here) wait for the pause
+LIST_LIMIT = 200  # weights offered in the axis lists of a big network (plus the selected one)
+PATH_MS = 100  # the path and current point are redrawn at most 10 times a second
+PAUSE_MS = 700  # no new snapshot for this long counts as "training paused": re-centre the grid
+
+
+def _control(widget, name: str, accessible: str, tip: str):
+    widget.setObjectName(name)
+    widget.setAccessibleName(accessible)
+    widget.setToolTip(tip)
+    return widget
+
+
+class LossSurfacePanel(Panel):
+    name = "surface"
+    title = "Loss surface"
+    description = ("The loss over a slice of weight space around the current weights, with the path gradient "
+                   "descent has taken across it.")
+    surfaceReady = Signal()  # a computed grid (or cut) is on show
+
+    def __init__(self, context: PanelContext, parent: QWidget | None = None):
+        super().__init__(context, parent)
+        self._job = SurfaceJob(self)
+        self._job.progressed.connect(self._on_progress)
+        self._job.finished.connect(self._on_finished)
+        self._job.failed.connect(self._on_failed)
+        self._token = 0
+        self._plan: SlicePlan | None = None  # of the grid on show
+        self._result: SurfaceResult | None = None
+        self._pending: SlicePlan | None = None  # being computed
+        self._auto_mode = True  # the learner has not picked a slice for this network yet
+        self._arch = None
+        self._rows: tuple[np.ndarray, np.ndarray] | None = None
+        self._path = np.zeros((0, 2))
+        self._message = ""
+        self._pause = QTimer(self, singleShot=True, interval=PAUSE_MS, timeout=self._on_pause)
+        self._settings = QTimer(self, singleShot=True, interval=250, timeout=self.recompute)
+        self._path_timer = QTimer(self, singleShot=True, interval=PATH_MS, timeout=self._on_path_timer)
+        self._path_due = False
+        self._build_controls()
+        self._build_view()
+        context.dataChanged.connect(self._on_data_changed)
+        context.trainingChanged.connect(self._on_training_changed)
+        context.selectionChanged.connect(self._on_selection)
+
+    # -- building ------------------------------------------------------------------------------------------------------
+    def _build_controls(self) -> None:
+        self.mode_combo = _control(QComboBox(), "surfaceModeCombo", "Slice of weight space",
+                                   "Which plane through weight space to show the loss on")
+        self.mode_combo.addItems(MODES)
+        self.x_combo = _control(QComboBox(), "surfaceWeightXCombo", "Weight on the horizontal axis",
+                                "The weight varied along the horizontal axis (the others stay as they are)")
+        self.y_combo = _control(QComboBox(), "surfaceWeightYCombo", "Weight on the vertical axis",
+                                "The weight varied along the vertical axis (the others stay as they are)")
+        self.seed_spin = _control(QSpinBox(), "surfaceSeedSpin", "Seed of the random directions",
+                                  "Seed of the random directions: another seed gives another random slice")
+        self.seed_spin.setRange(0, 9999)
+        self.resolution_spin = _control(QSpinBox(), "surfaceResolutionSpin", "Grid resolution",
+                                        "Grid points along each axis (more is finer and slower)")
+        self.resolution_spin.setRange(11, 301)
+        self.resolution_spin.setValue(61)
+        self.cut_check = _control(QCheckBox("1-D cut"), "surfaceCutCheck", "One-dimensional cut",
+                                  "Show the loss along the horizontal axis only, as a curve")
+        self.log_check = _control(QCheckBox("log colour"), "surfaceLogCheck", "Logarithmic colour scale",
+                                  "Colour by the logarithm of the loss, so the valley floor keeps its detail")
+        self.log_check.setChecked(True)
+        self.recompute_button = _control(QPushButton("Recompute"), "surfaceRecomputeButton", "Recompute the surface",
+                                         "Compute the surface again around the current weights")
+        self.progress = _control(QProgressBar(), "surfaceProgress", "Surface computation progress",
+                                 "How much of the grid has been computed")
+        self.progress.setRange(0, 100)
+        self.progress.setMaximumWidth(110)
+        self.progress.hide()
+        self.note = QLabel("")
+        self.note.setObjectName("surfaceNote")
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: #555;")
+        for widget in (self.mode_combo, self.x_combo, self.y_combo):
+            widget.currentIndexChanged.connect(self._on_settings)
+        self.seed_spin.valueChanged.connect(self._on_settings)
+        self.resolution_spin.valueChanged.connect(self._on_settings)
+        self.cut_check.toggled.connect(self._on_settings)
+        self.log_check.toggled.connect(lambda _=False: self._show_result())
+        self.recompute_button.clicked.connect(self.recompute)
+        row1, row2 = QHBoxLayout(), QHBoxLayout()
+        self.x_label, self.y_label, self.seed_label = QLabel("x:"), QLabel("y:"), QLabel("seed:")
+        for w in (self.mode_combo, self.x_label, self.x_combo, self.y_label, self.y_combo, self.seed_label,
+                  self.seed_spin):
+            row1.addWidget(w)
+        row1.addStretch(1)
+        row2.addWidget(QLabel("grid:"))
+        for w in (self.resolution_spin, self.cut_check, self.log_check, self.recompute_button):
+            row2.addWidget(w)
+        row2.addStretch(1)
+        row2.addWidget(self.progress)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(4, 4, 4, 4)
+        self._layout.addLayout(row1)
+        self._layout.addLayout(row2)
+        self._layout.addWidget(self.note)
+        self._sync_controls()
+
+    def _build_view(self) -> None:
+        self.view = SurfaceView()
+        for plot in self.view.plots():
+            self.adopt_plot(plot)
+        self._layout.addWidget(self.view, 1)
+
+    # -- snapshots and data --------------------------------------------------------------------------------------------
+    def set_snapshot(self, snap: Snapshot) -> None:
+        super().set_snapshot(snap)
+        key = (snap.parameter_names, tuple(w.shape for w in snap.weights), snap.layers)
+        if key != self._arch:
+            self._arch = key
+            self._fill_weight_lists(snap)
+            self._clear()
+        if self._plan is None and self._pending is None:
+            self._auto_recompute()  # the first look at this network: no waiting
+        else:
+            self._pause.start()  # re-centre once the snapshots stop coming
+        if self._path_timer.isActive():
+            self._path_due = True  # drawn when the timer runs out
+        else:
+            self._update_path()
+            self._path_timer.start()
+
+    def _on_path_timer(self) -> None:
+        if self._path_due:
+            self._path_due = False
+            self._update_path()
+            self._path_timer.start()
+
+    def _on_data_changed(self) -> None:
+        self._job.cancel()
+        self._auto_mode = True
+        self._arch = None
+        self._rows = None
+        self.snapshot = None
+        self._clear()
+        self._set_message("")
+
+    def _on_selection(self, selection) -> None:
+        if selection is None or self.snapshot is None or self.mode_combo.currentText() != CHOSEN:
+            return
+        weights = self.snapshot.weights
+        if not (0 <= selection[0] < len(weights) and 0 <= selection[1] < weights[selection[0]].size):
+            return  # a selection from another network
+        flat = sum(w.size for w in self.snapshot.weights[:selection[0]]) + selection[1]
+        self._ensure_listed(flat)
+        if self.y_combo.currentData() == flat:
+            self.y_combo.setCurrentIndex(self.y_combo.findData(self.x_combo.currentData()))
+        self.x_combo.setCurrentIndex(self.x_combo.findData(flat))
+
+    def _fill_weight_lists(self, snap: Snapshot) -> None:
+        n = sum(w.size for w in snap.weights)
+        flats = list(range(min(n, LIST_LIMIT)))
+        sel = self.context.selection
+        if sel is not None and sel[0] < len(snap.weights):
+            flats.append(sum(w.size for w in snap.weights[:sel[0]]) + sel[1])
+        for combo, default in ((self.x_combo, flats[0] if sel is None else flats[-1]), (self.y_combo, 1)):
+            combo.blockSignals(True)
+            combo.clear()
+            for flat in sorted(set(flats)):
+                combo.addItem(weight_label(snap, flat), flat)
+            combo.setCurrentIndex(max(combo.findData(min(default, n - 1)), 0))
+            combo.blockSignals(False)
+        if n > LIST_LIMIT:
+            tip = f"The first {LIST_LIMIT} of {n} weights (and the selected one); select a weight elsewhere to add it"
+            self.x_combo.setToolTip(tip)
+            self.y_combo.setToolTip(tip)
+
+    def _ensure_listed(self, flat: int) -> None:
+        for combo in (self.x_combo, self.y_combo):
+            if combo.findData(flat) < 0:
+                combo.blockSignals(True)
+                combo.addItem(weight_label(self.snapshot, flat), flat)
+                combo.blockSignals(False)
+
+    # -- computing -----------------------------------------------------------------------------------------------------
+    def _on_settings(self, *_) -> None:
+        if self.sender() is self.mode_combo:
+            self._auto_mode = False
+        self._sync_controls()
+        if self.snapshot is not None:
+            self._settings.start()
+
+    def _sync_controls(self) -> None:
+        mode, cut = self.mode_combo.currentText(), self.cut_check.isChecked()
+        for w in (self.x_label, self.x_combo):
+            w.setVisible(mode == CHOSEN)
+        for w in (self.y_label, self.y_combo):
+            w.setVisible(mode == CHOSEN and not cut)
+        for w in (self.seed_label, self.seed_spin):
+            w.setVisible(mode == RANDOM)
+        self.log_check.setVisible(not cut)  # the cut stays linear: the T5 parabola should look like one
+
+    def _on_pause(self) -> None:
+        if self.snapshot is not None and (self._plan is None or self._plan.step != self.snapshot.step):
+            self._auto_recompute()
+
+    def grid_cost(self) -> float:
+        """Floating-point operations of one grid: points × rows × weights × 2 (a forward pass per point)."""
+        snap = self.snapshot
+        n_rows = min(len(self.context.prepared().X_train), SAMPLE_ROWS)
+        n = self.resolution_spin.value()
+        points = n if self.cut_check.isChecked() else n * n
+        return 2.0 * points * n_rows * sum(w.size for w in snap.weights)
+
+    def _auto_recompute(self) -> None:
+        """Recompute unprompted, except during a run when the grid is costly: it would take the CPU from training
+        (the learner can still press Recompute)."""
+        if self.context.training and self.grid_cost() > AUTO_FLOP_LIMIT:
+            if self._plan is None:
+                self._set_message("This surface takes a while to compute: it appears when training pauses "
+                                  "(or press Recompute).")
+            return
+        self.recompute()
+
+    def _on_training_changed(self, running: bool) -> None:
+        if not running and self.snapshot is not None and self.isVisible():
+            self._on_pause()
+
+    def _choose_default_mode(self, snap: Snapshot) -> None:
+        n = sum(w.size for w in snap.weights)
+        mode = CHOSEN if n <= 3 else (PCA if len(snap.training_path()[1]) >= 3 else RANDOM)
+        self.mode_combo.blockSignals(True)
+        self.mode_combo.setCurrentText(mode)
+        self.mode_combo.blockSignals(False)
+        self._sync_controls()
+
+    def _make_request(self) -> SurfaceRequest | None:
+        """The next request for the current snapshot and settings (None, with the reason shown, if there is none)."""
+        snap = self.snapshot
+        if snap is None or self.context.experiment is None:
+            return None
+        self._settings.stop()
+        self._pause.stop()
+        if self._auto_mode:
+            self._choose_default_mode(snap)
+        try:
+            plan = make_plan(snap, self.mode_combo.currentText(), self.x_combo.currentData() or 0,
+                             self.y_combo.currentData() if self.y_combo.currentData() is not None else 1,
+                             self.seed_spin.value(), self.resolution_spin.value(), self.cut_check.isChecked())
+        except PlanError as e:
+            self._set_message(str(e))
+            return None
+        X, Y = self._data_rows()
+        self._token += 1
+        self._pending = plan
+        return SurfaceRequest(self._token, snap.weights[0].shape[0], tuple(snap.layers), snap.dtype,
+                              tuple(snap.weights), self.context.experiment.loss, X, Y, plan.centre, plan.d1, plan.d2,
+                              plan.alphas, plan.betas)
+
+    def recompute(self) -> bool:
+        """Compute the surface around the current weights in the background (any running computation is
+        cancelled). False when no slice can be made yet; the panel says why."""
+        request = self._make_request()
+        if request is None:
+            return False
+        self._set_message("")
+        self.progress.setValue(0)
+        self.progress.show()
+        self._job.start(request)
+        return True
+
+    def cancel(self) -> None:
+        """Stop a running computation (the grid on show stays)."""
+        self._job.cancel()
+        self._token += 1
+        self._pending = None
+        self.progress.hide()
+
+    def is_computing(self) -> bool:
+        return self._pending is not None
+
+    def finish(self) -> None:
+        """Compute the surface for the current snapshot now, on this thread (headless export)."""
+        self._job.cancel()
+        self._job.wait()
+        request = self._make_request()
+        if request is not None:
+            self._on_finished(compute(request))
+
+    def _data_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._rows is None:
+            prepared = self.context.prepared()
+            X, Y = prepared.X_train, prepared.Y_train
+            if len(X) > SAMPLE_ROWS:
+                keep = np.sort(np.random.default_rng(0).choice(len(X), SAMPLE_ROWS, replace=False))
+                X, Y = X[keep], Y[keep]
+            self._rows = (X, Y)
+        return self._rows
+
+    def _on_progress(self, token: int, fraction: float) -> None:
+        if token == self._token:
+            self.progress.setValue(int(round(100 * fraction)))
+
+    def _on_failed(self, token: int, message: str) -> None:
+        if token == self._token:
+            self._pending = None
+            self.progress.hide()
+            self._set_message(f"The surface could not be computed: {message}")
+
+    def _on_finished(self, result: SurfaceResult) -> None:
+        if result.request.token != self._token or not result.complete:
+            return
+        self._plan, self._result, self._pending = self._pending, result, None
+        self.progress.hide()
+        self._show_result()
+        self._update_path()
+        self.surfaceReady.emit()
+
+    # -- drawing -------------------------------------------------------------------------------------------------------
+    def _clear(self) -> None:
+        self._plan = self._result = self._pending = None
+        self._path = np.zeros((0, 2))
+        self.view.clear()
+        self.progress.hide()
+
+    def _show_result(self) -> None:
+        plan, result = self._plan, self._result
+        if plan is None or result is None:
+            return
+        if result.request.is_cut:
+            self.view.show_cut(plan, result.Z)
+        else:
+            problem = self.view.show_grid(plan, result.Z, self.log_check.isChecked())
+            if problem:
+                self._set_message(problem)
+        self.view.show_path(self._path)
+
+    def _update_path(self) -> None:
+        plan, snap = self._plan, self.snapshot
+        if plan is None or snap is None or snap.current_flat_weights().size != plan.centre.size:
+            return
+        self._path = plan.project(snap.training_path()[1])
+        self.view.show_path(self._path)
+        self._update_note()
+
+    def _set_message(self, text: str) -> None:
+        self._message = text
+        self._update_note()
+
+    def _update_note(self) -> None:
+        parts = [self._message] if self._message else []
+        exp, prepared_rows = self.context.experiment, self._rows
+        plan = self._plan
+        if plan is not None and exp is not None and prepared_rows is not None:
+            n_all = len(self.context.prepared().X_train)
+            rows = (f"all {n_all:,} training rows" if n_all <= SAMPLE_ROWS
+                    else f"a fixed random sample of {SAMPLE_ROWS:,} of the {n_all:,} training rows")
+            penalty = " (without the L1/L2 penalty)" if exp.l1 or exp.l2 else ""
+            parts.append(f"{losses.get(exp.loss).title}{penalty} on {rows}; grid centred on the weights of "
+                         f"update {plan.step:,}.")
+            if plan.note:
+                parts.append(plan.note)
+            if self.snapshot is not None and self.snapshot.step != plan.step:
+                parts.append("The path has moved on since; the grid re-centres when training pauses.")
+        self.note.setText(" ".join(parts))
+
+    # -- what tests and exports read -----------------------------------------------------------------------------------
+    def grid(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(alphas, betas, Z) of the grid on show, in display coordinates; betas is empty for a 1-D cut."""
+        if self._plan is None or self._result is None:
+            return np.zeros(0), np.zeros(0), np.zeros((0, 0))
+        p = self._plan
+        betas = p.betas + p.origin[1] if len(p.betas) else np.zeros(0)
+        return p.alphas + p.origin[0], betas, self._result.Z.copy()
+
+    def path_points(self) -> np.ndarray:
+        return self._path.copy()
+
+    def current_point(self) -> tuple[float, float]:
+        if not len(self._path):
+            return (float("nan"), float("nan"))
+        return float(self._path[-1, 0]), float(self._path[-1, 1])
+
+    def axes(self) -> tuple[str, str]:
+        if self._plan is None:
+            return ("", "")
+        if self._result is not None and self._result.request.is_cut:
+            return (self._plan.labels[0], "loss")
+        return self._plan.labels
+
+    def csv_table(self) -> tuple[list[str], list[list]]:
+        alphas, betas, Z = self.grid()
+        if Z.ndim == 1:
+            return ["alpha", "loss"], [[float(a), float(z)] for a, z in zip(alphas, Z)]
+        return ["alpha", "beta", "loss"], [[float(a), float(b), float(Z[j, i])]
+                                           for j, b in enumerate(betas) for i, a in enumerate(alphas)]
+
+
+if __name__ == "__main__":
+    from PySide6.QtWidgets import QApplication
+
+    from nnstudio.training import Trainer, presets
+
+    app = QApplication([])
+    t = Trainer(presets.get("diabetes-regression"))
+    t.run()
+    context = PanelContext()
+    context.set_data(t.dataset, t.experiment)
+    panel = LossSurfacePanel(context)
+    panel.set_snapshot(t.snapshot())
+    panel.resize(720, 560)
+    panel.show()
+    app.exec()

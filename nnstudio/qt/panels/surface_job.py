@@ -1,0 +1,390 @@
+"""The loss-surface computation, run off the GUI thread, and the contour lines drawn over it.
+
+``compute`` is plain numpy (``nnstudio.core.landscape`` on a private network built from a snapshot's weights), so the
+same code runs in a ``QThreadPool`` worker (``SurfaceJob``) or synchronously for a headless export. A job stops early
+when it is cancelled: the progress callback answers "stop" and the rest of the grid stays NaN.
+
+``contour_segments`` is a vectorised marching-squares pass: for one level it returns line segments in data
+coordinates, ready to draw as pairs of points (cheap enough to redraw on the GUI thread for grids of 300×300).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from PySide6.QtCore import QCoreApplication, QObject, QThread, QThreadPool, Signal
+
+from nnstudio.core import landscape, losses
+from nnstudio.core.network import LayerSpec, Network
+
+CHUNK_SECONDS = 0.004  # grid points are computed in chunks of about this much work...
+PAUSE_SECONDS = 0.0005  # ...with a pause this long between them on a worker thread (see ``compute``)
+CHOSEN, RANDOM, PCA = MODES = ("two chosen weights", "random directions (filter-normalised)",
+                               "principal directions of the path")
+MARGIN = 0.1  # share of the span added on each side of what must be seen
+
+
+class PlanError(ValueError):
+    """Why no slice can be drawn yet; the message is shown to the learner."""
+
+
+# -- what to compute ---------------------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class SlicePlan:
+    """A slice of weight space: centre θ₀, directions, the grid of offsets, and how to show it. Display
+    coordinates are the weights' own values for two chosen weights, and the offsets α, β for directions."""
+
+    mode: str
+    centre: np.ndarray
+    d1: np.ndarray
+    d2: np.ndarray
+    axes: tuple[int, int] | None  # flat weight indices (two chosen weights only)
+    origin: np.ndarray  # display coordinates of the centre
+    alphas: np.ndarray  # offsets along d1
+    betas: np.ndarray  # offsets along d2 (empty for a 1-D cut)
+    labels: tuple[str, str]
+    step: int  # the update the centre's weights belong to
+    note: str = ""  # how to read the path on this slice
+
+    def project(self, rows) -> np.ndarray:
+        """Display coordinates (n, 2) of flat weight vectors (rows)."""
+        rows = np.atleast_2d(np.asarray(rows, dtype=np.float64))
+        if self.axes is not None:
+            return rows[:, list(self.axes)].copy()
+        return landscape.project(rows, self.centre, self.d1, self.d2) + self.origin
+
+
+def weight_label(snap, flat: int) -> str:
+    """"W1[0,0]", "b1[0]"; with " (m)" / " (b)" for the straight line y = m·x + b of one identity neuron."""
+    offset = 0
+    line = (len(snap.layers) == 1 and snap.layers[0].activation == "identity" and snap.weights[0].shape == (1, 1))
+    for name, w in zip(snap.parameter_names, snap.weights):
+        if flat < offset + w.size:
+            index = ",".join(str(int(i)) for i in np.unravel_index(flat - offset, w.shape))
+            return f"{name}[{index}]" + ((" (m)" if name.startswith("W") else " (b)") if line else "")
+        offset += w.size
+    raise IndexError(f"weight {flat} is out of range (the network has {offset})")
+
+
+def make_plan(snap, mode: str, ix: int = 0, iy: int = 1, seed: int = 0, resolution: int = 61,
+              cut: bool = False) -> SlicePlan:
+    """The slice through the snapshot's weights for the given settings; raises PlanError when there is none."""
+    centre = snap.current_flat_weights()
+    n = centre.size
+    _, path = snap.training_path()
+    axes = None
+    origin = np.zeros(2)
+    note = ""
+    if mode == CHOSEN:
+        if n < 2:
+            cut, iy = True, ix
+        elif ix == iy and not cut:
+            raise PlanError("Choose two different weights for the two axes.")
+        d1, d2 = landscape.axis_direction(n, ix), landscape.axis_direction(n, iy)
+        axes, origin = (ix, iy), centre[[ix, iy]]
+        coords, floor = path[:, [ix, iy]] - origin, 1.0
+        labels = (weight_label(snap, ix), weight_label(snap, iy))
+        held = [k for k in range(n) if k not in (ix, iy if not cut else ix)]
+        if len(held) == 1:
+            note = (f"{weight_label(snap, held[0])} is held at its current value; earlier points of the path had "
+                    "other values for it.")
+        elif held:
+            note = (f"The other {len(held)} weights are held at their current values; earlier points of the path "
+                    "had other values for them.")
+    elif mode == RANDOM:
+        net = Network.build(snap.weights[0].shape[0], list(snap.layers), np.dtype(snap.dtype))
+        net.set_weights(list(snap.weights))
+        rng = np.random.default_rng(seed)
+        d1, d2 = (_nonzero(landscape.random_direction(net, rng), rng) for _ in range(2))
+        coords, floor = landscape.project(path, centre, d1, d2), 1.0  # ±1: each unit moved by its own norm
+        labels = (f"random direction 1 (seed {seed})", "random direction 2")
+        note = ("The path is projected onto this plane but does not lie in it: the colours under it are not "
+                "its own losses.")
+    elif mode == PCA:
+        if len(path) < 3:
+            raise PlanError("Principal directions need at least 3 points on the training path: "
+                            "train a few updates first (or pick another slice).")
+        try:
+            d1, d2, share = landscape.pca_directions(path, centre)
+        except ValueError as e:
+            raise PlanError(str(e)[0].upper() + str(e)[1:] + ".") from None
+        if not np.any(d2):  # a perfectly straight path: any perpendicular will do
+            d2 = _perpendicular(d1, np.random.default_rng(seed))
+        share = np.r_[share, 0.0, 0.0]
+        coords = landscape.project(path, centre, d1, d2)
+        floor = 0.25 * float(np.ptp(coords[:, 0]))  # room beyond the current weights, where the path may go on
+        labels = (f"direction 1 ({share[0]:.1%} of the path's variance)",
+                  f"direction 2 ({share[1]:.1%} of the path's variance)")
+        note = (f"The path is projected onto the plane of its two main directions, which hold "
+                f"{share[0] + share[1]:.1%} of its movement.")
+    else:
+        raise PlanError(f"unknown slice {mode!r}; known: {', '.join(MODES)}")
+    (lo1, hi1), (lo2, hi2) = _extent(coords[:, 0], floor), _extent(coords[:, 1], floor)
+    if axes is None:  # directions: keep the picture from collapsing into a thin strip
+        (lo1, hi1), (lo2, hi2) = _widen(lo1, hi1, hi2 - lo2), _widen(lo2, hi2, hi1 - lo1)
+    if cut:
+        alphas, betas = _grid(lo1, hi1, min(max(4 * resolution, 101), 801)), np.zeros(0)
+    else:
+        alphas, betas = _grid(lo1, hi1, resolution), _grid(lo2, hi2, resolution)
+    return SlicePlan(mode, centre, d1, d2, axes, origin, alphas, betas, labels, snap.step, note)
+
+
+def _extent(c: np.ndarray, floor: float) -> tuple[float, float]:
+    """Offsets that show every path coordinate and at least ±floor around the centre, plus a margin."""
+    c = c[np.isfinite(c)]
+    lo, hi = min(float(c.min(initial=0.0)), -floor), max(float(c.max(initial=0.0)), floor)
+    pad = MARGIN * (hi - lo)
+    return lo - pad, hi + pad
+
+
+def _widen(lo: float, hi: float, other: float) -> tuple[float, float]:
+    extra = max(0.5 * other - (hi - lo), 0.0) / 2
+    if hi - lo + 2 * extra <= 0:
+        extra = 0.5
+    return lo - extra, hi + extra
+
+
+def _grid(lo: float, hi: float, n: int) -> np.ndarray:
+    """n evenly spaced offsets covering about [lo, hi] that include 0 exactly (the current weights)."""
+    n = max(int(n), 3)
+    step = (hi - lo) / (n - 1)
+    k0 = min(max(int(round(lo / step)), -(n - 1)), 0)
+    return (k0 + np.arange(n)) * step
+
+
+def _nonzero(d: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A filter-normalised direction is zero when every weight is; fall back to a unit Gaussian direction."""
+    if np.any(d):
+        return d
+    g = rng.standard_normal(d.size)
+    return g / np.linalg.norm(g)
+
+
+def _perpendicular(d: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    g = rng.standard_normal(d.size)
+    g -= (g @ d) * d
+    return g / (np.linalg.norm(g) or 1.0)
+
+
+@dataclass(frozen=True, eq=False)
+class SurfaceRequest:
+    """Everything one computation needs; every array is owned by the request (never changed afterwards)."""
+
+    token: int
+    n_inputs: int
+    layers: tuple[LayerSpec, ...]
+    dtype: str
+    weights: tuple[np.ndarray, ...]
+    loss: str
+    X: np.ndarray
+    Y: np.ndarray
+    centre: np.ndarray  # θ₀, the flat weights the slice goes through
+    d1: np.ndarray
+    d2: np.ndarray
+    alphas: np.ndarray  # offsets along d1
+    betas: np.ndarray  # offsets along d2; empty for a 1-D cut along d1
+
+    @property
+    def is_cut(self) -> bool:
+        return len(self.betas) == 0
+
+
+@dataclass(frozen=True, eq=False)
+class SurfaceResult:
+    request: SurfaceRequest
+    Z: np.ndarray  # (len(betas), len(alphas)), row j at β = betas[j]; (len(alphas),) for a cut
+    complete: bool  # False when cancelled part-way (the missing values are NaN)
+    seconds: float
+
+
+def build_network(request: SurfaceRequest) -> Network:
+    net = Network.build(request.n_inputs, list(request.layers), np.dtype(request.dtype))
+    net.set_weights([np.asarray(w) for w in request.weights])
+    return landscape.clone(net)  # its own caches: nothing else ever sees this copy
+
+
+def compute(request: SurfaceRequest, progress: Callable[[float], bool] | None = None,
+            share_gil: bool = False) -> SurfaceResult:
+    """The data loss over the request's grid (or cut). ``progress(fraction)`` may return False to stop.
+
+    Row j of the grid is the cut through θ₀ + β_j d₂ along d₁ (``landscape.line``; the same sums as
+    ``landscape.surface``), taken in short chunks. With ``share_gil`` (on a worker thread) the loop pauses for
+    half a millisecond every few milliseconds, so the GUI thread can take the GIL: without the pauses a 10 ms
+    GUI timer sometimes got no tick at all during a 2-second grid (in the full test run), with them it ticks
+    about 90% of the time."""
+    start = time.perf_counter()
+    net = build_network(request)
+    loss = losses.get(request.loss)
+    rows = [0.0] if request.is_cut else list(request.betas)
+    n = len(request.alphas)
+    Z = np.full((len(rows), n), np.nan)
+    chunk, rested, complete = 1, time.perf_counter(), True
+    for j, beta in enumerate(rows):
+        base = request.centre if request.is_cut else request.centre + beta * request.d2
+        i = 0
+        while i < n and complete:
+            t0 = time.perf_counter()
+            Z[j, i:i + chunk] = landscape.line(net, loss, request.X, request.Y, base, request.d1,
+                                               request.alphas[i:i + chunk])
+            i += chunk
+            now = time.perf_counter()
+            if now - t0 < CHUNK_SECONDS / 2:
+                chunk = min(2 * chunk, 256)
+            if share_gil and now - rested > CHUNK_SECONDS:
+                time.sleep(PAUSE_SECONDS)  # the GUI thread's turn
+                rested = time.perf_counter()
+            complete = progress is None or progress((j * n + min(i, n)) / (len(rows) * n)) is not False
+        if not complete:
+            break
+    return SurfaceResult(request, Z[0] if request.is_cut else Z, complete, time.perf_counter() - start)
+
+
+class SurfaceJob(QObject):
+    """Runs one computation at a time on its own one-thread pool. ``start`` cancels whatever runs, so the newest
+    request always wins; results and progress arrive as queued signals on the GUI thread, tagged with the token."""
+
+    progressed = Signal(int, float)  # token, fraction done
+    finished = Signal(object)  # SurfaceResult of a run that was not cancelled (check the token)
+    failed = Signal(int, str)  # token, message
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._pool.setThreadPriority(QThread.Priority.LowPriority)  # training and the GUI come first
+        self._cancel: threading.Event | None = None
+        cancel_holder = self._holder = [None]
+        # A panel being destroyed must not wait for a long grid: stop it (QObject emits this before its children die).
+        self.destroyed.connect(lambda *_: cancel_holder[0] is not None and cancel_holder[0].set())
+        app = QCoreApplication.instance()
+        if app is not None:  # quitting the studio mid-computation: stop and let the thread end first
+            app.aboutToQuit.connect(self._shut_down)
+
+    def start(self, request: SurfaceRequest) -> None:
+        self.cancel()
+        event = threading.Event()
+        self._cancel = self._holder[0] = event
+        self._pool.start(lambda: self._run(request, event))
+
+    def cancel(self) -> None:
+        if self._cancel is not None:
+            self._cancel.set()
+
+    def _shut_down(self) -> None:
+        self.cancel()
+        self.wait()
+
+    def busy(self) -> bool:
+        return self._pool.activeThreadCount() > 0
+
+    def wait(self, msecs: int = -1) -> bool:
+        """Block until the pool is idle (True) or ``msecs`` pass (False)."""
+        return self._pool.waitForDone(msecs)
+
+    def _run(self, request: SurfaceRequest, event: threading.Event) -> None:
+        shown = [-1]
+
+        def progress(fraction: float) -> bool:
+            if event.is_set():
+                return False
+            percent = int(100 * fraction)
+            if percent == shown[0]:
+                return True
+            shown[0] = percent
+            return self._report(event, "progressed", request.token, fraction)
+
+        if event.is_set():  # superseded before it began
+            return
+        try:
+            result = compute(request, progress, share_gil=True)
+        except Exception as e:  # noqa: BLE001 - reported in the panel, the GUI stays usable
+            traceback.print_exc()
+            self._report(event, "failed", request.token, f"{type(e).__name__}: {e}")
+            return
+        if not event.is_set():  # a cancelled job ends quietly: its owner may be on its way out
+            self._report(event, "finished", result)
+
+    def _report(self, event: threading.Event, signal: str, *args) -> bool:
+        """Emit from the worker thread; False once the owner is gone (its panel was closed mid-computation)."""
+        try:
+            getattr(self, signal).emit(*args)
+            return True
+        except RuntimeError:  # "Signal source has been deleted"
+            event.set()
+            return False
+
+
+# -- contour lines -----------------------------------------------------------------------------------------------------
+def contour_levels(lo: float, hi: float, n: int) -> np.ndarray:
+    """``n`` evenly spaced levels strictly between lo and hi."""
+    if not (np.isfinite(lo) and np.isfinite(hi)) or hi <= lo or n < 1:
+        return np.zeros(0)
+    return np.linspace(lo, hi, n + 2)[1:-1]
+
+
+def contour_segments(Z: np.ndarray, xs: np.ndarray, ys: np.ndarray, level: float) -> np.ndarray:
+    """Line segments (k, 2, 2) where the surface Z (row j at y = ys[j], column i at x = xs[i]) crosses ``level``,
+    by marching squares with linear interpolation along cell edges. Cells with a NaN corner are skipped; a saddle
+    cell is resolved by the mean of its corners."""
+    Z = np.asarray(Z, dtype=np.float64)
+    if Z.ndim != 2 or Z.shape[0] < 2 or Z.shape[1] < 2:
+        return np.zeros((0, 2, 2))
+    with np.errstate(all="ignore"):  # non-finite corners are masked out below; their arithmetic may complain
+        return _marching_squares(Z, np.asarray(xs, np.float64), np.asarray(ys, np.float64), float(level))
+
+
+def _marching_squares(Z, xs, ys, level) -> np.ndarray:
+    a, b = Z[:-1, :-1], Z[:-1, 1:]  # corners: a bottom-left, b bottom-right,
+    c, d = Z[1:, 1:], Z[1:, :-1]  # c top-right, d top-left
+    x0, x1 = np.broadcast_to(xs[:-1], a.shape), np.broadcast_to(xs[1:], a.shape)
+    y0, y1 = np.broadcast_to(ys[:-1, None], a.shape), np.broadcast_to(ys[1:, None], a.shape)
+    valid = np.isfinite(a) & np.isfinite(b) & np.isfinite(c) & np.isfinite(d)
+    la, lb, lc, ld = a < level, b < level, c < level, d < level
+
+    def cut(p, q):  # where along p -> q the level is reached (only used where it is)
+        return (level - p) / (q - p)
+
+    # the four edges: bottom a-b, right b-c, top d-c, left a-d; each as (crosses?, x, y)
+    edges = [
+        (la != lb, x0 + cut(a, b) * (x1 - x0), y0),
+        (lb != lc, x1, y0 + cut(b, c) * (y1 - y0)),
+        (ld != lc, x0 + cut(d, c) * (x1 - x0), y1),
+        (la != ld, x0, y0 + cut(a, d) * (y1 - y0)),
+    ]
+    cross = np.stack([e[0] for e in edges]) & valid
+    px = np.stack([np.broadcast_to(e[1], a.shape) for e in edges])
+    py = np.stack([np.broadcast_to(e[2], a.shape) for e in edges])
+    count = cross.sum(axis=0)
+    pieces = []
+    two = count == 2
+    if two.any():
+        first = np.argmax(cross, axis=0)[two]
+        second = 3 - np.argmax(cross[::-1], axis=0)[two]
+        pieces.append(_pairs(px, py, two, first, second))
+    four = count == 4
+    if four.any():
+        centre_low = ((a + b + c + d) / 4 < level)[four]
+        joined = centre_low == la[four]  # a and c connect through the middle: cut off corners b and d
+        e = np.where(joined, 0, 0), np.where(joined, 1, 3), np.where(joined, 2, 1), np.where(joined, 3, 2)
+        pieces.append(_pairs(px, py, four, e[0], e[1]))
+        pieces.append(_pairs(px, py, four, e[2], e[3]))
+    if not pieces:
+        return np.zeros((0, 2, 2))
+    return np.concatenate(pieces)
+
+
+def _pairs(px, py, mask, e1, e2) -> np.ndarray:
+    jj, ii = np.nonzero(mask)
+    return np.stack([np.stack([px[e1, jj, ii], py[e1, jj, ii]], axis=1),
+                     np.stack([px[e2, jj, ii], py[e2, jj, ii]], axis=1)], axis=1)
+
+
+def segments_to_xy(segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flat x, y arrays for a curve drawn with ``connect="pairs"``."""
+    flat = np.asarray(segments, dtype=np.float64).reshape(-1, 2)
+    return flat[:, 0], flat[:, 1]

@@ -1,0 +1,219 @@
+"""The weights panel's lower half: recorded weights against the update number.
+
+Small networks record every weight at every update (the perceptron lesson's "weights as a function of the epoch");
+bigger ones record an evenly spaced sample, and the weight the learner selected is followed along the coarse full
+path when it is not one of them. Curves are made once per network shape and then only get new data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtWidgets import QSizePolicy
+
+from nnstudio.qt.panels.colormaps import UNIT_COLOURS, dark_axes, thin_indices
+from nnstudio.training.trainer import Snapshot
+
+POINT_BUDGET = 100_000  # points over all curves; each curve keeps between 200 and 2000
+MAX_SEPARATE = 12  # up to this many curves get their own colour and legend entry; more are drawn faint, grouped
+PICK_PIXELS = 8  # hover / click reach around a curve
+
+
+def parameter_label(names, shapes, param: int, flat: int) -> str:
+    """"W1[0,2]" or "b1[2]" for a flat index within parameter ``param``."""
+    idx = np.unravel_index(flat, shapes[param])
+    return f"{names[param]}[{','.join(str(int(i)) for i in idx)}]"
+
+
+def global_to_local(shapes, g: int) -> tuple[int, int]:
+    """(parameter index, flat index within it) of a position in the concatenated weight vector."""
+    for p, shape in enumerate(shapes):
+        size = int(np.prod(shape))
+        if g < size:
+            return p, g
+        g -= size
+    raise IndexError("weight index out of range")
+
+
+def local_to_global(shapes, param: int, flat: int) -> int:
+    return int(sum(int(np.prod(s)) for s in shapes[:param]) + flat)
+
+
+class WeightHistory:
+    """Owns the history plot (``widget``, a GraphicsLayoutWidget, and ``plot``, its PlotItem) with the legend to the
+    right of the data, where it hides no curve; ``pick(scene_pos)`` names the curve under the mouse."""
+
+    def __init__(self):
+        self.widget = pg.GraphicsLayoutWidget()
+        self.widget.setBackground("w")
+        self.widget.setObjectName("weightsHistoryPlot")
+        self.widget.setAccessibleName("Weight history")
+        self.widget.setToolTip("Each recorded weight against the update number; click a curve to select that weight")
+        self.plot = self.widget.addPlot(row=0, col=0)
+        self.plot.setMenuEnabled(False)  # right-click gives the panel's export menu (the "A" button resets zoom)
+        self.plot.setLabel("left", "weight value")
+        self.plot.setLabel("bottom", "update (parameter changes so far)")
+        self.plot.showGrid(x=True, y=True, alpha=0.2)
+        for side in ("left", "bottom"):
+            self.plot.getAxis(side).enableAutoSIPrefix(False)
+        dark_axes(self.plot)
+        self.legend = pg.LegendItem(labelTextSize="8pt", verSpacing=-5, labelTextColor=(30, 30, 30))
+        self.legend.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.plot.layout.addItem(self.legend, 2, 5)  # beside the right axis, as ColorBarItem places itself
+        self.plot.layout.setAlignment(self.legend, Qt.AlignmentFlag.AlignTop)
+        self.plot.layout.setColumnFixedWidth(4, 6)
+        self.zero_line = pg.InfiniteLine(0, angle=0, pen=pg.mkPen((120, 120, 120), width=1))
+        self.plot.addItem(self.zero_line)
+        self.note = pg.TextItem("", color=(60, 60, 60), anchor=(0, 0), fill=(255, 255, 255, 215))
+        self.note.setParentItem(self.plot.vb)
+        self.note.setPos(6, 4)
+        self.curves: list[pg.PlotDataItem] = []
+        self.labels: list[str] = []
+        self.columns = np.zeros(0, np.int64)  # global weight index of each curve
+        self.extra = self.plot.plot(pen=pg.mkPen((0, 0, 0), width=3.5, style=pg.QtCore.Qt.PenStyle.DashLine))
+        self.extra.setZValue(20)
+        self.extra_label = ""
+        self.selected_curve = self.plot.plot()  # many-curve mode: the selected weight drawn again, thick
+        self.selected_curve.setZValue(10)
+        self.groups: list[pg.PlotDataItem] = []
+        self.params = np.zeros(0, np.int64)
+        self._signature = None
+        self._styled_for: int | None = -1
+        self._legend_extra = ""
+        self._selected: int | None = None  # global index
+        self._data: tuple[np.ndarray, dict[str, np.ndarray]] = (np.zeros(0), {})
+
+    # -- building ------------------------------------------------------------------------------------------------------
+    def _rebuild(self, snap: Snapshot) -> None:
+        for item in (*self.curves, *self.groups):
+            self.plot.removeItem(item)
+        self.legend.clear()
+        self._legend_extra = ""
+        self._styled_for = -1
+        shapes = [w.shape for w in snap.weights]
+        self.columns = np.asarray(snap.tracked, dtype=np.int64)
+        self.labels = [parameter_label(snap.parameter_names, shapes, *global_to_local(shapes, int(g)))
+                       for g in self.columns]
+        self.params = np.array([global_to_local(shapes, int(g))[0] for g in self.columns], dtype=np.int64)
+        n = len(self.columns)
+        self.curves, self.groups = [], []
+        if n <= MAX_SEPARATE:  # one item per weight, each its own colour, all named in the legend
+            for k in range(n):
+                curve = self.plot.plot()
+                curve.colour = UNIT_COLOURS[k % len(UNIT_COLOURS)]
+                self.curves.append(curve)
+            self.legend.setColumnCount(1 if n <= 6 else 2)
+            for curve, label in zip(self.curves, self.labels):
+                self.legend.addItem(curve, label)
+        else:  # one faint item per parameter (W1, b1, ...) holding all its curves: far cheaper to update and paint
+            for p in np.unique(self.params):
+                group = self.plot.plot(pen=pg.mkPen((*UNIT_COLOURS[p % len(UNIT_COLOURS)], 110), width=1),
+                                       antialias=False)
+                group.columns = np.flatnonzero(self.params == p)
+                self.groups.append(group)
+        self._legend_changed()
+
+    def _legend_changed(self) -> None:
+        """Show the legend only with entries, and let the plot's layout re-place it (it resizes itself)."""
+        self.legend.setVisible(bool(self.legend.items))
+        self.plot.layout.invalidate()
+
+    def _style(self) -> None:
+        """The selected weight's curve thick and on top; restyled only when the selection changes."""
+        if self._styled_for == self._selected:
+            return
+        self._styled_for = self._selected
+        for g, curve in zip(self.columns, self.curves):
+            chosen = self._selected == int(g)
+            curve.setPen(pg.mkPen(curve.colour, width=3.5 if chosen else 1.6))
+            curve.setZValue(10 if chosen else 0)
+        if self.groups:  # the thick copy of the selected curve, named in the legend
+            self.legend.removeItem(self.selected_curve)
+            k = self._selected_column()
+            if k is not None:
+                self.legend.addItem(self.selected_curve, self.labels[k])
+            self._legend_changed()
+
+    def _selected_column(self) -> int | None:
+        hits = np.flatnonzero(self.columns == self._selected) if self._selected is not None else []
+        return int(hits[0]) if len(hits) else None
+
+    # -- data ----------------------------------------------------------------------------------------------------------
+    def update(self, snap: Snapshot, selection: tuple[int, int] | None) -> None:
+        shapes = [w.shape for w in snap.weights]
+        signature = (tuple(shapes), tuple(int(t) for t in snap.tracked))
+        if signature != self._signature:
+            self._signature = signature
+            self._rebuild(snap)
+        self._selected = local_to_global(shapes, *selection) if selection is not None else None
+        self._style()
+        x_all = np.asarray(snap.weight_x, dtype=np.float64)
+        values = np.asarray(snap.weight_values, dtype=np.float64)
+        if values.shape[0] == 0:
+            values = np.zeros((0, len(self.columns)))
+        keep = thin_indices(len(x_all), int(np.clip(POINT_BUDGET // max(len(self.columns), 1), 200, 2000)))
+        x, kept = x_all[keep], values[keep]
+        self._data = (x, {label: kept[:, k] for k, label in enumerate(self.labels)})
+        for k, curve in enumerate(self.curves):
+            curve.setData(x, kept[:, k], skipFiniteCheck=True)
+        for group in self.groups:  # all curves of a parameter as one path, broken between curves
+            m = len(group.columns)
+            connect = np.ones(m * len(x), dtype=bool)
+            connect[len(x) - 1::max(len(x), 1)] = False
+            group.setData(np.tile(x, m), kept[:, group.columns].T.ravel(), connect=connect, skipFiniteCheck=True)
+        k = self._selected_column()
+        if self.groups and k is not None:
+            self.selected_curve.setPen(pg.mkPen((20, 20, 20), width=3.5))
+            self.selected_curve.setData(x, kept[:, k], skipFiniteCheck=True)
+        else:
+            self.selected_curve.setData([], [])
+        self._follow_untracked(snap, shapes, selection)
+        total = sum(int(np.prod(s)) for s in shapes)
+        if len(self.columns) == total:
+            self.note.setText("" if len(x) else "no updates yet")
+        else:
+            self.note.setText(f"{len(self.columns)} of {total} weights recorded; click a cell to follow another")
+
+    def _follow_untracked(self, snap: Snapshot, shapes, selection) -> None:
+        """The selected weight from the coarse full path when it is not recorded at every update."""
+        self.extra_label = ""
+        if selection is None or self._selected_column() is not None or snap.path_x is None:
+            self.extra.setData([], [])
+            if self._legend_extra:
+                self.legend.removeItem(self.extra)
+                self._legend_extra = ""
+                self._legend_changed()
+            return
+        xs, path = snap.training_path()
+        y = np.asarray(path[:, self._selected], dtype=np.float64)
+        self.extra_label = parameter_label(snap.parameter_names, shapes, *selection) + " (coarse path)"
+        self.extra.setData(np.asarray(xs, dtype=np.float64), y, skipFiniteCheck=True)
+        self._data[1][self.extra_label] = y
+        if self._legend_extra != self.extra_label:
+            self.legend.removeItem(self.extra)
+            self.legend.addItem(self.extra, self.extra_label)
+            self._legend_extra = self.extra_label
+            self._legend_changed()
+
+    def arrays(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """(x, {label: y}) of the curves drawn (the coarse-path curve has its own x; see ``extra``)."""
+        return self._data
+
+    # -- picking -------------------------------------------------------------------------------------------------------
+    def pick(self, scene_pos: QPointF) -> tuple[int, float, float] | None:
+        """(global weight index, update, value) of the curve nearest the mouse, if within a few pixels."""
+        vb = self.plot.vb
+        if not vb.sceneBoundingRect().contains(scene_pos) or not len(self.columns):
+            return None
+        x, data = self._data
+        if len(x) == 0:
+            return None
+        p = vb.mapSceneToView(scene_pos)
+        i = int(np.clip(np.searchsorted(x, p.x()), 0, len(x) - 1))
+        ys = np.array([data[label][i] for label in self.labels])
+        k = int(np.nanargmin(np.abs(ys - p.y()))) if np.isfinite(ys).any() else 0
+        near = vb.mapViewToScene(QPointF(x[i], ys[k]))
+        if abs(near.y() - scene_pos.y()) > PICK_PIXELS:
+            return None
+        return int(self.columns[k]), float(x[i]), float(ys[k])

@@ -1,0 +1,182 @@
+"""One dense layer in the weights panel: its matrix as a heatmap (rows = inputs, columns = units) with the bias as a
+separate strip underneath, a colour bar, and a histogram of the weights.
+
+Colours: orange negative, white zero, blue positive, on a scale symmetric around zero that only grows (to 1, 1.5, 2,
+2.5, 3, 4, 5, 6 or 8 times a power of ten), so a colour means the same value all through training until the learner
+refits it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QGraphicsRectItem
+
+from nnstudio.qt.panels.colormaps import dark_axes, nice_ceil, sign_colour
+
+HIST_BINS = 24
+MAX_TICKS = 16  # below this many rows / columns every one gets a tick (labelled when there is room)
+
+
+def small_font(points: float = 8.0) -> QFont:
+    """The application font at a smaller size (made on use: a QFont made before the QApplication has no family)."""
+    font = QFont()
+    font.setPointSizeF(points)
+    return font
+
+
+def _ticks(n: int, names=None, extra=()) -> list[list[tuple[float, str]]]:
+    """[major, minor] ticks at cell centres: about six labelled cells always, the others only when they fit (pyqtgraph
+    drops a crowded minor level's text). ``extra`` ticks (the bias) join the major level."""
+    step = 1 if n <= 6 else int(nice_ceil(n / 6))
+    label = (lambda i: names[i]) if names else str
+    major = [(i + 0.5, label(i)) for i in range(0, n, step)] + list(extra)
+    minor = [(i + 0.5, label(i)) for i in range(n) if i % step] if n <= 4 * MAX_TICKS else []
+    return [major, minor]
+
+
+def symmetric_scale(W: np.ndarray, b: np.ndarray | None) -> float:
+    """The nice number just above the largest |value| of a layer's weights and bias (1 when all are 0)."""
+    peak = max([float(np.abs(W).max()) if W.size else 0.0] + ([float(np.abs(b).max())] if b is not None and b.size
+                                                                else []))
+    return nice_ceil(peak)
+
+
+def style_plot(plot) -> None:
+    """A fixed, quiet plot: dark axes with small numbers, no autoscale button, no pyqtgraph menu."""
+    dark_axes(plot)
+    for side in ("left", "bottom"):
+        plot.getAxis(side).setStyle(tickFont=small_font())
+        plot.getAxis(side).enableAutoSIPrefix(False)
+    plot.hideButtons()
+    plot.setMenuEnabled(False)
+
+
+def add_colorbar(plot, images, cmap: pg.ColorMap) -> pg.ColorBarItem:
+    bar = pg.ColorBarItem(values=(-1, 1), colorMap=cmap, interactive=False, width=10, colorMapMenu=False)
+    bar.setImageItem(images, insert_in=plot)
+    bar.getAxis("right").setWidth(38)
+    bar.getAxis("right").setStyle(tickFont=small_font())
+    dark_axes(bar, ("right",))
+    return bar
+
+
+def highlight_item() -> QGraphicsRectItem:
+    item = QGraphicsRectItem()
+    item.setPen(pg.mkPen((0, 0, 0), width=2.5))
+    item.setZValue(20)
+    item.setVisible(False)
+    return item
+
+
+class LayerView:
+    """Plot items of one layer, made once per network shape; ``update(W, b)`` only hands them new arrays.
+    Takes three rows of the layout from ``row``: title, heatmap, histogram."""
+
+    def __init__(self, glw: pg.GraphicsLayoutWidget, row: int, col: int, index: int, activation: str,
+                 n_in: int, n_out: int, has_bias: bool, cmap: pg.ColorMap, input_names=None):
+        self.index, self.n_in, self.n_out, self.has_bias = index, n_in, n_out, has_bias
+        self.input_names = list(input_names) if input_names is not None and len(input_names) == n_in else None
+        self.scale = 0.0
+        k = index + 1
+        # The title gets its own layout row: as a plot title it would set the width of the heatmap column alone.
+        title = f"Layer {k}: W{k}" + (f" and b{k}" if has_bias else "") + f" ({activation})"
+        self.title = glw.addLabel(title, row=row, col=col, size="9pt", color="#222")
+        self.plot = glw.addPlot(row=row + 1, col=col)
+        style_plot(self.plot)
+        vb = self.plot.getViewBox()
+        vb.invertY(True)  # row 0 at the top, as a matrix is written
+        # the bias strip sits below a gap and is never thinner than a sixteenth of the matrix
+        self.gap = max(0.25, 0.02 * n_in)
+        self.bias_h = max(1.0, 0.06 * n_in)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.bias_image = pg.ImageItem(axisOrder="row-major")
+        self.image_rect = QRectF(0, 0, n_out, n_in)  # given with every image: setRect scales the current one
+        self.bias_rect = QRectF(0, n_in + self.gap, n_out, self.bias_h)
+        for item in (self.image, self.bias_image):
+            item.setColorMap(cmap)
+            self.plot.addItem(item)
+        self.bias_image.setVisible(has_bias)
+        self.colorbar = add_colorbar(self.plot, [self.image, self.bias_image], cmap)
+        self.highlight = highlight_item()
+        self.plot.addItem(self.highlight)
+        self.plot.setLabel("left", "input" if k == 1 else f"input (layer {k - 1} unit)")
+        self.plot.setLabel("bottom", "unit")
+        bias = [(n_in + self.gap + self.bias_h / 2, "bias")] if has_bias else []
+        self.plot.getAxis("left").setTicks(_ticks(n_in, self.input_names, bias))
+        self.plot.getAxis("bottom").setTicks(_ticks(n_out))
+        bottom = n_in + (self.gap + self.bias_h if has_bias else 0)
+        vb.disableAutoRange()
+        vb.setLimits(xMin=0, xMax=n_out, yMin=0, yMax=bottom)
+        vb.setRange(xRange=(0, n_out), yRange=(0, bottom), padding=0)
+
+        self.hist = glw.addPlot(row=row + 2, col=col)
+        style_plot(self.hist)
+        self.hist.setLabel("bottom", f"value of a W{k} weight")
+        self.hist.setLabel("left", "count")
+        self.hist.setMouseEnabled(x=False, y=False)
+        self.hist.disableAutoRange()
+        self.bars = pg.BarGraphItem(x0=[0], x1=[1], height=[0], pen=pg.mkPen((110, 110, 110), width=1))
+        self.hist.addItem(self.bars)
+        self.hist.addItem(pg.InfiniteLine(0, angle=90, pen=pg.mkPen((40, 40, 40), width=1)))
+        self._brushes: list = []
+        self._edges = np.zeros(HIST_BINS + 1)
+
+    # -- data ----------------------------------------------------------------------------------------------------------
+    def update(self, W: np.ndarray, b: np.ndarray | None, grow_only: bool = True) -> None:
+        needed = symmetric_scale(W, b)
+        if needed > self.scale or not grow_only:
+            self._set_scale(needed)
+        levels = (-self.scale, self.scale)
+        self.image.setImage(np.asarray(W, dtype=np.float64), autoLevels=False, levels=levels, rect=self.image_rect)
+        if b is not None:
+            self.bias_image.setImage(np.asarray(b, dtype=np.float64)[None, :], autoLevels=False, levels=levels,
+                                     rect=self.bias_rect)
+        counts, _ = np.histogram(np.clip(W.ravel(), levels[0], levels[1]), bins=self._edges)
+        self.bars.setOpts(x0=self._edges[:-1], x1=self._edges[1:], height=counts, brushes=self._brushes)
+        top = int(counts.max()) if counts.size else 0
+        # whole counts only: a handful of weights would otherwise get ticks at 0.5
+        self.hist.getAxis("left").setTicks([[(i, str(i)) for i in range(top + 1)]] if top <= 4 else None)
+        self.hist.setYRange(0, max(top, 1) * 1.08, padding=0)
+
+    def _set_scale(self, m: float) -> None:
+        self.scale = m
+        self.colorbar.setLevels((-m, m))
+        self._edges = np.linspace(-m, m, HIST_BINS + 1)
+        centres = (self._edges[:-1] + self._edges[1:]) / 2
+        self._brushes = [pg.mkBrush(sign_colour(c, m)) for c in centres]
+        self.hist.setXRange(-m, m, padding=0.02)
+
+    def matrix(self) -> np.ndarray:
+        """W as drawn, with the bias strip's values appended as a last row when the layer has a bias."""
+        W = self.image.image
+        if not self.has_bias or self.bias_image.image is None:
+            return np.array(W)
+        return np.vstack([W, self.bias_image.image])
+
+    # -- cells ---------------------------------------------------------------------------------------------------------
+    def cell_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
+        """(row, unit) under the mouse; row == n_in is the bias."""
+        vb = self.plot.getViewBox()
+        if not vb.sceneBoundingRect().contains(scene_pos):
+            return None
+        p = vb.mapSceneToView(scene_pos)
+        x, y = p.x(), p.y()
+        if not 0 <= x < self.n_out or y < 0:
+            return None
+        if y < self.n_in:
+            return int(y), int(x)
+        if self.has_bias and self.n_in + self.gap <= y < self.n_in + self.gap + self.bias_h:
+            return self.n_in, int(x)
+        return None
+
+    def show_highlight(self, cell: tuple[int, int] | None) -> None:
+        if cell is None:
+            self.highlight.setVisible(False)
+            return
+        row, unit = cell
+        rect = (unit, self.n_in + self.gap, 1, self.bias_h) if row == self.n_in else (unit, row, 1, 1)
+        self.highlight.setRect(*rect)
+        self.highlight.setVisible(True)

@@ -1,0 +1,168 @@
+"""What first-layer units look for in image inputs: each unit's incoming weights reshaped to the picture (28x28 for
+MNIST) and drawn as a tile, with the unit's bias as a strip under it and its number above. Same colours and scale as
+the layer's heatmap. The grid takes as many columns as make the tiles largest in the space available.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF
+
+from nnstudio.qt.panels.weights_layer import add_colorbar, highlight_item, small_font
+
+MAX_TILES = 64  # units drawn
+GAP = 2  # empty pixels between tiles
+LABEL_ROWS = 8  # pixels above each tile, where its unit number goes
+BIAS_ROWS = 3  # the bias strip, one empty row under the tile
+MIN_LABEL_PIXELS = 26  # tiles drawn narrower than this on screen get no number (it would not fit)
+
+
+def square_side(n_inputs: int) -> int | None:
+    """28 for 784 inputs: the side of a square picture when n_inputs is a perfect square >= 64, else None."""
+    side = math.isqrt(n_inputs)
+    return side if side * side == n_inputs and n_inputs >= 64 else None
+
+
+class TileView:
+    def __init__(self, glw: pg.GraphicsLayoutWidget, cmap: pg.ColorMap, side: int, n_units: int, has_bias: bool):
+        self.side, self.n_in, self.n_units, self.has_bias = side, side * side, n_units, has_bias
+        self.n_tiles = min(n_units, MAX_TILES)
+        shown = f"units 0–{self.n_tiles - 1} of {n_units}" if self.n_tiles < n_units else f"all {n_units} units"
+        self.title = glw.addLabel(f"Layer 1, {shown}: each unit's {self.n_in} incoming weights as a {side}×{side} "
+                                  "picture" + (", its bias in the strip below" if has_bias else ""),
+                                  row=0, col=0, size="9pt", color="#222")
+        self.plot = glw.addPlot(row=1, col=0)
+        self.plot.hideAxis("left")
+        self.plot.hideAxis("bottom")
+        self.plot.hideButtons()
+        self.plot.setMenuEnabled(False)
+        vb = self.plot.getViewBox()
+        vb.invertY(True)
+        vb.setAspectLocked(True)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setColorMap(cmap)
+        self.plot.addItem(self.image)
+        self.colorbar = add_colorbar(self.plot, [self.image], cmap)
+        self.highlight = highlight_item()
+        self.plot.addItem(self.highlight)
+        self.frame = highlight_item()  # around the selected unit's whole picture: a single pixel is easy to miss
+        self.frame.setPen(pg.mkPen((60, 60, 60), width=1.5))
+        self.plot.addItem(self.frame)
+        self.labels = []
+        font = small_font(7)
+        for u in range(self.n_tiles):
+            label = pg.TextItem(str(u), color=(40, 40, 40), anchor=(0, 1))
+            label.setFont(font)
+            self.plot.addItem(label)
+            self.labels.append(label)
+        self.pitch_x = side + GAP
+        self.pitch_y = LABEL_ROWS + side + (1 + BIAS_ROWS if has_bias else 0) + GAP
+        self.cols = 0
+        self.mosaic = np.zeros((0, 0))
+        self._W: np.ndarray | None = None
+        self._b: np.ndarray | None = None
+        self._levels = (-1.0, 1.0)
+        self._cell: tuple[int, int] | None = None
+        vb.sigResized.connect(self._fit)
+        self._arrange(self._best_cols())
+
+    # -- grid ----------------------------------------------------------------------------------------------------------
+    def _best_cols(self) -> int:
+        rect = self.plot.getViewBox().boundingRect()
+        w, h = (rect.width(), rect.height()) if rect.width() > 10 and rect.height() > 10 else (2.0, 1.0)
+        n = self.n_tiles
+
+        def tile_size(c):
+            return min(w / (c * self.pitch_x), h / (math.ceil(n / c) * self.pitch_y))
+
+        return max(range(1, n + 1), key=tile_size)
+
+    def _fit(self) -> None:
+        cols = self._best_cols()
+        if cols != self.cols:
+            self._arrange(cols)
+            if self._W is not None:
+                self.update(self._W, self._b, self._levels)
+        self.plot.getViewBox().autoRange(padding=0.01)
+        rect = self.plot.getViewBox().boundingRect()
+        pixels = rect.width() / max(self.mosaic.shape[1], 1) * self.side
+        for label in self.labels:
+            label.setVisible(pixels >= MIN_LABEL_PIXELS)
+
+    def _arrange(self, cols: int) -> None:
+        self.cols = cols
+        rows = math.ceil(self.n_tiles / cols)
+        self.mosaic = np.full((rows * self.pitch_y - GAP, cols * self.pitch_x - GAP), np.nan)
+        for u, label in enumerate(self.labels):
+            x0, y0 = self.origin(u)
+            label.setPos(x0 - 0.5, y0 - 0.5)
+        self.show_highlight(self._cell)
+
+    def origin(self, unit: int) -> tuple[int, int]:
+        """(x, y) of the top-left pixel of a unit's tile in the mosaic."""
+        r, c = divmod(unit, self.cols)
+        return c * self.pitch_x, r * self.pitch_y + LABEL_ROWS
+
+    # -- data ----------------------------------------------------------------------------------------------------------
+    def update(self, W: np.ndarray, b: np.ndarray | None, levels: tuple[float, float]) -> None:
+        self._W, self._b, self._levels = W, b, levels
+        s, m = self.side, self.mosaic
+        pictures = np.asarray(W[:, :self.n_tiles], dtype=np.float64).T.reshape(self.n_tiles, s, s)
+        for u in range(self.n_tiles):
+            x0, y0 = self.origin(u)
+            m[y0:y0 + s, x0:x0 + s] = pictures[u]
+            if b is not None:
+                m[y0 + s + 1:y0 + s + 1 + BIAS_ROWS, x0:x0 + s] = b[u]
+        self.colorbar.setLevels(levels)
+        refit = self.image.image is None or self.image.image.shape != m.shape
+        self.image.setImage(m, autoLevels=False, levels=levels)
+        if refit:
+            self.plot.getViewBox().autoRange(padding=0.01)
+
+    def tiles(self) -> list[np.ndarray]:
+        """The pictures drawn, unit by unit, read back from the image."""
+        out, s = [], self.side
+        for u in range(self.n_tiles):
+            x0, y0 = self.origin(u)
+            out.append(np.array(self.image.image[y0:y0 + s, x0:x0 + s]))
+        return out
+
+    # -- cells ---------------------------------------------------------------------------------------------------------
+    def cell_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
+        """(input index, unit) of the pixel under the mouse; input index == side² is the unit's bias strip."""
+        vb = self.plot.getViewBox()
+        if self._W is None or not vb.sceneBoundingRect().contains(scene_pos):
+            return None
+        p = vb.mapSceneToView(scene_pos)
+        x, y = math.floor(p.x()), math.floor(p.y())
+        if x < 0 or y < 0:
+            return None
+        c, dx = divmod(x, self.pitch_x)
+        r, dy = divmod(y, self.pitch_y)
+        unit, dy = r * self.cols + c, dy - LABEL_ROWS
+        if c >= self.cols or unit >= self.n_tiles or dx >= self.side or dy < 0:
+            return None
+        if dy < self.side:
+            return dy * self.side + dx, unit
+        if self.has_bias and self.side + 1 <= dy < self.side + 1 + BIAS_ROWS:
+            return self.n_in, unit
+        return None
+
+    def show_highlight(self, cell: tuple[int, int] | None) -> None:
+        self._cell = cell
+        if cell is None or cell[1] >= self.n_tiles:
+            self.highlight.setVisible(False)
+            self.frame.setVisible(False)
+            return
+        row, unit = cell
+        x0, y0 = self.origin(unit)
+        self.frame.setRect(x0 - 0.7, y0 - 0.7, self.side + 1.4, self.pitch_y - LABEL_ROWS - GAP + 1.4)
+        self.frame.setVisible(True)
+        if row == self.n_in:
+            self.highlight.setRect(x0, y0 + self.side + 1, self.side, BIAS_ROWS)
+        else:
+            self.highlight.setRect(x0 + row % self.side, y0 + row // self.side, 1, 1)
+        self.highlight.setVisible(True)
