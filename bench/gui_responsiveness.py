@@ -50,7 +50,7 @@ def windowed(ds, seconds: float) -> tuple[float, np.ndarray]:
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer
     from PySide6.QtWidgets import QApplication, QDockWidget
 
-    app = QApplication.instance() or QApplication([])
+    _app = QApplication.instance() or QApplication([])  # kept alive for the whole measurement
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "/tmp/nnstudio-bench-settings")
     from nnstudio.qt.main_window import MainWindow
@@ -60,10 +60,10 @@ def windowed(ds, seconds: float) -> tuple[float, np.ndarray]:
     w.resize(1600, 1000)
     w.show()
     # every panel on screen at once: the tabbed ones float beside the window
-    floating = [w.predictions_dock, w.surface_dock, w.activation_dock]
+    floating = [w.weights_dock, w.activation_dock, w.predictions_dock, w.surface_dock]
     for i, dock in enumerate(floating):
         dock.setFloating(True)
-        dock.setGeometry(40 + 520 * i, 560, 500, 420)
+        dock.setGeometry(20 + 400 * i, 560, 390, 420)
     for dock in w.findChildren(QDockWidget):
         dock.show()
     w.controller.open_experiment(experiment(10**6), dataset=ds)

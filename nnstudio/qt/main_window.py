@@ -25,7 +25,8 @@ from nnstudio.training.trainer import Snapshot
 FIRST_LESSON = "trask-neuron"
 SPEEDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 0]  # updates per second; 0 = as fast as possible
 PULL_MS = 50  # the window pulls the latest snapshot 20 times a second
-VIEW_BUDGET = 0.01  # while training, each view may take at most this share of the time (see _feed_views)
+VIEW_BUDGET = 0.01  # while training, each view may take at most this share of the time (see _feed_views)...
+MAX_VIEW_WAIT = 1.0  # ...but a slow view still redraws at least once a second
 
 
 class MainWindow(QMainWindow):
@@ -90,9 +91,6 @@ class MainWindow(QMainWindow):
         from nnstudio.qt.panels.weights import WeightsPanel
 
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
-        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
-        self.setCorner(Qt.Corner.BottomLeftCorner, left)
-        self.setCorner(Qt.Corner.BottomRightCorner, right)
         self.data_panel = DataPanel(self.controller)
         self.builder = BuilderPanel(self.controller)
         self.settings_panel = TrainingSettingsPanel(self.controller)
@@ -107,20 +105,19 @@ class MainWindow(QMainWindow):
         self.settings_dock = self._dock(self.settings_panel, "Training", "settingsDock", left)
         self.tabifyDockWidget(self.builder_dock, self.settings_dock)
         self.builder_dock.raise_()
+        # the live panels share one tab group on the right, so the network keeps the middle at full height
         self.curves_dock = self._dock(self.curves, "Curves", "curvesDock", right)
+        self.weights_dock = self._dock(self.weights, "Weights", "weightsDock", right)
+        self.activation_dock = self._dock(self.activation, "Activation", "activationDock", right)
         self.predictions_dock = self._dock(self.predictions, "Predictions", "predictionsDock", right)
         self.surface_dock = self._dock(self.surface, "Loss surface", "surfaceDock", right)
-        self.tabifyDockWidget(self.curves_dock, self.predictions_dock)
-        self.tabifyDockWidget(self.predictions_dock, self.surface_dock)
+        for first, second in zip((self.curves_dock, self.weights_dock, self.activation_dock, self.predictions_dock),
+                                 (self.weights_dock, self.activation_dock, self.predictions_dock, self.surface_dock)):
+            self.tabifyDockWidget(first, second)
         self.curves_dock.raise_()
         self.try_dock = self._dock(self.try_it, "Try it", "tryDock", right)
-        self.weights_dock = self._dock(self.weights, "Weights", "weightsDock", bottom)
-        self.activation_dock = self._dock(self.activation, "Activation", "activationDock", bottom)
-        self.tabifyDockWidget(self.weights_dock, self.activation_dock)
-        self.weights_dock.raise_()
-        self.resizeDocks([self.data_dock, self.curves_dock], [400, 470], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.curves_dock, self.try_dock], [560, 230], Qt.Orientation.Vertical)
-        self.resizeDocks([self.weights_dock], [300], Qt.Orientation.Vertical)
+        self.resizeDocks([self.data_dock, self.curves_dock], [390, 560], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.curves_dock, self.try_dock], [600, 210], Qt.Orientation.Vertical)
         self.panels = [self.network_view, self.weights, self.curves, self.activation, self.surface,
                        self.predictions]
         self.snapshot_views = [*self.panels, self.try_it]
@@ -375,7 +372,7 @@ class MainWindow(QMainWindow):
             view.set_snapshot(snap)
             view.repaint()  # draw now, so the measured cost includes the drawing
             cost = time.perf_counter() - start
-            state[0], state[1] = snap, start + max(PULL_MS / 1000, cost / VIEW_BUDGET)
+            state[0], state[1] = snap, start + min(max(PULL_MS / 1000, cost / VIEW_BUDGET), MAX_VIEW_WAIT)
 
     def _on_experiment_changed(self, exp) -> None:
         if self.controller.dataset is not None:
