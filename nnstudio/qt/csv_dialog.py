@@ -7,13 +7,28 @@ previewed (missing, empty, binary, not UTF-8) gets the same kind of message stra
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QFont, QPalette
-from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QDialog, QDialogButtonBox,
-                               QDoubleSpinBox, QFormLayout, QLabel, QMessageBox, QPushButton, QSpinBox,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from nnstudio.data.csv_loader import load_csv, preview_csv
 from nnstudio.data.dataset import DataError
@@ -67,7 +82,7 @@ class ImportCsvDialog(QDialog):
         layout = QVBoxLayout(self)
         shown = len(self.rows)
         more = f"the first {shown} rows" if shown >= PREVIEW_ROWS else f"{shown} row{'s' if shown != 1 else ''}"
-        intro = QLabel(f"<b>{_html(Path(self.path).name)}</b>: {more}, {len(self.header)} columns. "
+        intro = QLabel(f"<b>{escape(Path(self.path).name)}</b>: {more}, {len(self.header)} columns. "
                        "The target column is what the network learns to predict; every other column is a "
                        "feature and must hold a number in each row.")
         intro.setObjectName("csvIntroLabel")
@@ -197,10 +212,6 @@ def import_csv_file(controller, path, parent: QWidget | None = None) -> QDialog 
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.open()
     return dialog
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 if __name__ == "__main__":

@@ -8,12 +8,27 @@ panel redraws when the controller publishes the result (so undo, redo and refuse
 from __future__ import annotations
 
 import json
+from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QDoubleSpinBox, QFileDialog, QGridLayout,
-                               QHBoxLayout, QHeaderView, QLabel, QSizePolicy, QSpinBox, QSplitter, QTableView,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QSizePolicy,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from nnstudio.data import DATASETS
 from nnstudio.data.dataset import Dataset
@@ -232,13 +247,13 @@ class DataPanel(QWidget):
             scaling = f" The network sees the values {ds.preprocessing.description}."
         elif exp.preprocessing == "standardize":
             scaling = " The network sees the values standardised over the training rows."
-        source = f" <i>Source: {_html(ds.source)}</i>" if ds.source else ""
+        source = f" <i>Source: {escape(ds.source)}</i>" if ds.source else ""
         hint = "" if self.model.editable else " (too many rows to edit by hand)"
         about = ds.description.strip()
         if about and about[-1] not in ".!?":
             about += "."
-        self.descriptionLabel.setText(f"<b>{_html(' · '.join(parts))}</b>{_html(hint)}<br>"
-                                      f"{_html(about)}{_html(scaling)}{source}")
+        self.descriptionLabel.setText(f"<b>{escape(' · '.join(parts))}</b>{escape(hint)}<br>"
+                                      f"{escape(about)}{escape(scaling)}{source}")
 
     # -- requests -----------------------------------------------------------------------------------------------------
     def _combo_changed(self, index: int) -> None:
@@ -322,10 +337,6 @@ class DataPanel(QWidget):
         dialog.fileSelected.connect(lambda chosen: self.import_csv(chosen) if chosen else None)
         dialog.open()
         return dialog
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 if __name__ == "__main__":

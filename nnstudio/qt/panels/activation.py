@@ -327,18 +327,6 @@ class ActivationPanel(Panel):
 
 
 if __name__ == "__main__":
-    from PySide6.QtWidgets import QApplication
+    from nnstudio.qt.panels.base import show_demo
 
-    from nnstudio.training import Trainer, presets
-
-    app = QApplication([])
-    trainer = Trainer(presets.get("gender-network"))
-    trainer.run(max_epochs=300)
-    context = PanelContext()
-    context.set_data(trainer.dataset, trainer.experiment)
-    panel = ActivationPanel(context)
-    panel.set_compare_step(True)
-    panel.set_snapshot(trainer.snapshot())
-    panel.resize(700, 500)
-    panel.show()
-    app.exec()
+    show_demo(ActivationPanel, "gender-network", 300, (700, 500), lambda p: p.set_compare_step(True))

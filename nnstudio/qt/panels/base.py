@@ -145,3 +145,23 @@ class Panel(QWidget):
             return None
 
 
+def show_demo(panel_cls, preset: str, epochs: int | None = None, size: tuple[int, int] = (700, 500),
+              setup=None) -> None:
+    """Show a panel on its own with sample data: ``preset`` trained for ``epochs`` (default: the whole lesson).
+    Each panel module's ``__main__`` calls this; ``setup(panel)`` may adjust the panel before it is shown."""
+    from PySide6.QtWidgets import QApplication
+
+    from nnstudio.training import Trainer, presets
+
+    app = QApplication.instance() or QApplication([])
+    trainer = Trainer(presets.get(preset))
+    trainer.run(max_epochs=epochs)
+    context = PanelContext()
+    context.set_data(trainer.dataset, trainer.experiment)
+    panel = panel_cls(context)
+    if setup is not None:
+        setup(panel)
+    panel.set_snapshot(trainer.snapshot())
+    panel.resize(*size)
+    panel.show()
+    app.exec()

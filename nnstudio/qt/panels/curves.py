@@ -377,18 +377,6 @@ def _ramp(k: int, n: int) -> tuple[int, int, int]:
 
 
 if __name__ == "__main__":
-    from PySide6.QtWidgets import QApplication
+    from nnstudio.qt.panels.base import show_demo
 
-    from nnstudio.training import Trainer, presets
-
-    app = QApplication([])
-    t = Trainer(presets.get("perceptron-50k"))
-    t.run()
-    context = PanelContext()
-    context.set_data(t.dataset, t.experiment)
-    panel = CurvesPanel(context)
-    panel.set_scale("log_log")
-    panel.set_snapshot(t.snapshot())
-    panel.resize(500, 600)
-    panel.show()
-    app.exec()
+    show_demo(CurvesPanel, "perceptron-50k", None, (500, 600), lambda p: p.set_scale("log_log"))

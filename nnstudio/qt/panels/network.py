@@ -345,17 +345,6 @@ class NetworkPanel(Panel):
 NetworkView = NetworkPanel
 
 if __name__ == "__main__":
-    from PySide6.QtWidgets import QApplication
+    from nnstudio.qt.panels.base import show_demo
 
-    from nnstudio.training import Trainer, presets
-
-    app = QApplication([])
-    t = Trainer(presets.get("gender-network"))
-    t.run(max_epochs=200)
-    context = PanelContext()
-    context.set_data(t.dataset, t.experiment)
-    panel = NetworkPanel(context)
-    panel.set_snapshot(t.snapshot())
-    panel.resize(700, 500)
-    panel.show()
-    app.exec()
+    show_demo(NetworkPanel, "gender-network", 200, (700, 500))

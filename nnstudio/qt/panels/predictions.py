@@ -398,17 +398,6 @@ class PredictionsPanel(Panel):
 
 
 if __name__ == "__main__":
-    from PySide6.QtWidgets import QApplication
+    from nnstudio.qt.panels.base import show_demo
 
-    from nnstudio.training import Trainer, presets
-
-    app = QApplication([])
-    t = Trainer(presets.get("diabetes-regression"))
-    t.run()
-    context = PanelContext()
-    context.set_data(t.dataset, t.experiment)
-    panel = PredictionsPanel(context)
-    panel.set_snapshot(t.snapshot())
-    panel.resize(640, 480)
-    panel.show()
-    app.exec()
+    show_demo(PredictionsPanel, "diabetes-regression", None, (640, 480))

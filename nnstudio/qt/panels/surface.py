@@ -411,17 +411,6 @@ class LossSurfacePanel(Panel):
 
 
 if __name__ == "__main__":
-    from PySide6.QtWidgets import QApplication
+    from nnstudio.qt.panels.base import show_demo
 
-    from nnstudio.training import Trainer, presets
-
-    app = QApplication([])
-    t = Trainer(presets.get("diabetes-regression"))
-    t.run()
-    context = PanelContext()
-    context.set_data(t.dataset, t.experiment)
-    panel = LossSurfacePanel(context)
-    panel.set_snapshot(t.snapshot())
-    panel.resize(720, 560)
-    panel.show()
-    app.exec()
+    show_demo(LossSurfacePanel, "diabetes-regression", None, (720, 560))

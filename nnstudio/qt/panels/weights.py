@@ -302,17 +302,6 @@ class WeightsPanel(Panel):
 
 
 if __name__ == "__main__":
-    from PySide6.QtWidgets import QApplication
+    from nnstudio.qt.panels.base import show_demo
 
-    from nnstudio.training import Trainer, presets
-
-    app = QApplication([])
-    trainer = Trainer(presets.get("gender-network"))
-    trainer.run(max_epochs=300)
-    context = PanelContext()
-    context.set_data(trainer.dataset, trainer.experiment)
-    panel = WeightsPanel(context)
-    panel.set_snapshot(trainer.snapshot())
-    panel.resize(760, 560)
-    panel.show()
-    app.exec()
+    show_demo(WeightsPanel, "gender-network", 300, (760, 560))
