@@ -114,3 +114,29 @@ def test_no_display_gives_one_clear_line():
         assert done.returncode == 2
         assert "no display" in done.stderr and "xvfb-run" in done.stderr
         assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_plot_writes_a_panel_headless(tmp_path):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    png, table = tmp_path / "surface.png", tmp_path / "predictions.csv"
+    done = run("plot", "--preset", "diabetes-regression", "--panel", "surface", "--epochs", "200", "--size",
+               "640x400", "--out", str(png), env=env)
+    assert done.returncode == 0, done.stderr
+    from PySide6.QtGui import QImage
+
+    image = QImage(str(png))
+    assert (image.width(), image.height()) == (640, 400)
+    assert len({image.pixel(x, y) for x in range(0, 640, 9) for y in range(0, 400, 9)}) > 20
+    done = run("plot", "--preset", "diabetes-regression", "--panel", "predictions", "--epochs", "200",
+               "--out", str(table), env=env)
+    assert done.returncode == 0, done.stderr
+    lines = table.read_text().splitlines()
+    assert len(lines) > 2 and "," in lines[0]
+
+
+def test_plot_rejects_unknown_panels_and_formats(tmp_path):
+    done = run("plot", "--preset", "trask-neuron", "--panel", "histogramz", "--out", str(tmp_path / "x.png"))
+    assert done.returncode == 2
+    assert "valid panels: network, weights, curves, activation, surface, predictions" in done.stderr
+    done = run("plot", "--preset", "trask-neuron", "--panel", "curves", "--out", str(tmp_path / "x.bmp"))
+    assert done.returncode == 2 and ".png, .svg or .csv" in done.stderr
