@@ -32,18 +32,12 @@ from PySide6.QtWidgets import (
 
 from nnstudio.data.csv_loader import load_csv, preview_csv
 from nnstudio.data.dataset import DataError
+from nnstudio.qt.widgets import setup
 
 PREVIEW_ROWS = 20
 TASKS = (("auto", "Decide from the values"),
          ("classification", "Classification (the target names a class)"),
          ("regression", "Regression (the target is a number to predict)"))
-
-
-def _setup(widget: QWidget, name: str, accessible: str, tip: str) -> QWidget:
-    widget.setObjectName(name)
-    widget.setAccessibleName(accessible)
-    widget.setToolTip(tip)
-    return widget
 
 
 def show_csv_error(parent: QWidget | None, text: str, box: QMessageBox | None = None) -> QMessageBox:
@@ -89,7 +83,7 @@ class ImportCsvDialog(QDialog):
         intro.setWordWrap(True)
         layout.addWidget(intro)
 
-        self.csvPreviewTable = _setup(QTableWidget(), "csvPreviewTable", "Preview of the file",
+        self.csvPreviewTable = setup(QTableWidget(), "csvPreviewTable", "Preview of the file",
                                       "The file's first rows as written; the highlighted column is the target")
         self.csvPreviewTable.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.csvPreviewTable.setAlternatingRowColors(True)
@@ -98,21 +92,21 @@ class ImportCsvDialog(QDialog):
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.csvTargetCombo = _setup(QComboBox(), "csvTargetCombo", "Target column",
+        self.csvTargetCombo = setup(QComboBox(), "csvTargetCombo", "Target column",
                                      "The column the network should learn to predict")
         self.csvTargetCombo.addItems(self.header)
         self.csvTargetCombo.setCurrentIndex(len(self.header) - 1)
         self.csvTargetCombo.currentIndexChanged.connect(self._mark_target)
-        self.csvTaskCombo = _setup(QComboBox(), "csvTaskCombo", "Task",
+        self.csvTaskCombo = setup(QComboBox(), "csvTaskCombo", "Task",
                                    "Classes or numbers: 'decide' treats up to 10 whole numbers or any words as classes")
         for value, text in TASKS:
             self.csvTaskCombo.addItem(text, value)
-        self.csvTestFractionSpin = _setup(QDoubleSpinBox(), "csvTestFractionSpin", "Test share",
+        self.csvTestFractionSpin = setup(QDoubleSpinBox(), "csvTestFractionSpin", "Test share",
                                           "Share of the rows kept back to test the network (0 keeps none back)")
         self.csvTestFractionSpin.setRange(0.0, 0.9)
         self.csvTestFractionSpin.setSingleStep(0.05)
         self.csvTestFractionSpin.setDecimals(2)
-        self.csvSeedSpin = _setup(QSpinBox(), "csvSeedSpin", "Split seed",
+        self.csvSeedSpin = setup(QSpinBox(), "csvSeedSpin", "Split seed",
                                   "Random seed that decides which rows become test rows")
         self.csvSeedSpin.setRange(0, 2**31 - 1)
         self.csvTestFractionSpin.valueChanged.connect(lambda v: self.csvSeedSpin.setEnabled(v > 0))
@@ -124,9 +118,9 @@ class ImportCsvDialog(QDialog):
         layout.addLayout(form)
 
         buttons = QDialogButtonBox()
-        self.csvImportButton = _setup(QPushButton("Import"), "csvImportButton", "Import",
+        self.csvImportButton = setup(QPushButton("Import"), "csvImportButton", "Import",
                                       "Read the whole file with these settings and train on it")
-        self.csvCancelButton = _setup(QPushButton("Cancel"), "csvCancelButton", "Cancel",
+        self.csvCancelButton = setup(QPushButton("Cancel"), "csvCancelButton", "Cancel",
                                       "Close without importing; nothing changes")
         self.csvImportButton.setDefault(True)
         buttons.addButton(self.csvImportButton, QDialogButtonBox.ButtonRole.AcceptRole)

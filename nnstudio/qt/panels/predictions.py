@@ -16,12 +16,20 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from nnstudio.data.builtin import closed_form_line
 from nnstudio.qt.panels.base import Panel, PanelContext
 from nnstudio.qt.panels.confusion_view import ConfusionView, confusion_matrix
 from nnstudio.qt.panels.surface_job import contour_segments, segments_to_xy
+from nnstudio.qt.widgets import setup
 from nnstudio.training.trainer import Snapshot
 
 ORANGE, BLUE = (230, 120, 20), (38, 110, 200)  # class 0 and class 1 of a binary task (as in the network drawing)
@@ -56,13 +64,6 @@ def _label(name: str) -> QLabel:
     return label
 
 
-def _control(widget, name: str, accessible: str, tip: str):
-    widget.setObjectName(name)
-    widget.setAccessibleName(accessible)
-    widget.setToolTip(tip)
-    return widget
-
-
 class PredictionsPanel(Panel):
     name = "predictions"
     title = "Predictions"
@@ -75,10 +76,10 @@ class PredictionsPanel(Panel):
         self._timer = QTimer(self, singleShot=True, timeout=self._redraw)
         self._surface = self._matrix = self._line = None
         self._table: tuple[list[str], list[list]] = ([], [])
-        self.view_combo = _control(QComboBox(), "predictionsViewCombo", "Prediction view",
+        self.view_combo = setup(QComboBox(), "predictionsViewCombo", "Prediction view",
                                    "Show the answer over the whole plane, or count the right and wrong answers")
         self.view_combo.addItems([SURFACE, MATRIX])
-        self.set_combo = _control(QComboBox(), "predictionsSetCombo", "Rows to judge",
+        self.set_combo = setup(QComboBox(), "predictionsSetCombo", "Rows to judge",
                                   "Count the answers on the training rows or on the held-out test rows")
         self.set_combo.addItems([TRAIN, TEST])
         self.note, self.legend, self.outputs = (_label(n) for n in ("predictionsNote", "predictionsLegend",

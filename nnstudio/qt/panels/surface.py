@@ -7,14 +7,36 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from nnstudio.core import losses
 from nnstudio.qt.panels.base import Panel, PanelContext
-from nnstudio.qt.panels.surface_job import (CHOSEN, MODES, PCA, RANDOM, PlanError, SlicePlan, SurfaceJob,
-                                            SurfaceRequest, SurfaceResult, compute, make_plan, weight_label)
+from nnstudio.qt.panels.surface_job import (
+    CHOSEN,
+    MODES,
+    PCA,
+    RANDOM,
+    PlanError,
+    SlicePlan,
+    SurfaceJob,
+    SurfaceRequest,
+    SurfaceResult,
+    compute,
+    make_plan,
+    weight_label,
+)
 from nnstudio.qt.panels.surface_view import SurfaceView
+from nnstudio.qt.widgets import setup
 from nnstudio.training.trainer import Snapshot
 
 SAMPLE_ROWS = 2000  # bigger training sets are evaluated on a fixed random sample of this many rows
@@ -22,13 +44,6 @@ AUTO_FLOP_LIMIT = 2e10  # during a run, grids costlier than this (~0.2 s here) w
 LIST_LIMIT = 200  # weights offered in the axis lists of a big network (plus the selected one)
 PATH_MS = 100  # the path and current point are redrawn at most 10 times a second
 PAUSE_MS = 700  # no new snapshot for this long counts as "training paused": re-centre the grid
-
-
-def _control(widget, name: str, accessible: str, tip: str):
-    widget.setObjectName(name)
-    widget.setAccessibleName(accessible)
-    widget.setToolTip(tip)
-    return widget
 
 
 class LossSurfacePanel(Panel):
@@ -65,28 +80,28 @@ class LossSurfacePanel(Panel):
 
     # -- building ------------------------------------------------------------------------------------------------------
     def _build_controls(self) -> None:
-        self.mode_combo = _control(QComboBox(), "surfaceModeCombo", "Slice of weight space",
+        self.mode_combo = setup(QComboBox(), "surfaceModeCombo", "Slice of weight space",
                                    "Which plane through weight space to show the loss on")
         self.mode_combo.addItems(MODES)
-        self.x_combo = _control(QComboBox(), "surfaceWeightXCombo", "Weight on the horizontal axis",
+        self.x_combo = setup(QComboBox(), "surfaceWeightXCombo", "Weight on the horizontal axis",
                                 "The weight varied along the horizontal axis (the others stay as they are)")
-        self.y_combo = _control(QComboBox(), "surfaceWeightYCombo", "Weight on the vertical axis",
+        self.y_combo = setup(QComboBox(), "surfaceWeightYCombo", "Weight on the vertical axis",
                                 "The weight varied along the vertical axis (the others stay as they are)")
-        self.seed_spin = _control(QSpinBox(), "surfaceSeedSpin", "Seed of the random directions",
+        self.seed_spin = setup(QSpinBox(), "surfaceSeedSpin", "Seed of the random directions",
                                   "Seed of the random directions: another seed gives another random slice")
         self.seed_spin.setRange(0, 9999)
-        self.resolution_spin = _control(QSpinBox(), "surfaceResolutionSpin", "Grid resolution",
+        self.resolution_spin = setup(QSpinBox(), "surfaceResolutionSpin", "Grid resolution",
                                         "Grid points along each axis (more is finer and slower)")
         self.resolution_spin.setRange(11, 301)
         self.resolution_spin.setValue(61)
-        self.cut_check = _control(QCheckBox("1-D cut"), "surfaceCutCheck", "One-dimensional cut",
+        self.cut_check = setup(QCheckBox("1-D cut"), "surfaceCutCheck", "One-dimensional cut",
                                   "Show the loss along the horizontal axis only, as a curve")
-        self.log_check = _control(QCheckBox("log colour"), "surfaceLogCheck", "Logarithmic colour scale",
+        self.log_check = setup(QCheckBox("log colour"), "surfaceLogCheck", "Logarithmic colour scale",
                                   "Colour by the logarithm of the loss, so the valley floor keeps its detail")
         self.log_check.setChecked(True)
-        self.recompute_button = _control(QPushButton("Recompute"), "surfaceRecomputeButton", "Recompute the surface",
+        self.recompute_button = setup(QPushButton("Recompute"), "surfaceRecomputeButton", "Recompute the surface",
                                          "Compute the surface again around the current weights")
-        self.progress = _control(QProgressBar(), "surfaceProgress", "Surface computation progress",
+        self.progress = setup(QProgressBar(), "surfaceProgress", "Surface computation progress",
                                  "How much of the grid has been computed")
         self.progress.setRange(0, 100)
         self.progress.setMaximumWidth(110)
