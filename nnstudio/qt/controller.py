@@ -78,8 +78,7 @@ class StudioController(QObject):
             self._datasets[self._dataset_key(trainer.experiment)] = trainer.source_dataset
         self.undo_stack.clear()
         self._install(trainer.experiment, trainer, announce=False)
-        self.path = path
-        self.pathChanged.emit(path)
+        self.set_path(path)
         self.set_dirty(False)
         return True
 

@@ -331,10 +331,14 @@ class Trainer:
         # record what the learner sees for this update: the loss and the weights it was computed with
         h = self.history
         h.update_loss.append(x, (loss,))
-        if h.weights is not None and h.weights.wants(x):
-            h.weights.append(x, self._flat_params()[self.tracked])
-        if h.path is not None and h.path.wants(x):
-            h.path.append(x, self._flat_params())
+        want_weights = h.weights is not None and h.weights.wants(x)
+        want_path = h.path is not None and h.path.wants(x)
+        if want_weights or want_path:
+            flat = self._flat_params()  # once, for both records
+            if want_weights:
+                h.weights.append(x, flat[self.tracked])
+            if want_path:
+                h.path.append(x, flat)
         if idx is None:
             self.last_outputs[...] = y_hat
         else:

@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLa
 
 from nnstudio.core import activations, losses
 from nnstudio.qt.panels.base import Panel, PanelContext
-from nnstudio.qt.panels.colormaps import AXIS_PEN, NEGATIVE, POSITIVE, UNIT_COLOURS, Throttle, dark_axes
+from nnstudio.qt.panels.colormaps import (AXIS_PEN, NEGATIVE, POSITIVE, UNIT_COLOURS, Throttle, dark_axes,
+                                          plain_numbers)
 from nnstudio.training.trainer import Snapshot
 
 GRID_POINTS = 801
@@ -113,8 +114,7 @@ class ActivationPanel(Panel):
         self.plot.hideButtons()
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.setMenuEnabled(False)  # right-click gives the panel's export menu alone
-        for side in ("left", "bottom"):
-            self.plot.getAxis(side).enableAutoSIPrefix(False)
+        plain_numbers(self.plot)
         dark_axes(self.plot)
         axis_pen = pg.mkPen(AXIS_PEN, width=2.2)
         self.plot.addItem(pg.InfiniteLine(0, angle=90, pen=axis_pen))  # the z = 0 axis

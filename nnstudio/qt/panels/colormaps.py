@@ -96,3 +96,9 @@ def dark_axes(plot, sides=("left", "bottom")) -> None:
         axis = plot.getAxis(side)
         axis.setPen(pg.mkPen(110, 110, 110))
         axis.setTextPen(pg.mkPen(30, 30, 30))
+
+
+def plain_numbers(plot, sides=("left", "bottom")) -> None:
+    """Axis numbers as they are: pyqtgraph's automatic SI prefix ("loss (x0.001)") confuses a learner."""
+    for side in sides:
+        plot.getAxis(side).enableAutoSIPrefix(False)

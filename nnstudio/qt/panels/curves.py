@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from nnstudio.qt.panels.base import Panel, PanelContext
+from nnstudio.qt.panels.colormaps import plain_numbers
 from nnstudio.training.trainer import Snapshot
 
 MAX_POINTS = 2000
@@ -107,8 +108,7 @@ class _Plot:
         self.plot.setAccessibleName(accessible)
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.setMinimumHeight(110)
-        for side in ("left", "bottom"):  # "loss (x0.001)" confuses a learner; plain numbers read better
-            self.plot.getAxis(side).enableAutoSIPrefix(False)
+        plain_numbers(self.plot)
         self.plot.setRange(xRange=(0, 10), yRange=(0, 1), padding=0.02)  # a tidy frame before any data
         for action in self.plot.scene().contextMenu:  # pyqtgraph's own "Export..." (replaced by the panel's)
             action.setObjectName(f"{name}PyqtgraphExport")

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from nnstudio.data.builtin import closed_form_line
 from nnstudio.qt.panels.base import Panel, PanelContext
+from nnstudio.qt.panels.colormaps import plain_numbers
 from nnstudio.qt.panels.confusion_view import ConfusionView, confusion_matrix
 from nnstudio.qt.panels.surface_job import contour_segments, segments_to_xy
 from nnstudio.qt.widgets import setup
@@ -101,11 +102,8 @@ class PredictionsPanel(Panel):
                 (self.line_plot, "predictionsLinePlot", "Fitted line", "The network's output against the data"),
                 (self.matrix_plot, "predictionsMatrixPlot", "Confusion matrix",
                  "How many rows of each true class (rows) got each answer (columns)")):
-            plot.setObjectName(name)
-            plot.setAccessibleName(accessible)
-            plot.setToolTip(tip)
-            for side in ("left", "bottom"):
-                plot.getAxis(side).enableAutoSIPrefix(False)
+            setup(plot, name, accessible, tip)
+            plain_numbers(plot)
             self.adopt_plot(plot)
             self.stack.addWidget(plot)
         self._build_plane()

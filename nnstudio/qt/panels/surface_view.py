@@ -7,8 +7,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
+from nnstudio.qt.panels.colormaps import plain_numbers
 from nnstudio.qt.panels.curves import thin
 from nnstudio.qt.panels.surface_job import SlicePlan, contour_levels, contour_segments, segments_to_xy
+from nnstudio.qt.widgets import setup
 
 CONTOURS = 8
 CURRENT = (220, 30, 30)
@@ -52,11 +54,8 @@ class SurfaceView(QWidget):
                  "The loss over the slice (dark is low); drag to pan, scroll to zoom, right-click to export"),
                 (self.cut_plot, "surfaceCutPlot", "Loss along one axis",
                  "The loss along the horizontal axis only; drag to pan, scroll to zoom, right-click to export")):
-            plot.setObjectName(name)
-            plot.setAccessibleName(accessible)
-            plot.setToolTip(tip)
-            for side in ("left", "bottom"):
-                plot.getAxis(side).enableAutoSIPrefix(False)
+            setup(plot, name, accessible, tip)
+            plain_numbers(plot)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
         self.colorbar = pg.ColorBarItem(colorMap="viridis", interactive=False, width=14)

@@ -12,7 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QSizePolicy
 
-from nnstudio.qt.panels.colormaps import UNIT_COLOURS, dark_axes, thin_indices
+from nnstudio.qt.panels.colormaps import UNIT_COLOURS, dark_axes, plain_numbers, thin_indices
 from nnstudio.training.trainer import Snapshot
 
 POINT_BUDGET = 100_000  # points over all curves; each curve keeps between 200 and 2000
@@ -55,8 +55,7 @@ class WeightHistory:
         self.plot.setLabel("left", "weight value")
         self.plot.setLabel("bottom", "update (parameter changes so far)")
         self.plot.showGrid(x=True, y=True, alpha=0.2)
-        for side in ("left", "bottom"):
-            self.plot.getAxis(side).enableAutoSIPrefix(False)
+        plain_numbers(self.plot)
         dark_axes(self.plot)
         self.legend = pg.LegendItem(labelTextSize="8pt", verSpacing=-5, labelTextColor=(30, 30, 30))
         self.legend.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)

@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QGraphicsRectItem
 
-from nnstudio.qt.panels.colormaps import dark_axes, nice_ceil, sign_colour
+from nnstudio.qt.panels.colormaps import dark_axes, nice_ceil, plain_numbers, sign_colour
 
 HIST_BINS = 24
 MAX_TICKS = 16  # below this many rows / columns every one gets a tick (labelled when there is room)
@@ -49,7 +49,7 @@ def style_plot(plot) -> None:
     dark_axes(plot)
     for side in ("left", "bottom"):
         plot.getAxis(side).setStyle(tickFont=small_font())
-        plot.getAxis(side).enableAutoSIPrefix(False)
+    plain_numbers(plot)
     plot.hideButtons()
     plot.setMenuEnabled(False)
 
