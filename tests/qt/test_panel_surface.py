@@ -360,3 +360,49 @@ def test_every_control_is_named_and_explained(qtbot, gender):
             "surfaceCutCheck", "surfaceLogCheck", "surfaceRecomputeButton", "surfacePlot", "surfaceCutPlot"} <= {w.objectName() for w in controls}
     for w in controls:
         assert w.objectName() and w.accessibleName() and w.toolTip(), (type(w).__name__, w.objectName())
+
+
+def test_a_costly_grid_the_panel_started_stops_when_training_starts(qtbot, gender, monkeypatch):
+    """It would take a core and the interpreter lock from training; the learner's own request is left alone."""
+    import nnstudio.qt.panels.surface as surface
+
+    monkeypatch.setattr(surface, "AUTO_FLOP_LIMIT", 0.0)  # every grid counts as costly
+    panel = make_panel(qtbot, gender, show=False)
+    panel.resolution_spin.setValue(241)  # long enough to be still running below
+    panel.set_snapshot(gender.snapshot())  # the first look computes unprompted
+    assert panel.is_computing()
+    panel.context.set_training(True)
+    assert not panel.is_computing() and panel.progress.isHidden()
+    assert "waits for the next pause" in panel.note.text()
+    assert panel.recompute()  # pressed by the learner during the run: it goes ahead
+    panel.context.set_training(False)
+    panel.context.set_training(True)
+    assert panel.is_computing()
+    settle(panel)
+
+
+def test_snapshots_coming_slowly_during_a_run_are_no_pause(qtbot, gender):
+    """While training runs the window may feed the panel only every second or two; the grid must not re-centre
+    (and recompute) on every gap. The end of the run re-centres it."""
+    t = Trainer(presets.get("gender-network"))
+    t.run(max_epochs=20)
+    panel = make_panel(qtbot, t, show=False)
+    panel.show()  # a hidden panel leaves the re-centring for when it is shown
+    with qtbot.waitSignal(panel.surfaceReady, timeout=20_000):
+        panel.set_snapshot(t.snapshot())
+    panel.context.set_training(True)
+    t.run(max_epochs=40)
+    panel.set_snapshot(t.snapshot())
+    assert not panel._pause.isActive()
+    qtbot.wait(surface_pause_ms() + 300)
+    assert not panel.is_computing() and panel.current_point() != (0.0, 0.0)
+    with qtbot.waitSignal(panel.surfaceReady, timeout=20_000):
+        panel.context.set_training(False)
+    assert panel.current_point() == (0.0, 0.0)
+    settle(panel)
+
+
+def surface_pause_ms() -> int:
+    from nnstudio.qt.panels.surface import PAUSE_MS
+
+    return PAUSE_MS

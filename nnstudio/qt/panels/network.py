@@ -109,6 +109,7 @@ class NetworkPanel(Panel):
         layout.addWidget(self.canvas, 1)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # the window opens with the focus here
         self._geometry: nl.Geometry | None = None
+        self._geometry_key = None
         self._inputs: np.ndarray | None = None
         self._acts: list[tuple[np.ndarray, np.ndarray]] | None = None
         context.dataChanged.connect(self._on_data_changed)
@@ -163,7 +164,6 @@ class NetworkPanel(Panel):
 
     def _recompute(self) -> None:
         """The chosen row's inputs (as the network sees them) and each layer's z and a, with the snapshot's weights."""
-        self._geometry = None
         self._inputs = self._acts = None
         ds, snap, i = self.context.dataset, self.snapshot, self.context.sample
         self.sample_label.setText(f"of {ds.n_samples}: {self.sample_text(i)}"
@@ -240,7 +240,11 @@ class NetworkPanel(Panel):
         """The layout for the canvas's current size (None before there is a network)."""
         if self.snapshot is None:
             return None
-        if self._geometry is None:
+        # laid out again only when something it depends on changes (measuring 784 input names takes milliseconds)
+        key = (tuple(self.sizes()), tuple(s.bias for s in self.snapshot.layers), self.canvas.size().toTuple(),
+               id(self.context.dataset))
+        if self._geometry is None or self._geometry_key != key:
+            self._geometry_key = key
             fm = self.canvas.fontMetrics()
             names = [*self.input_names(), *self.output_names()]
             label_w = max([fm.horizontalAdvance(n) for n in names] or [0])
