@@ -75,11 +75,19 @@ class Snapshot:
 
     def forward_layers(self, X_raw) -> list[tuple[np.ndarray, np.ndarray]]:
         """(z, a) of every dense layer for rows of raw feature values, with the snapshot's weights."""
+        return self.forward_inputs(self.network_inputs(X_raw))
+
+    def network_inputs(self, X_raw) -> np.ndarray:
+        """Rows of raw feature values as the network sees them: preprocessed, in the network's dtype. Depends only
+        on ``preprocessing`` and ``dtype``, so a view that predicts the same rows again and again can keep it."""
         X = np.atleast_2d(np.asarray(X_raw, dtype=np.float64))
         n_in = self.weights[0].shape[0]
         if X.shape[1] != n_in:
             raise ValueError(f"expected {n_in} value(s), got {X.shape[1]}")
-        a = self.preprocessing.apply(X, np.dtype(self.dtype)) if self.preprocessing else X
+        return self.preprocessing.apply(X, np.dtype(self.dtype)) if self.preprocessing else X
+
+    def forward_inputs(self, a: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(z, a) of every dense layer for rows already made network inputs by ``network_inputs``."""
         out, i = [], 0
         for spec in self.layers:
             z = a @ self.weights[i]

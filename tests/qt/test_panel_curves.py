@@ -183,3 +183,22 @@ def test_exports(qtbot, perceptron, tmp_path):
     assert {"loss per update", "train loss per epoch", "train accuracy per epoch",
             "error row 2 (target 1)"} <= series
     assert len(rows) - 1 == sum(len(x) for x, _ in panel.curve_arrays().values())
+
+
+def test_long_curves_are_drawn_one_pixel_wide(qtbot):
+    """Qt strokes a line wider than 1 px some 40 times slower; a curve of more than DENSE points is redrawn live,
+    so it is drawn 1 px wide. Short ones keep their width (and the data is the same either way)."""
+    from nnstudio.qt.panels.curves import DENSE
+
+    t = Trainer(presets.get("gender-network"))
+    t.run(max_epochs=50)
+    panel = make_panel(qtbot, t)
+    panel.finish()  # a hidden panel draws when asked
+    short = panel.metric_area.curves["train"]
+    assert len(short.getData()[0]) <= DENSE and short.opts["pen"].widthF() == 2
+    t.run()  # 1,000 epochs
+    panel.set_snapshot(t.snapshot())
+    panel.finish()
+    long = panel.metric_area.curves["train"]
+    assert len(long.getData()[0]) > DENSE and long.opts["pen"].widthF() == 1
+    np.testing.assert_array_equal(long.getData()[1], t.snapshot().epoch_values[:, 1])

@@ -208,6 +208,27 @@ def test_big_tables_are_judged_on_a_fixed_sample(qtbot):
     assert panel.confusion().sum() == 4000
 
 
+def test_the_sample_and_its_inputs_are_kept_but_every_snapshot_is_judged_afresh(qtbot):
+    t = two_d(epochs=1, size=16_000)
+    panel = make_panel(qtbot, t)
+    panel.view_combo.setCurrentText(MATRIX)
+    panel.set_combo.setCurrentText(TRAIN)
+    panel.finish()
+    X, y, _ = panel._rows(t.dataset, False)
+    assert panel._rows(t.dataset, False)[0] is X  # the same sample, not drawn again for each redraw
+    first = panel.confusion().copy()
+    t.run(max_epochs=4)
+    snap = t.snapshot()
+    panel.set_snapshot(snap)
+    panel.finish()
+    expected = hand_count((snap.predict(X)[:, 0] >= 0.5).astype(int), y, 2)
+    np.testing.assert_array_equal(panel.confusion(), expected)
+    assert not np.array_equal(first, expected)  # training moved the counts, so the check above means something
+    # the cells' numbers follow (only the changed cells are rewritten)
+    shown = [item.textItem.toPlainText() for item in panel.matrix_plot.texts]
+    assert shown == [f"{n:,}" for n in expected.ravel()]
+
+
 @pytest.mark.parametrize("case", ["plane", "matrix", "line"])
 def test_exports(qtbot, tmp_path, case, xor):
     t = {"plane": lambda: xor, "matrix": lambda: trained("gender-network"),

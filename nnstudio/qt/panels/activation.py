@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLa
 from nnstudio.core import activations, losses
 from nnstudio.qt.panels.base import Panel, PanelContext
 from nnstudio.qt.panels.colormaps import (AXIS_PEN, NEGATIVE, POSITIVE, UNIT_COLOURS, Throttle, dark_axes,
-                                          plain_numbers)
+                                          light_grid, plain_numbers)
 from nnstudio.training.trainer import Snapshot
 
 GRID_POINTS = 801
@@ -77,7 +77,7 @@ class ActivationPanel(Panel):
         self._range: tuple[float, float] | None = None
         self._curve: tuple[np.ndarray, np.ndarray, np.ndarray] = (np.zeros(0),) * 3
         self._points: tuple[np.ndarray, np.ndarray] = (np.zeros((0, 0)), np.zeros((0, 0)))
-        self._rug_y = 0.0
+        self._rug_y, self._rug_h = 0.0, 0.0  # centre and height of the rug marks
         self._throttle = Throttle(self._redraw, REDRAW_RATE, self)
 
         self.layer_combo = QComboBox()
@@ -110,7 +110,7 @@ class ActivationPanel(Panel):
         self.plot.setAccessibleName("Activation function plot")
         self.plot.setLabel("bottom", "z (weighted input sum + bias)")
         self.plot.setLabel("left", "f(z) and f′(z)")
-        self.plot.showGrid(x=True, y=True, alpha=0.15)
+        light_grid(self.plot)
         self.plot.hideButtons()
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.setMenuEnabled(False)  # right-click gives the panel's export menu alone
@@ -125,15 +125,14 @@ class ActivationPanel(Panel):
         self.fp_curve = self.plot.plot(pen=pg.mkPen(NEGATIVE, width=2.2, style=Qt.PenStyle.DashLine), name="f′(z)")
         self.step_curve = self.plot.plot(pen=pg.mkPen((60, 60, 60), width=2.5, style=Qt.PenStyle.DashDotLine))
         self.step_curve.setVisible(False)
-        self.groups = []  # per colour: (points on the curve, rug marks on the z axis)
-        for colour in UNIT_COLOURS:
-            dots = pg.ScatterPlotItem(size=8, pen=pg.mkPen(255, 255, 255, 200, width=0.8),
-                                      brush=pg.mkBrush(*colour, 190))
-            rug = pg.ScatterPlotItem(size=11, symbol="|", pen=pg.mkPen(*colour, 170, width=1.5))
-            dots.setZValue(5)
-            for item in (dots, rug):
-                self.plot.addItem(item)
-            self.groups.append((dots, rug))
+        # one item for the points on the curve, coloured per unit (an item per colour would cost a paint call each,
+        # most of a redraw with 16 colours), and the rug: a short grey tick under the curve for every z
+        self._brushes = np.array([pg.mkBrush(*c, 190) for c in UNIT_COLOURS], dtype=object)
+        self.dots = pg.ScatterPlotItem(size=8, pen=pg.mkPen(255, 255, 255, 200, width=0.8))
+        self.dots.setZValue(5)
+        self.rug = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(110, 110, 110, width=1))
+        for item in (self.dots, self.rug):
+            self.plot.addItem(item)
         self.chosen = pg.ScatterPlotItem(size=12, pen=pg.mkPen(0, 0, 0, width=2), brush=None)
         self.chosen.setZValue(6)
         self.plot.addItem(self.chosen)
@@ -164,6 +163,9 @@ class ActivationPanel(Panel):
     def finish(self) -> None:
         self._throttle.flush()
 
+    def draw_pending(self) -> None:
+        self._throttle.flush()
+
     def set_compare_step(self, on: bool) -> None:
         """Show or hide the step function beside the curve (the lesson on step versus sigmoid ticks it)."""
         self.step_check.setChecked(bool(on))
@@ -182,12 +184,9 @@ class ActivationPanel(Panel):
         self.finish()
         n_samples, n_units = self._drawn_shape()
         zs, fs = np.full((n_samples, n_units), np.nan), np.full((n_samples, n_units), np.nan)
-        for g, (dots, _rug) in enumerate(self.groups):
-            units = list(range(g, n_units, len(self.groups)))
-            if units:
-                x, y = dots.getData()
-                zs[:, units] = np.asarray(x).reshape(len(units), n_samples).T
-                fs[:, units] = np.asarray(y).reshape(len(units), n_samples).T
+        if n_samples and n_units:  # drawn unit by unit: unit 0's samples, then unit 1's...
+            x, y = self.dots.getData()
+            zs[:], fs[:] = np.asarray(x).reshape(n_units, n_samples).T, np.asarray(y).reshape(n_units, n_samples).T
         return zs, fs
 
     def csv_table(self) -> tuple[list[str], list[list]]:
@@ -287,7 +286,7 @@ class ActivationPanel(Panel):
         ys = np.concatenate([a, fp, [0.0, 1.0] if self.step_check.isChecked() else [0.0]])
         ylo, yhi = float(np.min(ys)), float(np.max(ys))
         span = max(yhi - ylo, 1e-9)
-        self._rug_y = ylo - 0.09 * span
+        self._rug_y, self._rug_h = ylo - 0.09 * span, 0.05 * span
         self.plot.setRange(xRange=(lo, hi), yRange=(self._rug_y - 0.06 * span, yhi + 0.06 * span), padding=0)
 
     def _drawn_shape(self) -> tuple[int, int]:
@@ -298,12 +297,11 @@ class ActivationPanel(Panel):
     def _update_points(self, Z: np.ndarray, A: np.ndarray, k: int) -> None:
         n_samples, n_units = self._drawn_shape()
         Z, A = Z[:n_samples], A[:n_samples]
-        for g, (dots, rug) in enumerate(self.groups):
-            units = list(range(g, n_units, len(self.groups)))
-            x = Z[:, units].T.ravel() if units else np.zeros(0)
-            y = A[:, units].T.ravel() if units else np.zeros(0)
-            dots.setData(x, y)
-            rug.setData(x, np.full(len(x), self._rug_y if x.size else 0.0))
+        x, y = Z.T.ravel(), A.T.ravel()
+        colour = np.repeat(np.arange(n_units) % len(UNIT_COLOURS), n_samples)
+        self.dots.setData(x, y, brush=self._brushes[colour])
+        self.rug.setData(np.repeat(x, 2), np.tile(self._rug_y + np.array([-0.5, 0.5]) * self._rug_h, len(x)),
+                         skipFiniteCheck=True)
         unit = self._selected_unit(k)
         if unit is not None and unit < n_units and n_samples:
             self.chosen.setData(Z[:, unit], A[:, unit])

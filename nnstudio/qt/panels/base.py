@@ -88,6 +88,10 @@ class Panel(QWidget):
     def finish(self) -> None:
         """Complete any deferred or background work now, synchronously (before a headless export)."""
 
+    def draw_pending(self) -> None:
+        """Draw now what ``set_snapshot`` left to a throttle timer; never waits for background work. The window calls
+        it right after ``set_snapshot`` so that the drawing it times includes everything the snapshot caused."""
+
     def export_widget(self) -> QWidget:
         return self
 

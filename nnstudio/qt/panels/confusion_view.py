@@ -32,6 +32,7 @@ class ConfusionView(pg.PlotWidget):
         self.setMouseEnabled(False, False)
         self.hideButtons()
         self.texts: list[pg.TextItem] = []
+        self._shown: dict[int, tuple[str, bool]] = {}  # cell -> (text, white) as last set
         self._n = 0
 
     def set_classes(self, names) -> None:
@@ -41,6 +42,7 @@ class ConfusionView(pg.PlotWidget):
             for item in self.texts:
                 self.removeItem(item)
             self.texts = []
+            self._shown: dict[int, tuple[str, bool]] = {}
             font = QFont()
             font.setPointSizeF(13 if K <= 4 else 10 if K <= 10 else 8)
             font.setBold(True)
@@ -68,6 +70,9 @@ class ConfusionView(pg.PlotWidget):
         self.image.setRect(0, 0, K, K)
         for k, text in enumerate(self.texts):
             i, j = divmod(k, K)
-            text.setText(f"{M[i, j]:,}")
-            text.setColor((255, 255, 255) if share[i, j] > 0.55 else (30, 30, 30))
+            shown = (f"{M[i, j]:,}", share[i, j] > 0.55)
+            if self._shown.get(k) != shown:  # a text item is slow to change: only the cells whose count moved
+                self._shown[k] = shown
+                text.setText(shown[0])
+                text.setColor((255, 255, 255) if shown[1] else (30, 30, 30))
         self.setTitle(title)

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from nnstudio.data.builtin import closed_form_line
 from nnstudio.qt.panels.base import Panel, PanelContext
-from nnstudio.qt.panels.colormaps import plain_numbers
+from nnstudio.qt.panels.colormaps import light_grid, plain_numbers
 from nnstudio.qt.panels.confusion_view import ConfusionView, confusion_matrix
 from nnstudio.qt.panels.surface_job import contour_segments, segments_to_xy
 from nnstudio.qt.widgets import setup
@@ -77,6 +77,7 @@ class PredictionsPanel(Panel):
         self._timer = QTimer(self, singleShot=True, timeout=self._redraw)
         self._surface = self._matrix = self._line = None
         self._table: tuple[list[str], list[list]] = ([], [])
+        self._row_cache: dict = {}  # the rows judged, and their network inputs (see _rows, _predict_rows)
         self.view_combo = setup(QComboBox(), "predictionsViewCombo", "Prediction view",
                                    "Show the answer over the whole plane, or count the right and wrong answers")
         self.view_combo.addItems([SURFACE, MATRIX])
@@ -142,7 +143,7 @@ class PredictionsPanel(Panel):
         self.ls_curve = pg.PlotDataItem(pen=pg.mkPen(ORANGE, width=2, style=pg.QtCore.Qt.PenStyle.DashLine))
         for item in (self.data_train, self.data_test, self.fit_curve, self.ls_curve):
             p.addItem(item)
-        p.showGrid(x=True, y=True, alpha=0.2)
+        light_grid(p)
 
     # -- data and snapshots --------------------------------------------------------------------------------------------
     def _on_data_changed(self) -> None:
@@ -207,6 +208,10 @@ class PredictionsPanel(Panel):
             self._timer.stop()
             self._redraw()
 
+    def draw_pending(self) -> None:
+        if self._timer.isActive():
+            self.finish()
+
     def _redraw(self) -> None:
         if self.snapshot is None or self.context.dataset is None:
             return
@@ -215,13 +220,27 @@ class PredictionsPanel(Panel):
          "scatter": self._draw_scatter}[self.view()](self.snapshot, self.context.dataset)
 
     def _rows(self, ds, test: bool):
-        """(X, y, note) of the rows to judge: all of them, or a fixed random sample of a big table."""
-        X, y = (ds.X_test, ds.y_test) if test else (ds.X, ds.y)
-        label = "test" if test else "training"
-        if len(X) <= BIG:
-            return X, y, f"all {len(X):,} {label} rows"
-        keep = np.sort(np.random.default_rng(0).choice(len(X), SAMPLE, replace=False))
-        return X[keep], y[keep], f"a fixed random sample of {SAMPLE:,} of the {len(X):,} {label} rows"
+        """(X, y, note) of the rows to judge: all of them, or a fixed random sample of a big table (kept per table,
+        so a redraw during training does not draw the sample again)."""
+        key = (id(ds), test)
+        if self._row_cache.get("rows_key") != key:
+            X, y = (ds.X_test, ds.y_test) if test else (ds.X, ds.y)
+            label = "test" if test else "training"
+            if len(X) <= BIG:
+                rows = (X, y, f"all {len(X):,} {label} rows")
+            else:
+                keep = np.sort(np.random.default_rng(0).choice(len(X), SAMPLE, replace=False))
+                rows = (X[keep], y[keep], f"a fixed random sample of {SAMPLE:,} of the {len(X):,} {label} rows")
+            self._row_cache = {"rows_key": key, "rows": rows, "dataset": ds}
+        return self._row_cache["rows"]
+
+    def _predict_rows(self, snap: Snapshot, ds, test: bool):
+        """(network outputs, y, note) for ``_rows``; the network inputs are kept while the preprocessing stays."""
+        X, y, rows = self._rows(ds, test)
+        key = (id(snap.preprocessing), snap.dtype)
+        if self._row_cache.get("inputs_key") != key:
+            self._row_cache.update(inputs_key=key, inputs=snap.network_inputs(X), preprocessing=snap.preprocessing)
+        return snap.forward_inputs(self._row_cache["inputs"])[-1][1], y, rows
 
     # -- two features: the decision surface ----------------------------------------------------------------------------
     def _setup_plane(self, ds) -> None:
@@ -284,8 +303,8 @@ class PredictionsPanel(Panel):
             segments = np.concatenate([contour_segments(m, xs, ys, 0.0) for m in margin])
         self.boundary.setData(*segments_to_xy(segments))
         self._surface = (xs.copy(), ys.copy(), Z)
-        X, y, rows = self._rows(ds, test=False)
-        accuracy = float(np.mean(self._classes(snap.predict(X), ds) == y))
+        out, y, rows = self._predict_rows(snap, ds, test=False)
+        accuracy = float(np.mean(self._classes(out, ds) == y))
         what = ds.output_names[0] if ds.task == "binary" else "the most likely class"
         self.plane_plot.setTitle(f"{what} over the plane · training accuracy {accuracy:.1%}")
         self.note.setText(f"Background: the network's answer at every point (lines: where it changes class); "
@@ -302,8 +321,7 @@ class PredictionsPanel(Panel):
     # -- classes: the confusion matrix ---------------------------------------------------------------------------------
     def _draw_matrix(self, snap: Snapshot, ds) -> None:
         test = self.set_combo.currentText() == TEST and ds.has_test
-        X, y, rows = self._rows(ds, test)
-        out = snap.predict(X)
+        out, y, rows = self._predict_rows(snap, ds, test)
         predicted = self._classes(out, ds)
         M = confusion_matrix(y, predicted, ds.n_classes)
         right = int(np.trace(M))
@@ -368,8 +386,8 @@ class PredictionsPanel(Panel):
                        [[float(a), float(c), float(d)] for a, c, d in zip(x, y_net, y_ls)])
 
     def _draw_scatter(self, snap: Snapshot, ds) -> None:
-        X, y, rows = self._rows(ds, test=False)
-        predicted = snap.predict(X)[:, 0]
+        out, y, rows = self._predict_rows(snap, ds, test=False)
+        predicted = out[:, 0]
         true = np.asarray(y, dtype=np.float64).reshape(len(y), -1)[:, 0]
         self.data_train.setData(true, predicted)
         lo, hi = float(min(true.min(), predicted.min())), float(max(true.max(), predicted.max()))

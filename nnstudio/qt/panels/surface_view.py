@@ -7,7 +7,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
-from nnstudio.qt.panels.colormaps import plain_numbers
+from nnstudio.qt.panels.colormaps import light_grid, plain_numbers
 from nnstudio.qt.panels.curves import thin
 from nnstudio.qt.panels.surface_job import SlicePlan, contour_levels, contour_segments, segments_to_xy
 from nnstudio.qt.widgets import setup
@@ -71,7 +71,7 @@ class SurfaceView(QWidget):
                      self.current_marker):
             self.plot.addItem(item)
         self.cut_plot.setLabel("left", "loss")
-        self.cut_plot.showGrid(x=True, y=True, alpha=0.2)
+        light_grid(self.cut_plot)
         self.cut_curve = self.cut_plot.plot(pen=pg.mkPen((38, 110, 200), width=2))
         self.cut_path = pg.ScatterPlotItem(size=6, brush=pg.mkBrush(230, 120, 20, 200), pen=None)
         self.cut_start = pg.ScatterPlotItem(symbol="s", size=11, brush=pg.mkBrush("w"), pen=pg.mkPen("k"))

@@ -96,6 +96,9 @@ class TryItPanel(QWidget):
         self.snapshot = snap
         self._recompute()
 
+    def draw_pending(self) -> None:
+        """Nothing waits: the answer is worked out in ``set_snapshot`` (the window calls this on every view)."""
+
     def values(self) -> list[float] | None:
         """The typed values, or None (with the bad fields marked) if any is not a finite number."""
         values, ok = [], True

@@ -119,6 +119,9 @@ class WeightsPanel(Panel):
     def finish(self) -> None:
         self._throttle.flush()
 
+    def draw_pending(self) -> None:
+        self._throttle.flush()
+
     def _data_changed(self) -> None:
         self._signature = None
         if self.snapshot is not None:

@@ -12,12 +12,14 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QSizePolicy
 
-from nnstudio.qt.panels.colormaps import UNIT_COLOURS, dark_axes, plain_numbers, thin_indices
+from nnstudio.qt.panels.colormaps import UNIT_COLOURS, dark_axes, light_grid, plain_numbers, thin_indices
 from nnstudio.training.trainer import Snapshot
 
 POINT_BUDGET = 100_000  # points over all curves; each curve keeps between 200 and 2000
 MAX_SEPARATE = 12  # up to this many curves get their own colour and legend entry; more are drawn faint, grouped
 PICK_PIXELS = 8  # hover / click reach around a curve
+DENSE = 300  # the selected weight's wide line goes through at most this many points (Qt strokes lines wider
+#   than 1 px some 40 times slower); the other curves are 1 px and keep all theirs
 
 
 def parameter_label(names, shapes, param: int, flat: int) -> str:
@@ -54,7 +56,7 @@ class WeightHistory:
         self.plot.setMenuEnabled(False)  # right-click gives the panel's export menu (the "A" button resets zoom)
         self.plot.setLabel("left", "weight value")
         self.plot.setLabel("bottom", "update (parameter changes so far)")
-        self.plot.showGrid(x=True, y=True, alpha=0.2)
+        light_grid(self.plot)
         plain_numbers(self.plot)
         dark_axes(self.plot)
         self.legend = pg.LegendItem(labelTextSize="8pt", verSpacing=-5, labelTextColor=(30, 30, 30))
@@ -125,7 +127,7 @@ class WeightHistory:
         self._styled_for = self._selected
         for g, curve in zip(self.columns, self.curves):
             chosen = self._selected == int(g)
-            curve.setPen(pg.mkPen(curve.colour, width=3.5 if chosen else 1.6))
+            curve.setPen(pg.mkPen(curve.colour, width=3.5 if chosen else 1))  # see DENSE
             curve.setZValue(10 if chosen else 0)
         if self.groups:  # the thick copy of the selected curve, named in the legend
             self.legend.removeItem(self.selected_curve)
@@ -155,7 +157,11 @@ class WeightHistory:
         x, kept = x_all[keep], values[keep]
         self._data = (x, {label: kept[:, k] for k, label in enumerate(self.labels)})
         for k, curve in enumerate(self.curves):
-            curve.setData(x, kept[:, k], skipFiniteCheck=True)
+            if self._selected == int(self.columns[k]) and len(x) > DENSE:  # a wide line: fewer points (see DENSE)
+                few = thin_indices(len(x), DENSE)
+                curve.setData(x[few], kept[few, k], skipFiniteCheck=True)
+            else:
+                curve.setData(x, kept[:, k], skipFiniteCheck=True)
         for group in self.groups:  # all curves of a parameter as one path, broken between curves
             m = len(group.columns)
             connect = np.ones(m * len(x), dtype=bool)
@@ -164,7 +170,8 @@ class WeightHistory:
         k = self._selected_column()
         if self.groups and k is not None:
             self.selected_curve.setPen(pg.mkPen((20, 20, 20), width=3.5))
-            self.selected_curve.setData(x, kept[:, k], skipFiniteCheck=True)
+            few = thin_indices(len(x), DENSE)
+            self.selected_curve.setData(x[few], kept[few, k], skipFiniteCheck=True)
         else:
             self.selected_curve.setData([], [])
         self._follow_untracked(snap, shapes, selection)

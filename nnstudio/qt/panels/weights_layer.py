@@ -134,7 +134,8 @@ class LayerView:
         if b is not None:
             self.bias_image.setImage(np.asarray(b, dtype=np.float64)[None, :], autoLevels=False, levels=levels,
                                      rect=self.bias_rect)
-        counts, _ = np.histogram(np.clip(W.ravel(), levels[0], levels[1]), bins=self._edges)
+        # equal bins over a given range take numpy's fast path (bins given as edges sort all the weights first)
+        counts, _ = np.histogram(np.clip(W.ravel(), levels[0], levels[1]), bins=HIST_BINS, range=levels)
         self.bars.setOpts(x0=self._edges[:-1], x1=self._edges[1:], height=counts, brushes=self._brushes)
         top = int(counts.max()) if counts.size else 0
         # whole counts only: a handful of weights would otherwise get ticks at 0.5
