@@ -60,6 +60,7 @@ class LossSurfacePanel(Panel):
         self._job.finished.connect(self._on_finished)
         self._job.failed.connect(self._on_failed)
         self._token = 0
+        self._auto_job = False  # the running computation was started by the panel itself, not asked for
         self._plan: SlicePlan | None = None  # of the grid on show
         self._result: SurfaceResult | None = None
         self._pending: SlicePlan | None = None  # being computed
@@ -151,8 +152,10 @@ class LossSurfacePanel(Panel):
             self._clear()
         if self._plan is None and self._pending is None:
             self._auto_recompute()  # the first look at this network: no waiting
-        else:
-            self._pause.start()  # re-centre once the snapshots stop coming
+        elif not self.context.training:
+            # single steps: re-centre once they stop coming. (Not during a run: its snapshots may come a second or
+            # more apart when drawing is costly, which is no pause; the end of the run re-centres.)
+            self._pause.start()
         if self._path_timer.isActive():
             self._path_due = True  # drawn when the timer runs out
         else:
@@ -249,9 +252,16 @@ class LossSurfacePanel(Panel):
                 self._set_message("This surface takes a while to compute: it appears when training pauses "
                                   "(or press Recompute).")
             return
-        self.recompute()
+        if self.recompute():
+            self._auto_job = True
 
     def _on_training_changed(self, running: bool) -> None:
+        if running:
+            self._pause.stop()
+        if running and self._auto_job and self.is_computing() and self.grid_cost() > AUTO_FLOP_LIMIT:
+            # a costly grid the panel started on its own would take a core and the interpreter lock from training
+            self.cancel()
+            self._set_message("Training started, so this surface waits for the next pause (or press Recompute).")
         if not running and self.snapshot is not None and self.isVisible():
             self._on_pause()
 
@@ -292,6 +302,7 @@ class LossSurfacePanel(Panel):
         request = self._make_request()
         if request is None:
             return False
+        self._auto_job = False  # asked for (by the learner or a setting); _auto_recompute marks its own
         self._set_message("")
         self.progress.setValue(0)
         self.progress.show()
