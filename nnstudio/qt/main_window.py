@@ -7,12 +7,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QCoreApplication, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QSlider, QWidget
+from PySide6.QtWidgets import (QApplication, QDockWidget, QGraphicsView, QLabel, QMainWindow, QMessageBox, QSlider,
+                               QWidget)
 
 from nnstudio import __version__
 from nnstudio.qt.controller import StudioController
+from nnstudio.qt.draw_budget import DrawBudget, share_for
 from nnstudio.qt.panels.base import PanelContext
 from nnstudio.qt.panels.curves import CurvesPanel
 from nnstudio.qt.panels.network import NetworkPanel
@@ -25,8 +27,6 @@ from nnstudio.training.trainer import Snapshot
 FIRST_LESSON = "trask-neuron"
 SPEEDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 0]  # updates per second; 0 = as fast as possible
 PULL_MS = 50  # the window pulls the latest snapshot 20 times a second
-VIEW_BUDGET = 0.01  # while training, each view may take at most this share of the time (see _feed_views)...
-MAX_VIEW_WAIT = 1.0  # ...but a slow view still redraws at least once a second
 
 
 class MainWindow(QMainWindow):
@@ -39,7 +39,7 @@ class MainWindow(QMainWindow):
         self.controller = StudioController(self.worker, self)
         self._dialogs: list[QMessageBox] = []
         self._last_snapshot: Snapshot | None = None
-        self._view_state: dict[int, list] = {}
+        self.draw_budget = DrawBudget()
         self._shut_down = False
         self.resize(1360, 860)
 
@@ -359,20 +359,29 @@ class MainWindow(QMainWindow):
         labels["speed"].setText(f"{snap.samples_per_second:,.0f} samples/s" if self.worker.running else "paused")
 
     def _feed_views(self, snap: Snapshot) -> None:
-        """Give the snapshot to each visible view that has not drawn it yet. While training runs, a view waits
-        until its last update (drawing included) is at most VIEW_BUDGET of the time since: the GUI thread shares
-        Python's interpreter lock with training, so drawing time is training time lost. Paused, all update at once."""
-        now = time.perf_counter()
-        running = self.worker.running
-        for view in self.snapshot_views:
-            state = self._view_state.setdefault(id(view), [None, 0.0])  # [snapshot drawn, next allowed time]
-            if state[0] is snap or not view.isVisible() or (running and now < state[1]):
-                continue
-            start = time.perf_counter()
-            view.set_snapshot(snap)
-            view.repaint()  # draw now, so the measured cost includes the drawing
-            cost = time.perf_counter() - start
-            state[0], state[1] = snap, start + min(max(PULL_MS / 1000, cost / VIEW_BUDGET), MAX_VIEW_WAIT)
+        """Give the snapshot to the visible views the draw budget allows (all of them while paused): the GUI thread
+        shares Python's interpreter lock with training, so drawing time is training time lost (see draw_budget)."""
+        # on screen: a panel under another tab of its dock still counts as isVisible(), but has nothing to show
+        visible = [view for view in self.snapshot_views if view.isVisible() and not view.visibleRegion().isEmpty()]
+        self.draw_budget.share = share_for(sum(w.size for w in snap.weights))
+        due = self.draw_budget.due(visible, snap, self.worker.running)
+        if not due:
+            return
+        with self.worker.hold_for_gui():
+            for view in due:
+                start = time.thread_time()
+                view.set_snapshot(snap)
+                view.draw_pending()
+                # draw now, all of it, once: pyqtgraph works out auto ranges just before painting, which changes the
+                # axes and asks for a second paint, and scenes post their repaints; both would otherwise happen
+                # later, outside the hold and the measured cost
+                for graphics in view.findChildren(QGraphicsView):
+                    scene = graphics.scene()
+                    if hasattr(scene, "prepareForPaint"):
+                        scene.prepareForPaint()
+                    QCoreApplication.sendPostedEvents(scene, 0)
+                view.repaint()
+                self.draw_budget.fed(view, snap, time.thread_time() - start)
 
     def _on_experiment_changed(self, exp) -> None:
         if self.controller.dataset is not None:

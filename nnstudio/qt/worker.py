@@ -3,8 +3,9 @@
 Requests arrive as queued signals and run in the worker's thread in the order they were made. A run is a loop in
 that thread; ``pause()`` (called from any thread) sets a flag the loop checks before every update, so "pause, change
 a setting, go on" is three requests handled in order. The GUI never touches the Trainer: it reads the latest
-immutable Snapshot with ``latest()`` from a timer, about 20 times a second, so redraws never slow training by more
-than that costs.
+immutable Snapshot with ``latest()`` from a timer, about 20 times a second. While the window draws, a run waits
+(``hold_for_gui``), and every few milliseconds it lets go of Python's interpreter lock, so the window never starves;
+the window keeps its drawing to a share of the time (``draw_budget``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 import traceback
+from contextlib import contextmanager
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
@@ -19,6 +21,8 @@ from nnstudio.training.session import Session
 from nnstudio.training.trainer import Snapshot, Trainer
 
 PROGRESS_INTERVAL = 0.05  # seconds between snapshots during a run (the GUI pulls at ~20 Hz)
+GUI_WAIT = 0.1  # a running loop waits at most this long for the GUI thread to finish drawing
+SLICE = 0.005  # a running loop lets go of the interpreter lock after this much work (see _stopper)
 
 
 class TrainingWorker(QObject):
@@ -51,6 +55,11 @@ class TrainingWorker(QObject):
         self._stopped_upto = 0
         self._running = False
         self.updates_per_second = 0.0  # 0: as fast as possible
+        # Cleared while the GUI thread draws (hold_for_gui): a run waits before its next update, so the GUI has
+        # Python's interpreter lock to itself. Without it a small network, whose updates are almost all Python,
+        # keeps taking the lock back so quickly that the GUI thread starves: the window froze for up to a second.
+        self._gui_done = threading.Event()
+        self._gui_done.set()
         self._set_trainer.connect(self._do_set_trainer)
         self._apply_settings.connect(self._do_apply_settings)
         self._run.connect(self._do_run)
@@ -84,8 +93,35 @@ class TrainingWorker(QObject):
         self._issued += 1
         self._step_epoch.emit(self._issued)
 
+    @contextmanager
+    def hold_for_gui(self):
+        """While the GUI thread draws inside this block, a run pauses before its next update (at most GUI_WAIT)."""
+        self._gui_done.clear()
+        try:
+            yield
+        finally:
+            self._gui_done.set()
+
     def _stopper(self, token: int):
-        return lambda: self._stopped_upto >= token
+        """Called before every update of a run: lets the GUI thread finish drawing first, then says whether to stop.
+
+        After every SLICE of training it also lets go of Python's interpreter lock (``sleep(0)``). A thread that keeps
+        taking the lock back (numpy lets go of it inside many calls, even on small arrays) starves the others:
+        measured with the gender network, a thread waking every 10 ms waited up to 290 ms for the lock. With the
+        release it waits 6 ms at worst, and training runs faster, having less to fight over (9,900 updates/s
+        instead of 6,800)."""
+        done = self._gui_done
+        next_yield = [time.perf_counter() + SLICE]
+
+        def stop() -> bool:
+            done.wait(GUI_WAIT)
+            now = time.perf_counter()
+            if now >= next_yield[0]:
+                time.sleep(0)
+                next_yield[0] = time.perf_counter() + SLICE
+            return self._stopped_upto >= token
+
+        return stop
 
     def reset(self) -> None:
         self.pause()
