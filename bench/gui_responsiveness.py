@@ -1,13 +1,17 @@
-"""Training a 784-128-10 float32 network with the studio window open and every panel visible.
+"""Training a 784-128-10 float32 network with the studio window open and its panels on screen.
 
 Prints, in one run:
-  - headless throughput (Trainer.run, no window), samples per second;
+  - headless throughput (Trainer.run on the main thread, the window idle), samples per second;
   - throughput with the window drawing snapshots, and its ratio to headless;
-  - the event loop's responsiveness: a 10 ms QTimer's worst gap and 99th percentile gap beyond its interval
-    (a stall the learner would feel as a frozen window).
+  - the event loop's responsiveness: a QTimer's (every --tick ms) worst and 99th percentile gap beyond its
+    interval (a stall the learner would feel as a frozen window);
+  - how often each view was redrawn, and the share of the GUI thread's time it used.
+
+Headless and windowed segments alternate (--rounds of each), so that the machine's drift, which here reaches 10%
+over a minute, falls on both sides of the ratio alike.
 
 Usage (real rendering on a virtual screen is closer to a desktop than the offscreen platform):
-    xvfb-run -a -s "-screen 0 1600x1000x24" uv run python bench/gui_responsiveness.py [--seconds S] [--samples N]
+    xvfb-run -a -s "-screen 0 1600x1000x24" uv run python bench/gui_responsiveness.py [--seconds S] [--rounds R]
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -35,95 +41,149 @@ def experiment(epochs: int) -> Experiment:
                       dtype="float32", preprocessing="none")
 
 
-def headless(ds, seconds: float) -> float:
-    t = Trainer(experiment(10**6), ds)
-    t.run(max_updates=20)  # warm-up
-    start, steps = time.perf_counter(), t.step_count
-    deadline = start + seconds
-    t.run(should_stop=lambda: time.perf_counter() > deadline)
-    return (t.step_count - steps) * t.batch_size / (time.perf_counter() - start)
+def headless(trainer: Trainer, seconds: float) -> float:
+    """Samples per second of ``trainer`` running on a thread of its own while the window sits idle (the main
+    thread waits without an event loop), as the studio's training thread would without anything to draw."""
+    out = []
+
+    def run():
+        start, steps = time.perf_counter(), trainer.step_count
+        deadline = start + seconds
+        trainer.run(should_stop=lambda: time.perf_counter() > deadline)
+        out.append((trainer.step_count - steps) * trainer.batch_size / (time.perf_counter() - start))
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    return out[0]
 
 
-def windowed(ds, seconds: float, layout: str = "all") -> tuple[float, np.ndarray]:
-    if not os.environ.get("DISPLAY"):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer
-    from PySide6.QtWidgets import QApplication, QDockWidget
+class Studio:
+    """The main window with a 784-128-10 run, and a timer that records the event loop's gaps."""
 
-    _app = QApplication.instance() or QApplication([])  # kept alive for the whole measurement
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "/tmp/nnstudio-bench-settings")
-    from nnstudio.qt.main_window import MainWindow
+    def __init__(self, ds, layout: str, share: float | None = None, tick_ms: int = 10):
+        if not os.environ.get("DISPLAY"):
+            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
+        from PySide6.QtWidgets import QApplication, QDockWidget
 
-    w = MainWindow(remember_layout=False)
-    w.session.ask_unsaved = lambda: "discard"
-    w.resize(1600, 1000)
-    w.show()
-    # every panel on screen at once: the tabbed ones float beside the window
-    floating = [w.weights_dock, w.activation_dock, w.predictions_dock, w.surface_dock] if layout == "all" else []
-    for i, dock in enumerate(floating):
-        dock.setFloating(True)
-        dock.setGeometry(20 + 400 * i, 560, 390, 420)
-    for dock in w.findChildren(QDockWidget):
-        dock.show()
-    w.controller.open_experiment(experiment(10**6), dataset=ds)
+        self.app = QApplication.instance() or QApplication([])
+        QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "/tmp/nnstudio-bench-settings")
+        from nnstudio.qt.main_window import MainWindow
 
-    def wait(ms: int) -> None:
+        w = self.window = MainWindow(remember_layout=False)
+        w.session.ask_unsaved = lambda: "discard"
+        w.resize(1600, 1000)
+        w.show()
+        # every panel on screen at once: the tabbed ones float beside the window
+        floating = [w.weights_dock, w.activation_dock, w.predictions_dock, w.surface_dock] if layout == "all" else []
+        for i, dock in enumerate(floating):
+            dock.setFloating(True)
+            dock.setGeometry(20 + 400 * i, 560, 390, 420)
+        if layout == "all":
+            for dock in w.findChildren(QDockWidget):
+                dock.show()
+        w.controller.open_experiment(experiment(10**6), dataset=ds)
+        if share is not None:
+            w.draw_budget.share = share
+        self.feeds: Counter = Counter()
+        fed = w.draw_budget.fed
+
+        def count(view, snap, cost):
+            if self.timer.isActive():  # only in the measured segments
+                self.feeds[type(view).__name__] += 1
+            fed(view, snap, cost)
+
+        w.draw_budget.fed = count
+        self.gaps: list[float] = []
+        self.clock = QElapsedTimer()
+        self.clock.start()
+        self.last = self.clock.nsecsElapsed()
+        self.timer = QTimer()
+        self.tick_ms = tick_ms
+        self.timer.setInterval(tick_ms)
+        self.timer.timeout.connect(self._tick)
+        self.wait(1500)  # the panels' first drawing, and the loss surface of the starting point
+
+    def _tick(self) -> None:
+        now = self.clock.nsecsElapsed()
+        self.gaps.append((now - self.last) / 1e6 - self.tick_ms)
+        self.last = now
+
+    def wait(self, ms: int) -> None:
+        from PySide6.QtCore import QEventLoop, QTimer
+
         loop = QEventLoop()
         QTimer.singleShot(ms, loop.quit)
         loop.exec()
 
-    wait(500)
-    gaps: list[float] = []
-    clock = QElapsedTimer()
-    clock.start()
-    last = [clock.nsecsElapsed()]
+    def train(self, seconds: float) -> tuple[float, float]:
+        """Run for ``seconds`` (after a second to settle); samples per second and the GUI thread's CPU share."""
+        w = self.window
+        w.run_action.trigger()
+        self.wait(1000)
+        first, start, cpu = w.worker.latest(), time.perf_counter(), time.thread_time()
+        self.last = self.clock.nsecsElapsed()  # gaps count from here, not from before the settling wait
+        self.timer.start()
+        self.wait(int(seconds * 1000))
+        self.timer.stop()
+        last, elapsed, cpu = w.worker.latest(), time.perf_counter() - start, time.thread_time() - cpu
+        w.run_action.trigger()
+        self.wait(500)
+        return (last.step - first.step) * 128 / elapsed, cpu / elapsed
 
-    def tick():
-        now = clock.nsecsElapsed()
-        gaps.append((now - last[0]) / 1e6)
-        last[0] = now
+    def quiet(self) -> None:
+        """Stop the loss surface's background computation (started when training pauses: for this network it takes
+        most of a minute), so that it does not take a core from the headless segment that comes next."""
+        self.window.surface.cancel()
+        self.wait(200)
 
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(tick)
-    w.run_action.trigger()
-    wait(1000)  # let the run settle, then measure
-    first = w.worker.latest()
-    start = time.perf_counter()
-    last[0] = clock.nsecsElapsed()  # gaps count from here, not from before the settling wait
-    timer.start()
-    wait(int(seconds * 1000))
-    timer.stop()
-    last_snap = w.worker.latest()
-    elapsed = time.perf_counter() - start
-    w.run_action.trigger()
-    wait(300)
-    w.close()
-    rate = (last_snap.step - first.step) * 128 / elapsed
-    return rate, np.asarray(gaps) - 10.0
+    def close(self) -> None:
+        self.window.close()
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--seconds", type=float, default=10.0)
+    p.add_argument("--seconds", type=float, default=6.0, help="length of each measured segment")
+    p.add_argument("--rounds", type=int, default=3, help="headless/windowed pairs")
     p.add_argument("--samples", type=int, default=20_000)
     p.add_argument("--layout", choices=("all", "tabs"), default="all",
                    help="all: every panel on screen at once (tabbed ones float); tabs: the usual layout")
+    p.add_argument("--share", type=float, default=None,
+                   help="the draw budget's share of the GUI thread's time (default: the studio's own)")
+    p.add_argument("--tick", type=int, default=10, help="interval of the timer that measures stalls, ms (its own "
+                   "wake-ups cost training a little: each needs the interpreter lock)")
     args = p.parse_args()
     use_blas_threads(1)
     ds = random_digits(args.samples)
-    ref = headless(ds, args.seconds)
-    rate, late = windowed(ds, args.seconds, args.layout)
-    ref2 = headless(ds, args.seconds)  # again, so drift of the machine shows
-    base = (ref + ref2) / 2
-    print(f"784-128-10 float32, batch 128, 1 BLAS thread, {args.seconds:g} s each, "
+    reference = Trainer(experiment(10**6), ds)
+    reference.run(max_updates=20)  # warm-up
+    studio = Studio(ds, args.layout, args.share, args.tick)
+    heads, rates, shares = [], [], []
+    for _ in range(args.rounds):
+        studio.quiet()
+        heads.append(headless(reference, args.seconds))
+        rate, share = studio.train(args.seconds)
+        rates.append(rate)
+        shares.append(share)
+    studio.quiet()
+    heads.append(headless(reference, args.seconds))
+    studio.close()
+    late = np.asarray(studio.gaps)
+    ratios = [r / ((heads[i] + heads[i + 1]) / 2) for i, r in enumerate(rates)]  # each against its neighbours
+    measured = args.rounds * args.seconds
+    print(f"784-128-10 float32, batch 128, 1 BLAS thread, {args.rounds} x {args.seconds:g} s each way, "
           f"platform {os.environ.get('QT_QPA_PLATFORM', 'default')}")
-    print(f"  headless:          {ref:10,.0f} and {ref2:10,.0f} samples/s (before and after)")
+    print(f"  headless:  {'  '.join(f'{h:,.0f}' for h in heads)} samples/s")
     shown = "all panels on screen" if args.layout == "all" else "usual tabs"
-    print(f"  studio ({shown}): {rate:10,.0f} samples/s  = {rate / base:.1%} of headless")
-    print(f"  event loop (10 ms timer): worst stall {late.max():.1f} ms beyond its interval, "
+    print(f"  studio ({shown}): {'  '.join(f'{r:,.0f}' for r in rates)} samples/s")
+    print(f"  ratio to headless: {'  '.join(f'{x:.1%}' for x in ratios)}  (mean {np.mean(ratios):.1%})")
+    print(f"  event loop ({args.tick} ms timer): worst stall {late.max():.1f} ms beyond its interval, "
           f"99th percentile {np.percentile(late, 99):.1f} ms, median {np.median(late):.1f} ms, {len(late)} ticks")
+    print(f"  GUI thread busy {np.mean(shares):.1%} of the time (draw budget {studio.window.draw_budget.share:.0%}); "
+          "views redrawn every "
+          + ", ".join(f"{name.removesuffix('Panel')} {measured / n:.2f} s" for name, n in sorted(studio.feeds.items())))
 
 
 if __name__ == "__main__":
