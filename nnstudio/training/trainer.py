@@ -67,6 +67,11 @@ class Snapshot:
     dtype: str = "float64"
     path_x: np.ndarray | None = None  # updates at which the full weight vector was recorded
     path_values: np.ndarray | None = None  # (len(path_x), n_parameters): the training path in weight space
+    # classification: counts of (true class, predicted class) over every training (test) row the network trains on,
+    # from the evaluation at the end of epoch ``confusion_epoch`` (-1: none yet)
+    confusion_epoch: int = -1
+    train_confusion: np.ndarray | None = None
+    test_confusion: np.ndarray | None = None
 
     def predict(self, X_raw) -> np.ndarray:
         """Outputs of the snapshot's weights for rows of raw feature values (dropout off). Lets another thread
@@ -294,6 +299,7 @@ class Trainer:
         self.history = History(len(self.tracked), n_err, n_path=self._n_path())
         self.last_outputs = np.full((self.n_train, n_out), np.nan, dtype=self.dtype)
         self._last_z: tuple[np.ndarray, ...] = ()
+        self.confusion: tuple[int, np.ndarray, np.ndarray | None] | None = None  # see Snapshot.train_confusion
         self._record_epoch()
 
     # -- the maths of one update ---------------------------------------------------------------------------------------
@@ -407,18 +413,37 @@ class Trainer:
 
     def evaluate(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, float]:
         """(data loss, metric) of the current weights on a whole table, dropout off."""
+        return self._evaluate(X, Y)[:2]
+
+    def _evaluate(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, float, np.ndarray | None]:
+        """(data loss, metric, confusion counts or None for regression) on a whole table, dropout off."""
         with np.errstate(over="ignore", invalid="ignore"):
             y_hat = self.network.forward(X, training=False)
-            return self.loss_fn.value(y_hat, Y), self.metric(y_hat, Y)
+            return self.loss_fn.value(y_hat, Y), self.metric(y_hat, Y), self._confusion(y_hat, Y)
+
+    def _confusion(self, y_hat: np.ndarray, Y: np.ndarray) -> np.ndarray | None:
+        """K x K counts of (true class, predicted class); the same thresholds as ``metric``."""
+        task = self.dataset.task
+        if task == "binary":
+            true, guess, k = (Y[:, 0] >= 0.5).astype(np.int64), (y_hat[:, 0] >= 0.5).astype(np.int64), 2
+        elif task == "multiclass":
+            true, guess, k = np.argmax(Y, axis=1), np.argmax(y_hat, axis=1), Y.shape[1]
+        else:
+            return None
+        M = np.bincount(true * k + guess, minlength=k * k).reshape(k, k)
+        M.flags.writeable = False
+        return M
 
     def _record_epoch(self) -> None:
         series = self.history.epochs
         if not series.wants(self.epoch):
             return
-        train_loss, train_metric = self.evaluate(self.X_train, self.Y_train)
-        test_loss, test_metric = (self.evaluate(self.X_test, self.Y_test) if self.X_test is not None
-                                  else (math.nan, math.nan))
+        train_loss, train_metric, train_m = self._evaluate(self.X_train, self.Y_train)
+        test_loss, test_metric, test_m = (self._evaluate(self.X_test, self.Y_test) if self.X_test is not None
+                                          else (math.nan, math.nan, None))
         series.append(self.epoch, (train_loss, train_metric, test_loss, test_metric, self.current_learning_rate()))
+        if train_m is not None:
+            self.confusion = (self.epoch, train_m, test_m)
 
     def predict(self, X_raw) -> np.ndarray:
         """Outputs for rows of raw feature values (as a person types them); the dataset's preprocessing is applied."""
@@ -513,6 +538,7 @@ class Trainer:
         self.last_outputs = outputs
         self.elapsed = float(d.get("elapsed", 0.0))
         self.history = history
+        self.confusion = None  # counted again at the next epoch's end
         self.diverged = None
         self._backup_step = None
 
@@ -540,4 +566,7 @@ class Trainer:
             preprocessing=self.preprocessing, dtype=self.dtype.name,
             path_x=h.path.frozen()[0] if h.path is not None else None,
             path_values=h.path.frozen()[1] if h.path is not None else None,
+            confusion_epoch=self.confusion[0] if self.confusion else -1,
+            train_confusion=self.confusion[1] if self.confusion else None,
+            test_confusion=self.confusion[2] if self.confusion else None,
         )

@@ -229,6 +229,23 @@ def test_the_sample_and_its_inputs_are_kept_but_every_snapshot_is_judged_afresh(
     assert shown == [f"{n:,}" for n in expected.ravel()]
 
 
+def test_during_a_run_the_matrix_is_the_trainers_count_at_the_epochs_end(qtbot):
+    """Counting 5,000 rows on the GUI thread for every redraw would slow training; the Trainer counts every row at
+    each epoch's end anyway. At the pause the panel counts again with the current weights."""
+    t = two_d(epochs=2, size=16_000)  # 12,000 training rows
+    t.step()  # part-way into epoch 3: the current weights are not those the count was made with
+    snap = t.snapshot()
+    panel = make_panel(qtbot, t, snap)
+    panel.view_combo.setCurrentText(MATRIX)
+    panel.set_combo.setCurrentText(TRAIN)
+    panel.context.set_training(True)
+    panel.finish()
+    np.testing.assert_array_equal(panel.confusion(), snap.train_confusion)
+    assert panel.confusion().sum() == 12_000 and "at the end of epoch 2" in panel.note.text()
+    panel.context.set_training(False)
+    assert panel.confusion().sum() == 5000 and "sample of 5,000" in panel.note.text()
+
+
 @pytest.mark.parametrize("case", ["plane", "matrix", "line"])
 def test_exports(qtbot, tmp_path, case, xor):
     t = {"plane": lambda: xor, "matrix": lambda: trained("gender-network"),

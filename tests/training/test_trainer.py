@@ -226,3 +226,45 @@ def test_forward_layers_matches_the_network():
     for (z, a), layer in zip(layers, t.network.dense_layers):
         np.testing.assert_allclose(z, layer.z)
         np.testing.assert_allclose(a, layer.a)
+
+
+def _hand_confusion(true, guess, k):
+    M = np.zeros((k, k), dtype=int)
+    for t, g in zip(true, guess):
+        M[int(t), int(g)] += 1
+    return M
+
+
+def test_epoch_end_confusion_counts_every_row_with_that_epochs_weights():
+    from nnstudio.core.network import LayerSpec
+    from nnstudio.data.dataset import Dataset
+
+    rng = np.random.default_rng(5)
+    y = np.repeat(np.arange(3), 40)
+    X = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 2.0]])[y] + rng.normal(0, 0.9, (120, 2))
+    ds = Dataset(name="blobs", title="blobs", task="multiclass", X=X, y=y, feature_names=("a", "b"),
+                 class_names=("r", "g", "b"))
+    exp = Experiment(name="blobs", dataset="blobs", layers=[LayerSpec(5, "tanh"), LayerSpec(3, "softmax")],
+                     loss="softmax_cross_entropy", optimizer="sgd", learning_rate=0.05, batch_size=16, epochs=3)
+    t = Trainer(exp, ds)
+    assert t.snapshot().confusion_epoch == 0  # the starting weights are counted too
+    t.run()
+    snap = t.snapshot()
+    assert snap.confusion_epoch == 3 and snap.position == 0  # the weights the count was made with
+    expected = _hand_confusion(y, snap.predict(X).argmax(axis=1), 3)
+    np.testing.assert_array_equal(snap.train_confusion, expected)
+    assert snap.test_confusion is None
+    assert np.trace(expected) / len(y) == pytest.approx(snap.train_metric)
+    t.step()  # mid-epoch: the count stays that of the epoch's end
+    assert t.snapshot().confusion_epoch == 3
+
+
+def test_binary_confusion_and_none_for_regression():
+    t = Trainer(presets.get("gender-network"))
+    t.run()
+    snap = t.snapshot()
+    ds = t.dataset
+    guess = (snap.predict(ds.X)[:, 0] >= 0.5).astype(int)
+    np.testing.assert_array_equal(snap.train_confusion, _hand_confusion(ds.y, guess, 2))
+    reg = Trainer(presets.get("diabetes-regression"))
+    assert reg.snapshot().train_confusion is None and reg.snapshot().confusion_epoch == -1

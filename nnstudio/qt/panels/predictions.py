@@ -117,6 +117,7 @@ class PredictionsPanel(Panel):
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.outputs)
         context.dataChanged.connect(self._on_data_changed)
+        context.trainingChanged.connect(self._on_training_changed)
         self._on_data_changed()
 
     def _build_plane(self) -> None:
@@ -188,6 +189,12 @@ class PredictionsPanel(Panel):
         if self.kind == "plane" and self.view_combo.currentText() == MATRIX:
             return "matrix"
         return self.kind
+
+    def _on_training_changed(self, running: bool) -> None:
+        """At the pause the matrix is counted again with the current weights (during a run it shows the Trainer's
+        count from the last epoch's end)."""
+        if not running and self.snapshot is not None and self.view() == "matrix":
+            self.finish()
 
     def _on_view(self, *_) -> None:
         self._sync_controls()
@@ -321,17 +328,29 @@ class PredictionsPanel(Panel):
     # -- classes: the confusion matrix ---------------------------------------------------------------------------------
     def _draw_matrix(self, snap: Snapshot, ds) -> None:
         test = self.set_combo.currentText() == TEST and ds.has_test
-        out, y, rows = self._predict_rows(snap, ds, test)
-        predicted = self._classes(out, ds)
-        M = confusion_matrix(y, predicted, ds.n_classes)
+        counted = snap.test_confusion if test else snap.train_confusion
+        n_rows = len(ds.y_test if test else ds.y)
+        if self.context.training and counted is not None and n_rows > LISTED:
+            # during a run: the Trainer's own count at the last epoch's end, over every row, at no cost here
+            M = np.asarray(counted)
+            total = int(M.sum())
+            rows = (f"all {total:,} {'test' if test else 'training'} rows the network "
+                    f"{'is tested on' if test else 'trains on'}, at the end of epoch {snap.confusion_epoch:,} "
+                    "(while training runs)")
+            out = y = predicted = None
+        else:
+            out, y, rows = self._predict_rows(snap, ds, test)
+            predicted = self._classes(out, ds)
+            M = confusion_matrix(y, predicted, ds.n_classes)
+            total = len(y)
         right = int(np.trace(M))
-        self.matrix_plot.show_matrix(M, f"{'Test' if test else 'Training'} set: {right:,} of {len(y):,} right "
-                                        f"({right / max(len(y), 1):.1%})")
+        self.matrix_plot.show_matrix(M, f"{'Test' if test else 'Training'} set: {right:,} of {total:,} right "
+                                        f"({right / max(total, 1):.1%})")
         self.note.setText(f"Counts on {rows}; colour: share of each true class's rows.")
         self._matrix = M
         self._table = (["true \\ predicted", *ds.class_names],
                        [[name, *map(int, row)] for name, row in zip(ds.class_names, M)])
-        self.outputs.setText(self._listing(out, y, predicted, ds) if len(y) <= LISTED else "")
+        self.outputs.setText(self._listing(out, y, predicted, ds) if y is not None and len(y) <= LISTED else "")
 
     def _listing(self, out, y, predicted, ds) -> str:
         names = ds.params.get("names") or [f"row {i + 1}" for i in range(len(y))]
