@@ -184,6 +184,9 @@ def main() -> None:
     print(f"  GUI thread busy {np.mean(shares):.1%} of the time (draw budget {studio.window.draw_budget.share:.0%}); "
           "views redrawn every "
           + ", ".join(f"{name.removesuffix('Panel')} {measured / n:.2f} s" for name, n in sorted(studio.feeds.items())))
+    costs = {type(view).__name__: record.cost for view, record in studio.window.draw_budget._records.items()}
+    print("  last cost of each view, GUI thread CPU: "
+          + ", ".join(f"{name.removesuffix('Panel')} {1000 * c:.1f} ms" for name, c in sorted(costs.items())))
 
 
 if __name__ == "__main__":
