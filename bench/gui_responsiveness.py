@@ -85,8 +85,10 @@ class Studio:
             for dock in w.findChildren(QDockWidget):
                 dock.show()
         w.controller.open_experiment(experiment(10**6), dataset=ds)
-        if share is not None:
-            w.draw_budget.share = share
+        if share is not None:  # the share for large networks (the window picks it by network size at each pull)
+            from nnstudio.qt import draw_budget
+
+            draw_budget.SHARE = share
         self.feeds: Counter = Counter()
         fed = w.draw_budget.fed
 

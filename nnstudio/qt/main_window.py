@@ -27,6 +27,7 @@ from nnstudio.training.trainer import Snapshot
 FIRST_LESSON = "trask-neuron"
 SPEEDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 0]  # updates per second; 0 = as fast as possible
 PULL_MS = 50  # the window pulls the latest snapshot 20 times a second
+STATUS_S = 0.25  # while training runs, the status bar's numbers change at most 4 times a second
 
 
 class MainWindow(QMainWindow):
@@ -39,6 +40,7 @@ class MainWindow(QMainWindow):
         self.controller = StudioController(self.worker, self)
         self._dialogs: list[QMessageBox] = []
         self._last_snapshot: Snapshot | None = None
+        self._status_at = -1e9  # when the status bar was last written
         self.draw_budget = DrawBudget()
         self._shut_down = False
         self.resize(1360, 860)
@@ -348,7 +350,10 @@ class MainWindow(QMainWindow):
         self._feed_views(snap)
         if snap is self._last_snapshot:
             return
-        self._last_snapshot = snap
+        now = time.perf_counter()
+        if self.worker.running and now - self._status_at < STATUS_S:
+            return  # the numbers change faster than anyone reads them; each change re-lays out the status bar
+        self._last_snapshot, self._status_at = snap, now
         labels = self.status_labels
         labels["epoch"].setText(f"epoch {snap.epoch}")
         labels["updates"].setText(f"updates {snap.step}")
