@@ -28,6 +28,14 @@ FIRST_LESSON = "trask-neuron"
 SPEEDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 0]  # updates per second; 0 = as fast as possible
 PULL_MS = 50  # the window pulls the latest snapshot 20 times a second
 STATUS_S = 0.25  # while training runs, the status bar's numbers change at most 4 times a second
+# What each lesson shows first: the plot its tutorial draws (see shared/SEEDS.md). The step beside the sigmoid comes
+# with the gender data (_on_dataset_changed).
+LESSON_VIEWS = {
+    "trask-neuron": ("curves", "linear"),  # T1 plots the accuracy per iteration
+    "gender-network": ("curves", "linear"),  # T2 plots its loss curve
+    "perceptron-50k": ("curves", "log_log"),  # T4: each row's error against the iteration, on log-log axes
+    "diabetes-regression": ("surface", "linear"),  # T5: the loss over (m, b) with the path descent takes
+}
 
 
 class MainWindow(QMainWindow):
@@ -66,6 +74,7 @@ class MainWindow(QMainWindow):
 
         if not (open_path and self.session.open_path(Path(open_path))):
             self.controller.open_experiment(presets.get(FIRST_LESSON))
+            self.show_lesson_views(FIRST_LESSON)
         self._update_title()
         QTimer.singleShot(0, self.network_view.setFocus)
 
@@ -387,6 +396,15 @@ class MainWindow(QMainWindow):
                     QCoreApplication.sendPostedEvents(scene, 0)
                 view.repaint()
                 self.draw_budget.fed(view, snap, time.thread_time() - start)
+
+    def show_lesson_views(self, name: str) -> None:
+        """Bring forward the panel a lesson's tutorial plots, with its axes (lessons not listed change nothing)."""
+        if name not in LESSON_VIEWS:
+            return
+        tab, scale = LESSON_VIEWS[name]
+        self.curves.set_scale(scale)
+        self.curves.errors_check.setChecked(True)
+        {"curves": self.curves_dock, "surface": self.surface_dock}[tab].raise_()
 
     def _on_experiment_changed(self, exp) -> None:
         if self.controller.dataset is not None:

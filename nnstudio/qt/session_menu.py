@@ -94,8 +94,8 @@ class SessionMenu:
             self.controller.open_experiment(Experiment(name="untitled", title="Untitled"))
 
     def open_lesson(self, name: str) -> None:
-        if self.may_discard():
-            self.controller.open_experiment(presets.get(name))
+        if self.may_discard() and self.controller.open_experiment(presets.get(name)):
+            self.window.show_lesson_views(name)
             self.window.statusBar().showMessage(f"Lesson: {presets.PRESETS[name].title}", 5000)
 
     def open(self) -> None:

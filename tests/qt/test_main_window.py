@@ -344,3 +344,24 @@ def test_all_panels_are_docked_and_fed(window, qtbot):
         dock.raise_()
         qtbot.waitUntil(lambda p=panel: p.snapshot is not None and p.snapshot.step == 1, timeout=3000)
     assert window.activation.findChild(QAbstractButton, "showStepCheck").isChecked()
+
+
+def _on_screen(widget) -> bool:
+    return widget.isVisible() and not widget.visibleRegion().isEmpty()
+
+
+def test_each_lesson_opens_on_the_plot_its_tutorial_draws(window, qtbot):
+    from nnstudio.qt.main_window import LESSON_VIEWS
+    from nnstudio.training import presets
+
+    assert set(LESSON_VIEWS) == set(presets.PRESETS)  # every lesson says what it shows first
+    window.session.open_lesson("perceptron-50k")  # T4: the rows' errors on log-log axes
+    qtbot.waitUntil(lambda: _on_screen(window.curves), timeout=3000)
+    assert window.curves.scale() == "log_log" and window.curves.errors_check.isChecked()
+    window.session.open_lesson("diabetes-regression")  # T5: the loss over (m, b) and the path
+    qtbot.waitUntil(lambda: _on_screen(window.surface), timeout=3000)
+    assert not _on_screen(window.curves) and window.curves.scale() == "linear"
+    window.surface_dock.raise_()
+    window.session.open_lesson("trask-neuron")  # T1: accuracy per iteration
+    qtbot.waitUntil(lambda: _on_screen(window.curves), timeout=3000)
+    assert not _on_screen(window.surface)
