@@ -268,7 +268,20 @@ class MainWindow(QMainWindow):
         w.runFinished.connect(self._on_run_finished)
         w.diverged.connect(self._on_diverged)
         w.failed.connect(self._on_worker_failed)
+        self.context.selectionChanged.connect(self._follow_selection)
+        self.context.dataChanged.connect(self._follow_selection)
   # worker signals go to bound methods only (see controller.py)
+
+    def _follow_selection(self, *_) -> None:
+        """A selected weight that the Trainer does not record at every update (a big network records a sample) is
+        followed from now on, so its history panel curve gets every update, not the coarse path alone."""
+        sel, snap = self.context.selection, self.worker.latest()
+        index = None
+        if sel is not None and snap is not None and sel[0] < len(snap.weights) and sel[1] < snap.weights[sel[0]].size:
+            index = int(sum(w.size for w in snap.weights[:sel[0]]) + sel[1])
+            if len(snap.tracked) and index in set(snap.tracked.tolist()):
+                index = None
+        self.worker.follow(index)
 
     # -- training controls ---------------------------------------------------------------------------------------------
     def _on_run_toggled(self, on: bool) -> None:

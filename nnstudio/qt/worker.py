@@ -60,6 +60,7 @@ class TrainingWorker(QObject):
         # keeps taking the lock back so quickly that the GUI thread starves: the window froze for up to a second.
         self._gui_done = threading.Event()
         self._gui_done.set()
+        self._follow_request: int | None = None  # see follow()
         self._set_trainer.connect(self._do_set_trainer)
         self._apply_settings.connect(self._do_apply_settings)
         self._run.connect(self._do_run)
@@ -93,6 +94,19 @@ class TrainingWorker(QObject):
         self._issued += 1
         self._step_epoch.emit(self._issued)
 
+    def follow(self, index: int | None) -> None:
+        """Have the Trainer record this flat parameter index at every update (None: none), from the next update on,
+        also in the middle of a run. Any thread; an index the network does not have is dropped."""
+        self._follow_request = index
+
+    def _sync_follow(self, t: Trainer) -> None:
+        request = self._follow_request
+        if t.followed_index != request:
+            try:
+                t.follow(request)
+            except ValueError:  # asked for another network's weight (the data or layers just changed)
+                t.follow(None)
+
     @contextmanager
     def hold_for_gui(self):
         """While the GUI thread draws inside this block, a run pauses before its next update (at most GUI_WAIT)."""
@@ -115,6 +129,7 @@ class TrainingWorker(QObject):
 
         def stop() -> bool:
             done.wait(GUI_WAIT)
+            self._sync_follow(self._trainer)
             now = time.perf_counter()
             if now >= next_yield[0]:
                 time.sleep(0)
@@ -188,6 +203,7 @@ class TrainingWorker(QObject):
         t = self._trainer
         if t is None:
             return
+        self._sync_follow(t)
         epoch = t.epoch
         result = t.step()
         self._publish(t.snapshot())

@@ -25,7 +25,7 @@ from nnstudio.core import activations, losses, optimizers
 from nnstudio.core.network import LayerSpec, Network
 from nnstudio.data.dataset import DataError, Dataset, Preprocessing
 from nnstudio.training.experiment import Experiment, ExperimentError
-from nnstudio.training.history import History
+from nnstudio.training.history import History, Series
 
 MAX_TRACKED_WEIGHTS = 512  # networks with more parameters track an evenly spaced sample of them...
 SAMPLED_WEIGHTS = 48  # ...of this many, plus the full path at a few points (History.path)
@@ -72,6 +72,10 @@ class Snapshot:
     confusion_epoch: int = -1
     train_confusion: np.ndarray | None = None
     test_confusion: np.ndarray | None = None
+    # a parameter followed at every update since it was chosen (Trainer.follow), for networks too big to record all
+    followed_index: int | None = None
+    followed_x: np.ndarray | None = None
+    followed_values: np.ndarray | None = None
 
     def predict(self, X_raw) -> np.ndarray:
         """Outputs of the snapshot's weights for rows of raw feature values (dropout off). Lets another thread
@@ -300,7 +304,27 @@ class Trainer:
         self.last_outputs = np.full((self.n_train, n_out), np.nan, dtype=self.dtype)
         self._last_z: tuple[np.ndarray, ...] = ()
         self.confusion: tuple[int, np.ndarray, np.ndarray | None] | None = None  # see Snapshot.train_confusion
+        self.follow(getattr(self, "followed_index", None), restart=True)
         self._record_epoch()
+
+    def follow(self, index: int | None, restart: bool = False) -> None:
+        """Record the parameter at this flat index (as in ``_flat_params``) at every update from now on: the weight a
+        learner picked in a network with more parameters than are recorded. None stops; choosing the same index
+        again keeps its record."""
+        if index is not None and not 0 <= index < self.network.n_parameters:
+            raise ValueError(f"no parameter {index}: the network has {self.network.n_parameters}")
+        if index == getattr(self, "followed_index", None) and not restart:
+            return
+        self.followed_index = index
+        self._followed: Series | None = None
+        self._followed_at: tuple[int, int] | None = None
+        if index is not None:
+            self._followed = Series(1)
+            for p, param in enumerate(self.network.parameters()):
+                if index < param.size:
+                    self._followed_at = (p, index)
+                    break
+                index -= param.size
 
     # -- the maths of one update ---------------------------------------------------------------------------------------
     def current_learning_rate(self) -> float:
@@ -357,6 +381,9 @@ class Trainer:
             self.last_outputs[...] = y_hat
         else:
             self.last_outputs[idx] = y_hat
+        if self._followed is not None and self._followed.wants(x):
+            p, i = self._followed_at
+            self._followed.append(x, (params[p].flat[i],))
         if h.errors is not None and h.errors.wants(x):
             h.errors.append(x, (self.Y_train - self.last_outputs).ravel())
         for b, p in zip(self._backup, params):
@@ -566,6 +593,9 @@ class Trainer:
             preprocessing=self.preprocessing, dtype=self.dtype.name,
             path_x=h.path.frozen()[0] if h.path is not None else None,
             path_values=h.path.frozen()[1] if h.path is not None else None,
+            followed_index=self.followed_index,
+            followed_x=self._followed.frozen()[0] if self._followed is not None else None,
+            followed_values=self._followed.frozen()[1][:, 0] if self._followed is not None else None,
             confusion_epoch=self.confusion[0] if self.confusion else -1,
             train_confusion=self.confusion[1] if self.confusion else None,
             test_confusion=self.confusion[2] if self.confusion else None,

@@ -365,3 +365,41 @@ def test_each_lesson_opens_on_the_plot_its_tutorial_draws(window, qtbot):
     window.session.open_lesson("trask-neuron")  # T1: accuracy per iteration
     qtbot.waitUntil(lambda: _on_screen(window.curves), timeout=3000)
     assert not _on_screen(window.surface)
+
+
+def test_a_selected_weight_of_a_big_network_is_recorded_at_every_update(window, qtbot):
+    """Networks over 512 parameters record a sample of 48 weights; one the learner selects is followed from then on,
+    also in the middle of a run, and the weights panel draws it from those records."""
+    import dataclasses
+
+    from nnstudio.core.network import LayerSpec
+    from nnstudio.training import presets
+
+    exp = dataclasses.replace(presets.get("gender-network"), epochs=10**6,
+                              layers=[LayerSpec(300, "sigmoid"), LayerSpec(1, "sigmoid")])
+    assert window.controller.open_experiment(exp)
+    qtbot.waitUntil(lambda: window.worker.latest() is not None and window.worker.latest().weights[0].shape == (2, 300),
+                    timeout=5000)
+    snap = window.worker.latest()
+    assert len(snap.tracked) < sum(w.size for w in snap.weights)
+    index = next(i for i in range(600) if i not in set(snap.tracked.tolist()))  # an unrecorded W1 weight
+    window.weights_dock.raise_()
+    window.worker.run()
+    qtbot.waitUntil(lambda: window.worker.latest().step > 20, timeout=5000)
+    window.context.select_weight((0, index))
+    qtbot.waitUntil(lambda: window.worker.latest().followed_index == index
+                    and len(window.worker.latest().followed_x) > 50, timeout=5000)
+    window.worker.pause()
+    qtbot.waitUntil(lambda: not window.worker.running, timeout=5000)
+    window.pull_snapshot()
+    snap = window.worker.latest()
+    fx = snap.followed_x
+    assert np.array_equal(fx, np.arange(fx[0], fx[0] + len(fx)))  # every update since it was selected
+    qtbot.waitUntil(lambda: window.weights.snapshot is snap, timeout=3000)
+    window.weights.finish()
+    x, curves = window.weights.history_arrays()
+    label = next(k for k in curves if k.endswith("(every update since selected)"))
+    assert label.startswith(f"W1[{index // 300},{index % 300}]")
+    assert np.array_equal(curves[label][-len(fx) - 1:-1], snap.followed_values)
+    window.context.select_weight(None)
+    qtbot.waitUntil(lambda: window.worker._follow_request is None, timeout=1000)

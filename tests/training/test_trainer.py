@@ -268,3 +268,29 @@ def test_binary_confusion_and_none_for_regression():
     np.testing.assert_array_equal(snap.train_confusion, _hand_confusion(ds.y, guess, 2))
     reg = Trainer(presets.get("diabetes-regression"))
     assert reg.snapshot().train_confusion is None and reg.snapshot().confusion_epoch == -1
+
+
+def test_a_followed_parameter_is_recorded_at_every_update_from_then_on():
+    exp = _xor_experiment(layers=[LayerSpec(200, "tanh"), LayerSpec(1, "sigmoid")], batch_size=8, epochs=3)
+    t = Trainer(exp)
+    n = t.network.n_parameters
+    assert len(t.tracked) < n  # too many (801) to record them all
+    index = next(i for i in range(n) if i not in set(t.tracked.tolist()))
+    t.run(max_updates=5)
+    t.follow(index)
+    seen = []
+    for _ in range(12):
+        seen.append((t.step_count, float(t._flat_params()[index])))  # the value the update starts from
+        t.step()
+    snap = t.snapshot()
+    assert snap.followed_index == index
+    np.testing.assert_array_equal(snap.followed_x, [x for x, _ in seen])
+    np.testing.assert_array_equal(snap.followed_values, [v for _, v in seen])
+    t.follow(index)  # the same weight again: its record goes on
+    assert len(t.snapshot().followed_x) == 12
+    t.reset()  # the record starts over with the run, still following
+    assert t.snapshot().followed_index == index and len(t.snapshot().followed_x) == 0
+    t.follow(None)
+    assert t.snapshot().followed_x is None
+    with pytest.raises(ValueError, match="no parameter"):
+        t.follow(n)

@@ -192,9 +192,19 @@ class WeightHistory:
                 self._legend_changed()
             return
         xs, path = snap.training_path()
-        y = np.asarray(path[:, self._selected], dtype=np.float64)
-        self.extra_label = parameter_label(snap.parameter_names, shapes, *selection) + " (coarse path)"
-        self.extra.setData(np.asarray(xs, dtype=np.float64), y, skipFiniteCheck=True)
+        xs, y = np.asarray(xs, dtype=np.float64), np.asarray(path[:, self._selected], dtype=np.float64)
+        name = parameter_label(snap.parameter_names, shapes, *selection)
+        if snap.followed_index == self._selected and snap.followed_x is not None and len(snap.followed_x):
+            # recorded at every update since it was selected; before that, the coarse path
+            fx = np.asarray(snap.followed_x, dtype=np.float64)
+            before = xs < fx[0]
+            xs = np.r_[xs[before], fx, float(snap.step)]
+            y = np.r_[y[before], np.asarray(snap.followed_values, dtype=np.float64), y[-1]]
+            self.extra_label = name + " (every update since selected)"
+        else:
+            self.extra_label = name + " (coarse path)"
+        few = thin_indices(len(xs), DENSE)  # a wide line (see DENSE); the data export keeps every point
+        self.extra.setData(xs[few], y[few], skipFiniteCheck=True)
         self._data[1][self.extra_label] = y
         if self._legend_extra != self.extra_label:
             self.legend.removeItem(self.extra)
