@@ -398,7 +398,7 @@ def test_a_selected_weight_of_a_big_network_is_recorded_at_every_update(window, 
     qtbot.waitUntil(lambda: window.weights.snapshot is snap, timeout=3000)
     window.weights.finish()
     x, curves = window.weights.history_arrays()
-    label = next(k for k in curves if k.endswith("(every update since selected)"))
+    label = next(k for k in curves if k.endswith(" · every update"))
     assert label.startswith(f"W1[{index // 300},{index % 300}]")
     assert np.array_equal(curves[label][-len(fx) - 1:-1], snap.followed_values)
     window.context.select_weight(None)

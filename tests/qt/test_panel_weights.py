@@ -192,8 +192,8 @@ def test_picture_tiles_for_image_inputs(qtbot):
     assert tv.highlight.isVisible()
     # 48 sampled weights are recorded; an unrecorded selected weight is followed along the coarse full path
     x, curves = panel.history_arrays()
-    assert len([k for k in curves if not k.endswith("(coarse path)")]) == 48
-    assert "W1[59,5] (coarse path)" in curves
+    assert len([k for k in curves if not k.endswith(" · coarse path")]) == 48
+    assert "W1[59,5] · coarse path" in curves
 
 
 def test_other_network_shapes_rebuild_the_items(qtbot):

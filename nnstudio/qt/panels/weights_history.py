@@ -179,7 +179,7 @@ class WeightHistory:
         if len(self.columns) == total:
             self.note.setText("" if len(x) else "no updates yet")
         else:
-            self.note.setText(f"{len(self.columns)} of {total} weights recorded; click a cell to follow another")
+            self.note.setText(f"{len(self.columns)} of {total} weights recorded;\nclick a cell to follow another")
 
     def _follow_untracked(self, snap: Snapshot, shapes, selection) -> None:
         """The selected weight from the coarse full path when it is not recorded at every update."""
@@ -200,9 +200,9 @@ class WeightHistory:
             before = xs < fx[0]
             xs = np.r_[xs[before], fx, float(snap.step)]
             y = np.r_[y[before], np.asarray(snap.followed_values, dtype=np.float64), y[-1]]
-            self.extra_label = name + " (every update since selected)"
+            self.extra_label = name + " · every update"
         else:
-            self.extra_label = name + " (coarse path)"
+            self.extra_label = name + " · coarse path"
         few = thin_indices(len(xs), DENSE)  # a wide line (see DENSE); the data export keeps every point
         self.extra.setData(xs[few], y[few], skipFiniteCheck=True)
         self._data[1][self.extra_label] = y

@@ -28,9 +28,10 @@ def small_font(points: float = 8.0) -> QFont:
 
 
 def _ticks(n: int, names=None, extra=()) -> list[list[tuple[float, str]]]:
-    """[major, minor] ticks at cell centres: about six labelled cells always, the others only when they fit (pyqtgraph
-    drops a crowded minor level's text). ``extra`` ticks (the bias) join the major level."""
-    step = 1 if n <= 6 else int(nice_ceil(n / 6))
+    """[major, minor] ticks at cell centres: three to six labelled cells always (few enough for a narrow heatmap:
+    "0 100 200" for 300 units), the others only when they fit (pyqtgraph drops a crowded minor level's text).
+    ``extra`` ticks (the bias) join the major level."""
+    step = 1 if n <= 6 else int(nice_ceil(n / 4))
     label = (lambda i: names[i]) if names else str
     major = [(i + 0.5, label(i)) for i in range(0, n, step)] + list(extra)
     minor = [(i + 0.5, label(i)) for i in range(n) if i % step] if n <= 4 * MAX_TICKS else []
