@@ -12,11 +12,13 @@ over a minute, falls on both sides of the ratio alike.
 
 Usage (real rendering on a virtual screen is closer to a desktop than the offscreen platform):
     xvfb-run -a -s "-screen 0 1600x1000x24" uv run python bench/gui_responsiveness.py [--seconds S] [--rounds R]
+        [--layout all|tabs] [--preset LESSON]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import threading
@@ -30,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from epoch_throughput import random_digits  # noqa: E402
 
 from nnstudio.core.network import LayerSpec  # noqa: E402
-from nnstudio.training import Experiment, Trainer  # noqa: E402
+from nnstudio.training import Experiment, Trainer, presets  # noqa: E402
 from nnstudio.training.threads import use_blas_threads  # noqa: E402
 
 
@@ -59,9 +61,10 @@ def headless(trainer: Trainer, seconds: float) -> float:
 
 
 class Studio:
-    """The main window with a 784-128-10 run, and a timer that records the event loop's gaps."""
+    """The main window running ``exp``, and a timer that records the event loop's gaps."""
 
-    def __init__(self, ds, layout: str, share: float | None = None, tick_ms: int = 10):
+    def __init__(self, exp, ds, batch: int, layout: str, share: float | None = None, tick_ms: int = 10):
+        self.batch = batch  # rows per update, to turn updates into samples
         if not os.environ.get("DISPLAY"):
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
@@ -84,7 +87,7 @@ class Studio:
         if layout == "all":
             for dock in w.findChildren(QDockWidget):
                 dock.show()
-        w.controller.open_experiment(experiment(10**6), dataset=ds)
+        w.controller.open_experiment(exp, dataset=ds)
         if share is not None:  # the share for large networks (the window picks it by network size at each pull)
             from nnstudio.qt import draw_budget
 
@@ -133,7 +136,7 @@ class Studio:
         last, elapsed, cpu = w.worker.latest(), time.perf_counter() - start, time.thread_time() - cpu
         w.run_action.trigger()
         self.wait(500)
-        return (last.step - first.step) * 128 / elapsed, cpu / elapsed
+        return (last.step - first.step) * self.batch / elapsed, cpu / elapsed
 
     def quiet(self) -> None:
         """Stop the loss surface's background computation (started when training pauses: for this network it takes
@@ -156,12 +159,19 @@ def main() -> None:
                    help="the draw budget's share of the GUI thread's time (default: the studio's own)")
     p.add_argument("--tick", type=int, default=10, help="interval of the timer that measures stalls, ms (its own "
                    "wake-ups cost training a little: each needs the interpreter lock)")
+    p.add_argument("--preset", default=None, help="a lesson's network and data instead, run flat out (e.g. "
+                   "gender-network: a small network, whose training is almost all Python)")
     args = p.parse_args()
     use_blas_threads(1)
-    ds = random_digits(args.samples)
-    reference = Trainer(experiment(10**6), ds)
+    if args.preset:
+        exp, ds = dataclasses.replace(presets.get(args.preset), epochs=10**7), None
+        what = f"lesson {args.preset}, flat out"
+    else:
+        exp, ds = experiment(10**6), random_digits(args.samples)
+        what = "784-128-10 float32, batch 128"
+    reference = Trainer(exp, ds)
     reference.run(max_updates=20)  # warm-up
-    studio = Studio(ds, args.layout, args.share, args.tick)
+    studio = Studio(exp, ds, reference.batch_size, args.layout, args.share, args.tick)
     heads, rates, shares = [], [], []
     for _ in range(args.rounds):
         studio.quiet()
@@ -175,7 +185,7 @@ def main() -> None:
     late = np.asarray(studio.gaps)
     ratios = [r / ((heads[i] + heads[i + 1]) / 2) for i, r in enumerate(rates)]  # each against its neighbours
     measured = args.rounds * args.seconds
-    print(f"784-128-10 float32, batch 128, 1 BLAS thread, {args.rounds} x {args.seconds:g} s each way, "
+    print(f"{what}, 1 BLAS thread, {args.rounds} x {args.seconds:g} s each way, "
           f"platform {os.environ.get('QT_QPA_PLATFORM', 'default')}")
     print(f"  headless:  {'  '.join(f'{h:,.0f}' for h in heads)} samples/s")
     shown = "all panels on screen" if args.layout == "all" else "usual tabs"
