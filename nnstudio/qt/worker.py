@@ -104,8 +104,10 @@ class TrainingWorker(QObject):
         if t.followed_index != request:
             try:
                 t.follow(request)
-            except ValueError:  # asked for another network's weight (the data or layers just changed)
+            except ValueError:  # asked for another network's weight (the data or layers just changed): dropped
                 t.follow(None)
+                if self._follow_request == request:
+                    self._follow_request = None
 
     @contextmanager
     def hold_for_gui(self):

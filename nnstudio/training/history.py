@@ -33,7 +33,13 @@ class Series:
     def append(self, x: int, values) -> None:
         if x % self.stride:
             return
-        if self._n and x <= self._x[self._n - 1]:
+        if self._n and x == self._x[self._n - 1]:
+            # the same x again: an update retried after its weights overflowed and were set back (Trainer._diverge)
+            # replaces the record of the failed attempt
+            self._v[self._n - 1] = values
+            self._frozen = None
+            return
+        if self._n and x < self._x[self._n - 1]:
             raise ValueError(f"x must increase (got {x} after {self._x[self._n - 1]})")
         if self._n == self.capacity:
             self.stride *= 2

@@ -566,6 +566,7 @@ class Trainer:
         self.elapsed = float(d.get("elapsed", 0.0))
         self.history = history
         self.confusion = None  # counted again at the next epoch's end
+        self.follow(self.followed_index, restart=True)  # a followed weight's record starts over with the history
         self.diverged = None
         self._backup_step = None
 

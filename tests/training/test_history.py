@@ -30,6 +30,9 @@ def test_series_rejects_bad_order_and_round_trips():
     s.append(3, (1.0,))
     with pytest.raises(ValueError):
         s.append(2, (1.0,))
+    s.append(3, (7.0,))  # the same x again (a retried update) replaces the row
+    assert list(s.x) == [3] and s.values[0, 0] == 7.0
+    s.append(3, (1.0,))
     d = s.to_dict()
     t = Series.from_dict(d, 1)
     assert list(t.x) == [3] and t.values[0, 0] == 1.0

@@ -294,3 +294,19 @@ def test_a_followed_parameter_is_recorded_at_every_update_from_then_on():
     assert t.snapshot().followed_x is None
     with pytest.raises(ValueError, match="no parameter"):
         t.follow(n)
+
+
+def test_an_update_whose_weights_overflow_can_be_retried_with_a_smaller_rate():
+    """The loss and the weights of update x are recorded before the optimizer moves them; when the move overflows
+    they are set back and update x runs again. The retry replaced nothing and crashed ('x must increase')."""
+    exp = presets.get("diabetes-regression").replace(learning_rate=1e308)
+    t = Trainer(exp)
+    t.follow(0)
+    first = t.step()
+    assert first.diverged and "overflowed at update 1" in first.diverged and t.step_count == 0
+    t.apply_settings(exp.replace(learning_rate=0.001))
+    again = t.step()
+    assert again.diverged is None and t.step_count == 1
+    snap = t.snapshot()
+    assert list(snap.update_x) == [0] and snap.update_loss[0] == pytest.approx(again.loss)
+    assert list(snap.followed_x) == [0] and snap.followed_values[0] == 5.0  # m starts at 5
