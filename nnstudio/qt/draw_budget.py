@@ -79,8 +79,5 @@ class DrawBudget:
         r = self._record(view)
         r.drawn, r.at, r.cost = snapshot, self.wall_clock(), max(cost, 0.0)
 
-    def forget(self, view: Hashable) -> None:
-        self._records.pop(view, None)
-
     def _record(self, view: Hashable) -> _Record:
         return self._records.setdefault(view, _Record())

@@ -19,6 +19,7 @@ from nnstudio.qt.panels.base import PanelContext
 from nnstudio.qt.panels.curves import CurvesPanel
 from nnstudio.qt.panels.network import NetworkPanel
 from nnstudio.qt.panels.try_it import TryItPanel
+from nnstudio.qt.panels.weights_history import local_to_global
 from nnstudio.qt.session_menu import SessionMenu
 from nnstudio.qt.worker import WorkerThread
 from nnstudio.training import presets
@@ -278,8 +279,8 @@ class MainWindow(QMainWindow):
         sel, snap = self.context.selection, self.worker.latest()
         index = None
         if sel is not None and snap is not None and sel[0] < len(snap.weights) and sel[1] < snap.weights[sel[0]].size:
-            index = int(sum(w.size for w in snap.weights[:sel[0]]) + sel[1])
-            if len(snap.tracked) and index in set(snap.tracked.tolist()):
+            index = local_to_global([w.shape for w in snap.weights], *sel)
+            if index in snap.tracked:
                 index = None
         self.worker.follow(index)
 

@@ -25,6 +25,7 @@ from nnstudio.core import activations, losses, optimizers
 from nnstudio.core.network import LayerSpec, Network
 from nnstudio.data.dataset import DataError, Dataset, Preprocessing
 from nnstudio.training.experiment import Experiment, ExperimentError
+from nnstudio.training.classes import confusion_counts, predicted_classes
 from nnstudio.training.history import History, Series
 
 MAX_TRACKED_WEIGHTS = 512  # networks with more parameters track an evenly spaced sample of them...
@@ -226,6 +227,7 @@ class Trainer:
         else:
             self.tracked = np.unique(np.linspace(0, n_params - 1, SAMPLED_WEIGHTS).astype(np.int64))
         self._backup = [np.empty_like(p) for p in self.network.parameters()]
+        self.followed_index: int | None = None  # see follow()
         self.apply_settings(experiment)
         self.reset()
 
@@ -304,7 +306,7 @@ class Trainer:
         self.last_outputs = np.full((self.n_train, n_out), np.nan, dtype=self.dtype)
         self._last_z: tuple[np.ndarray, ...] = ()
         self.confusion: tuple[int, np.ndarray, np.ndarray | None] | None = None  # see Snapshot.train_confusion
-        self.follow(getattr(self, "followed_index", None), restart=True)
+        self.follow(self.followed_index, restart=True)
         self._record_epoch()
 
     def follow(self, index: int | None, restart: bool = False) -> None:
@@ -313,7 +315,7 @@ class Trainer:
         again keeps its record."""
         if index is not None and not 0 <= index < self.network.n_parameters:
             raise ValueError(f"no parameter {index}: the network has {self.network.n_parameters}")
-        if index == getattr(self, "followed_index", None) and not restart:
+        if index == self.followed_index and not restart:
             return
         self.followed_index = index
         self._followed: Series | None = None
@@ -430,10 +432,8 @@ class Trainer:
     def metric(self, y_hat: np.ndarray, Y: np.ndarray) -> float:
         """Accuracy (share of rows classified right; binary at the 0.5 threshold) or R² for regression."""
         task = self.dataset.task
-        if task == "binary":
-            return float(np.mean((y_hat[:, 0] >= 0.5) == (Y[:, 0] >= 0.5)))
-        if task == "multiclass":
-            return float(np.mean(np.argmax(y_hat, axis=1) == np.argmax(Y, axis=1)))
+        if task in ("binary", "multiclass"):
+            return float(np.mean(predicted_classes(y_hat, task) == predicted_classes(Y, task)))
         ss_res = float(np.sum((Y - y_hat) ** 2, dtype=np.float64))
         ss_tot = float(np.sum((Y - Y.mean(axis=0)) ** 2, dtype=np.float64))
         return 1.0 - ss_res / ss_tot if ss_tot > 0 else math.nan
@@ -449,15 +449,12 @@ class Trainer:
             return self.loss_fn.value(y_hat, Y), self.metric(y_hat, Y), self._confusion(y_hat, Y)
 
     def _confusion(self, y_hat: np.ndarray, Y: np.ndarray) -> np.ndarray | None:
-        """K x K counts of (true class, predicted class); the same thresholds as ``metric``."""
+        """K x K counts of (true class, predicted class); the same classes as ``metric``."""
         task = self.dataset.task
-        if task == "binary":
-            true, guess, k = (Y[:, 0] >= 0.5).astype(np.int64), (y_hat[:, 0] >= 0.5).astype(np.int64), 2
-        elif task == "multiclass":
-            true, guess, k = np.argmax(Y, axis=1), np.argmax(y_hat, axis=1), Y.shape[1]
-        else:
+        if task not in ("binary", "multiclass"):
             return None
-        M = np.bincount(true * k + guess, minlength=k * k).reshape(k, k)
+        k = 2 if task == "binary" else Y.shape[1]
+        M = confusion_counts(predicted_classes(Y, task), predicted_classes(y_hat, task), k)
         M.flags.writeable = False
         return M
 

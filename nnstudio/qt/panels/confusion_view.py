@@ -11,13 +11,6 @@ BLUE = (38, 110, 200)
 MAX_LABELLED = 20  # matrices up to this many classes get a number in every cell
 
 
-def confusion_matrix(true: np.ndarray, predicted: np.ndarray, n_classes: int) -> np.ndarray:
-    """Counts M[i, j] of rows of true class i that were predicted as class j."""
-    M = np.zeros((n_classes, n_classes), dtype=np.int64)
-    np.add.at(M, (np.asarray(true, dtype=np.int64), np.asarray(predicted, dtype=np.int64)), 1)
-    return M
-
-
 class ConfusionView(pg.PlotWidget):
     def __init__(self, parent=None):
         super().__init__(parent, background="w")

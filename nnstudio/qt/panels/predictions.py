@@ -28,9 +28,10 @@ from PySide6.QtWidgets import (
 from nnstudio.data.builtin import closed_form_line
 from nnstudio.qt.panels.base import Panel, PanelContext
 from nnstudio.qt.panels.colormaps import light_grid, plain_numbers
-from nnstudio.qt.panels.confusion_view import ConfusionView, confusion_matrix
+from nnstudio.qt.panels.confusion_view import ConfusionView
 from nnstudio.qt.panels.surface_job import contour_segments, segments_to_xy
 from nnstudio.qt.widgets import setup
+from nnstudio.training.classes import confusion_counts, predicted_classes
 from nnstudio.training.trainer import Snapshot
 
 ORANGE, BLUE = (230, 120, 20), (38, 110, 200)  # class 0 and class 1 of a binary task (as in the network drawing)
@@ -311,7 +312,7 @@ class PredictionsPanel(Panel):
         self.boundary.setData(*segments_to_xy(segments))
         self._surface = (xs.copy(), ys.copy(), Z)
         out, y, rows = self._predict_rows(snap, ds, test=False)
-        accuracy = float(np.mean(self._classes(out, ds) == y))
+        accuracy = float(np.mean(predicted_classes(out, ds.task) == y))
         what = ds.output_names[0] if ds.task == "binary" else "the most likely class"
         self.plane_plot.setTitle(f"{what} over the plane · training accuracy {accuracy:.1%}")
         self.note.setText(f"Background: the network's answer at every point (lines: where it changes class); "
@@ -320,10 +321,6 @@ class PredictionsPanel(Panel):
         flat = Z.reshape(len(ys) * len(xs), -1)
         self._table = (header, [[float(gx.flat[i]), float(gy.flat[i]), *map(float, flat[i])]
                                 for i in range(len(flat))])
-
-    @staticmethod
-    def _classes(out: np.ndarray, ds) -> np.ndarray:
-        return (out[:, 0] >= 0.5).astype(np.int64) if ds.task == "binary" else out.argmax(axis=1)
 
     # -- classes: the confusion matrix ---------------------------------------------------------------------------------
     def _draw_matrix(self, snap: Snapshot, ds) -> None:
@@ -340,8 +337,8 @@ class PredictionsPanel(Panel):
             out = y = predicted = None
         else:
             out, y, rows = self._predict_rows(snap, ds, test)
-            predicted = self._classes(out, ds)
-            M = confusion_matrix(y, predicted, ds.n_classes)
+            predicted = predicted_classes(out, ds.task)
+            M = confusion_counts(y, predicted, ds.n_classes)
             total = len(y)
         right = int(np.trace(M))
         self.matrix_plot.show_matrix(M, f"{'Test' if test else 'Training'} set: {right:,} of {total:,} right "
