@@ -193,7 +193,7 @@ class Experiment:
         return cls.from_dict(d, origin)
 
     def save(self, path: str | Path) -> None:
-        from nnstudio.training.session import atomic_write_text
+        from nnstudio.fileio import atomic_write_text
 
         atomic_write_text(Path(path), self.to_json())
 

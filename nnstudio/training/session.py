@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from nnstudio import __version__
+from nnstudio.fileio import atomic_write_text, remove_stale_temporaries
 from nnstudio.data.dataset import Dataset
 from nnstudio.training.experiment import Experiment, ExperimentError
 from nnstudio.training.trainer import Trainer
@@ -38,31 +37,6 @@ VERSION = 1
 
 class SessionError(ValueError):
     """A session file that cannot be read or used; the message says which file and why."""
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and an atomic rename."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        try:  # keep the previous file's permissions; a new file gets the usual rw-r--r-- less the umask
-            mode = path.stat().st_mode & 0o777
-        except OSError:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(tmp, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def _clean(obj):
@@ -144,6 +118,7 @@ class Session:
     @classmethod
     def load(cls, path: str | Path) -> "Session":
         path = Path(path)
+        remove_stale_temporaries(path)  # what a save that was killed left beside the file
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as e:
