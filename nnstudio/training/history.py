@@ -55,6 +55,13 @@ class Series:
         self._n += 1
         self._frozen = None
 
+    def drop_from(self, x: int) -> None:
+        """Forget the rows at x and after (an update undone by a rollback)."""
+        n = int(np.searchsorted(self._x[: self._n], x, side="left"))
+        if n != self._n:
+            self._n = n
+            self._frozen = None
+
     def __len__(self) -> int:
         return self._n
 

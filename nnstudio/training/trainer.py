@@ -227,6 +227,7 @@ class Trainer:
         else:
             self.tracked = np.unique(np.linspace(0, n_params - 1, SAMPLED_WEIGHTS).astype(np.int64))
         self._backup = [np.empty_like(p) for p in self.network.parameters()]
+        self._has_dropout = any(spec.dropout > 0 for spec in experiment.layers)
         self.followed_index: int | None = None  # see follow()
         self.apply_settings(experiment)
         self.reset()
@@ -298,6 +299,9 @@ class Trainer:
         self.last_loss = math.nan
         self.diverged: str | None = None
         self._backup_step: int | None = None  # the update whose starting weights _backup holds
+        self._backup_place = None  # (position, epoch, order, order RNG state, dropout RNG state, last loss) before it
+        self._order_rng_state = None
+        self._dropout_state_before = None
         self.elapsed = 0.0
         self.samples_per_second = 0.0
         n_out = self.network.n_outputs
@@ -336,7 +340,11 @@ class Trainer:
     def _next_batch(self) -> np.ndarray | None:
         """Row indices of the next batch, or None for "the whole table in order" (no copy needed)."""
         if self.position == 0:
-            self._order = self._shuffle_rng.permutation(self.n_train) if self.experiment.shuffle else None
+            if self.experiment.shuffle:
+                self._order_rng_state = self._shuffle_rng.bit_generator.state  # to draw this order again (rollback)
+                self._order = self._shuffle_rng.permutation(self.n_train)
+            else:
+                self._order = None
         if self.batch_size == self.n_train and self._order is None:
             return None
         stop = min(self.position + self.batch_size, self.n_train)
@@ -347,6 +355,8 @@ class Trainer:
     def step(self) -> StepResult:
         """One parameter update on the next batch."""
         self.diverged = None
+        # dropout draws masks in the forward pass; a rollback puts the stream back where this update found it
+        self._dropout_state_before = self._dropout_rng.bit_generator.state if self._has_dropout else None
         idx = self._next_batch()
         if idx is None:
             Xb, Yb = self.X_train, self.Y_train
@@ -391,6 +401,10 @@ class Trainer:
         for b, p in zip(self._backup, params):
             np.copyto(b, p)
         self._backup_step = x
+        # where this update started, so that a rollback to its weights also puts the counters back there
+        self._backup_place = (self.position, self.epoch, self._order,
+                              self._order_rng_state if self.position == 0 and self._order is not None else None,
+                              self._dropout_state_before, self.last_loss)
         with np.errstate(over="ignore", invalid="ignore"):
             self.optimizer.step(params, grads, lr)
         if not all(math.isfinite(float(p.sum())) for p in params):
@@ -408,17 +422,39 @@ class Trainer:
 
     def _diverge(self, what: str, loss: float, rollback: bool) -> StepResult:
         """Stop with a reason. With ``rollback`` the weights go back to those the last backed-up update started
-        from, the last ones known to give a finite loss, so a retry with a smaller learning rate can go on."""
+        from, the last ones known to give a finite loss, and so do the counters (update, epoch, place in the epoch),
+        the data order and the history: the studio shows the update the weights belong to, and a retry with a
+        smaller learning rate goes on from there."""
         kept = "kept as they are"
         if rollback and self._backup_step is not None:
             for b, p in zip(self._backup, self.network.parameters()):
                 np.copyto(p, b)
             self.optimizer.reset()
+            self._rewind_to_backup()
             kept = f"set back to those before update {self._backup_step + 1}, the last with a finite loss"
             self._backup_step = None
         self.diverged = (f"Training diverged: {what}. The weights are {kept}. "
                          f"Try a smaller learning rate (now {self.current_learning_rate():g}).")
         return StepResult(loss, self.diverged)
+
+    def _rewind_to_backup(self) -> None:
+        """Counters, data order, random streams and history back to where update ``_backup_step`` started."""
+        x = self._backup_step
+        position, epoch, order, order_rng_state, dropout_state, last_loss = self._backup_place
+        self.step_count, self.position, self._order, self.last_loss = x, position, order, last_loss
+        if order_rng_state is not None:  # the update began an epoch: its order is drawn again, the same one
+            self._shuffle_rng.bit_generator.state = order_rng_state
+        if dropout_state is not None:
+            self._dropout_rng.bit_generator.state = dropout_state
+        if epoch != self.epoch:
+            self.epoch = epoch
+            if self.confusion is not None and self.confusion[0] > epoch:
+                self.confusion = None
+        h = self.history
+        h.epochs.drop_from(epoch + 1)
+        for series in (h.update_loss, h.weights, h.errors, h.path, self._followed):
+            if series is not None:
+                series.drop_from(x)  # the undone update x and anything after it
 
     def _n_path(self) -> int:
         """Width of the separate full-weight path: none when every weight is tracked anyway."""

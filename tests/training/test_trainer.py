@@ -310,3 +310,41 @@ def test_an_update_whose_weights_overflow_can_be_retried_with_a_smaller_rate():
     snap = t.snapshot()
     assert list(snap.update_x) == [0] and snap.update_loss[0] == pytest.approx(again.loss)
     assert list(snap.followed_x) == [0] and snap.followed_values[0] == 5.0  # m starts at 5
+
+
+def _diverging_at_the_forward_pass(shuffle=False, batch_size=0, dropout=0.0):
+    """A run whose weights are finite after an update but give an infinite loss at the next one (so the rollback goes
+    back over a completed update)."""
+    exp = presets.get("diabetes-regression").replace(learning_rate=1.0, shuffle=shuffle, batch_size=batch_size)
+    if dropout:
+        exp = exp.replace(layers=[LayerSpec(4, "tanh", dropout=dropout), *exp.layers], initial_weights=None)
+    return exp
+
+
+@pytest.mark.parametrize("shuffle, batch_size, dropout", [(False, 0, 0.0), (True, 3, 0.0), (True, 1, 0.3)])
+def test_a_rollback_puts_the_counters_back_with_the_weights(shuffle, batch_size, dropout):
+    """After a divergence the weights go back to those before the last good update; the update counter, the place in
+    the epoch and the history go back with them, and the retried run equals a run that stops just before."""
+    exp = _diverging_at_the_forward_pass(shuffle, batch_size, dropout)
+    t = Trainer(exp)
+    assert t.run() == "diverged"
+    assert "set back to those before update" in t.diverged
+    x = t.step_count
+    undone = int(t.diverged.split("set back to those before update ")[1].split(",")[0]) - 1
+    assert x == undone, "the update counter still counts the undone update"
+    snap = t.snapshot()
+    assert snap.update_x[-1] <= x and (len(snap.epoch_x) == 0 or snap.epoch_x[-1] <= t.epoch)
+    # a fresh Trainer stopped after x updates has the same weights, counters and next batch
+    ref = Trainer(exp)
+    ref.run(max_updates=x)
+    assert (ref.step_count, ref.epoch, ref.position) == (t.step_count, t.epoch, t.position)
+    assert _same(_weights(ref), _weights(t))
+    assert ref.last_loss == t.last_loss or (math.isnan(ref.last_loss) and math.isnan(t.last_loss))
+    np.testing.assert_array_equal(ref.snapshot().update_loss, snap.update_loss)
+    np.testing.assert_array_equal(ref.snapshot().epoch_values, snap.epoch_values)
+    # and the next update (with a learning rate that does not diverge) is the same in both
+    for tr in (ref, t):
+        tr.apply_settings(exp.replace(learning_rate=1e-4))
+        tr.optimizer.reset()
+        assert tr.step().diverged is None
+    assert _same(_weights(ref), _weights(t))
