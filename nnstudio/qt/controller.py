@@ -101,16 +101,16 @@ class StudioController(QObject):
         return True
 
     def import_dataset(self, dataset: Dataset, params: dict, text: str = "Import CSV") -> bool:
-        """Switch to an imported dataset (already loaded and validated), adapting the output layer to it."""
+        """Switch to an imported dataset (already loaded and validated), adapting the network's settings to it."""
         key = json.dumps({"name": "csv", **params}, sort_keys=True, default=str)
         self._datasets[key] = dataset
-        new = self.adapt_to_dataset(self.experiment.replace(dataset="csv", dataset_params=dict(params),
-                                                            excluded_rows=(), cell_edits=()), dataset)
-        return self.edit(new, text)
+        exp = self.experiment.replace(dataset="csv", dataset_params=dict(params), excluded_rows=(), cell_edits=())
+        return self._switch(exp, dataset, text, new_dataset=True)
 
     def choose_dataset(self, name: str, params: dict | None = None) -> bool:
-        """Switch to a registered dataset, adapting the output layer and loss to its task."""
-        same = name == self.experiment.dataset  # new parameters for the same set keep the preprocessing choice
+        """Switch to a registered dataset. Another dataset gets settings that fit it (loss, batch, learning rate) and
+        a name of its own; new parameters for the same dataset keep the learner's settings and preprocessing."""
+        same = name == self.experiment.dataset
         exp = self.experiment.replace(dataset=name, dataset_params=dict(params or {}), excluded_rows=(),
                                       cell_edits=(), preprocessing=self.experiment.preprocessing if same else "dataset")
         try:
@@ -119,25 +119,29 @@ class StudioController(QObject):
             self.problem.emit("Cannot load that dataset", str(e.args[0]) if isinstance(e, KeyError) else str(e))
             self.experimentChanged.emit(self.experiment)
             return False
-        return self.edit(self.adapt_to_dataset(exp, ds), f"Dataset: {ds.title}")
+        return self._switch(exp, ds, f"Dataset: {ds.title}", new_dataset=not same)
+
+    def _switch(self, exp: Experiment, ds: Dataset, text: str, new_dataset: bool) -> bool:
+        """One undoable step to ``exp`` on ``ds``, with the settings adapted to the data; says what changed."""
+        from nnstudio.training.adapt import adapt_to_dataset, hint_for
+
+        new, changes = adapt_to_dataset(exp, ds, new_dataset)
+        if new_dataset:
+            # a lesson on other data is no longer that lesson: the window title and file name follow the data
+            new = new.replace(name="untitled", title=ds.title, description="")
+        if not self.edit(new, text):
+            return False
+        said = f"{ds.title}: " + ("; ".join(changes) + " (Ctrl+Z undoes it all)." if changes else "settings kept.")
+        hint = hint_for(new, ds)
+        self.message.emit(f"{said} {hint}" if hint else said)
+        return True
 
     @staticmethod
     def adapt_to_dataset(exp: Experiment, ds: Dataset) -> Experiment:
         """The output layer sized for ``ds`` with an activation and loss that suit its task (kept if they fit)."""
-        from nnstudio.core.network import LayerSpec
+        from nnstudio.training.adapt import adapt_to_dataset
 
-        out = exp.layers[-1]
-        if ds.task == "multiclass":
-            activation, loss = "softmax", "softmax_cross_entropy"
-        elif ds.task == "binary":
-            activation = out.activation if out.activation in ("sigmoid",) else "sigmoid"
-            loss = exp.loss if exp.loss in ("squared_error", "mse", "binary_cross_entropy") else "binary_cross_entropy"
-        else:
-            activation = out.activation if out.activation in ("identity", "tanh", "sigmoid", "relu",
-                                                              "leaky_relu") else "identity"
-            loss = exp.loss if exp.loss in ("squared_error", "mse") else "mse"
-        layers = [*exp.layers[:-1], LayerSpec(ds.n_outputs, activation, out.bias, 0.0)]
-        return exp.replace(layers=layers, loss=loss, initial_weights=None)
+        return adapt_to_dataset(exp, ds, new_dataset=False)[0]
 
     # -- internals ---------------------------------------------------------------------------------------------------
     @staticmethod
@@ -198,6 +202,30 @@ class StudioController(QObject):
 
     @property
     def session_name(self) -> str:
+        """What the session is called in the window title and the save question: the file's name once saved,
+        else the experiment's title (a lesson's title; the dataset's for a network of the learner's own)."""
         if self.path is not None:
             return self.path.stem
-        return self.experiment.title or self.experiment.name if self.experiment else "untitled"
+        if self.experiment is None:
+            return "untitled"
+        return self.experiment.title or self.experiment.name
+
+    @property
+    def default_file_stem(self) -> str:
+        """A file name for a first save: the lesson's short name, or the dataset's for the learner's own network
+        ("spiral", "pts" for pts.csv), made safe for any file system."""
+        import re
+
+        if self.path is not None:
+            return self.path.stem
+        exp = self.experiment
+        if exp is None:
+            return "untitled"
+        if exp.name and exp.name != "untitled":
+            stem = exp.name
+        else:
+            stem = exp.dataset
+            if exp.dataset == "csv" and exp.dataset_params.get("path"):
+                stem = Path(str(exp.dataset_params["path"])).stem
+        stem = re.sub(r"[^\w.-]+", "-", stem).strip(".-")
+        return stem[:60] or "untitled"

@@ -260,7 +260,7 @@ class MainWindow(QMainWindow):
         c.datasetChanged.connect(self._on_dataset_changed)
         c.dirtyChanged.connect(lambda _d: self._update_title())
         c.pathChanged.connect(lambda _p: self._update_title())
-        c.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        c.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
         c.weightsReset.connect(lambda text: self.statusBar().showMessage(text, 6000))
         c.problem.connect(lambda title, text: self.show_message("warning", title, text, "problemDialog"))
         self.data_panel.message.connect(lambda text: self.statusBar().showMessage(text, 5000))

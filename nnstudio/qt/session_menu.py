@@ -64,7 +64,7 @@ class SessionMenu:
         return Path(name) if name else None
 
     def ask_save_path(self) -> Path | None:
-        start = self.controller.path or self._folder() / f"{self.controller.session_name}.nnstudio"
+        start = self.controller.path or self._folder() / f"{self.controller.default_file_stem}.nnstudio"
         name, _ = QFileDialog.getSaveFileName(self.window, "Save session", str(start), SESSION_FILTER)
         if not name:
             return None
