@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QGraphicsView, QLabel,
                                QWidget)
 
 from nnstudio import __version__
+from nnstudio.numbers import count, fixed, fmt, percent
 from nnstudio.qt.controller import StudioController
 from nnstudio.qt.draw_budget import DrawBudget, share_for
 from nnstudio.qt.panels.base import PanelContext
@@ -378,13 +379,13 @@ class MainWindow(QMainWindow):
             return  # the numbers change faster than anyone reads them; each change re-lays out the status bar
         self._last_snapshot, self._status_at = snap, now
         labels = self.status_labels
-        labels["epoch"].setText(f"epoch {snap.epoch}")
-        labels["updates"].setText(f"updates {snap.step}")
-        labels["loss"].setText("loss –" if snap.step == 0 else f"loss {snap.loss:.6g}")
+        labels["epoch"].setText(f"epoch {count(snap.epoch)}")
+        labels["updates"].setText(f"updates {count(snap.step)}")
+        labels["loss"].setText("loss –" if snap.step == 0 else f"loss {fmt(snap.loss, 6)}")
         metric = snap.train_metric
-        shown = f"{metric:.1%}" if snap.metric_name == "accuracy" else f"{metric:.4f}"
+        shown = percent(metric) if snap.metric_name == "accuracy" else fixed(metric, 4)
         labels["metric"].setText(f"{snap.metric_name} {shown}" if metric == metric else f"{snap.metric_name} –")
-        labels["speed"].setText(f"{snap.samples_per_second:,.0f} samples/s" if self.worker.running else "paused")
+        labels["speed"].setText(f"{count(snap.samples_per_second)} samples/s" if self.worker.running else "paused")
 
     def _feed_views(self, snap: Snapshot) -> None:
         """Give the snapshot to the visible views the draw budget allows (all of them while paused): the GUI thread

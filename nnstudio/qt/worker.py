@@ -27,7 +27,7 @@ SLICE = 0.005  # a running loop lets go of the interpreter lock after this much 
 
 class TrainingWorker(QObject):
     # requests (emitted by the GUI, handled in the worker thread)
-    _set_trainer = Signal(object)
+    _set_trainer = Signal(object, int)
     _apply_settings = Signal(object)
     _run = Signal(int)
     _step = Signal()
@@ -49,6 +49,12 @@ class TrainingWorker(QObject):
         self._trainer: Trainer | None = None
         self._latest: Snapshot | None = None
         self._lock = threading.Lock()
+        # Each Trainer handed over gets a generation number. Until the worker thread has taken the newest one, the
+        # latest snapshot is an older Trainer's (a run finishing, say) and must not reach views that were already
+        # told about the new network and data: latest() hides it.
+        self._generation = 0  # of the newest Trainer handed over (GUI side)
+        self._trainer_generation = 0  # of the Trainer the worker thread holds
+        self._latest_generation = 0
         # Every run request gets a token; pause() stops all runs with a token up to the last one issued. (A single
         # flag would race: "pause, change a setting, run" could clear it before the running loop saw it.)
         self._issued = 0
@@ -75,7 +81,8 @@ class TrainingWorker(QObject):
     def set_trainer(self, trainer: Trainer) -> None:
         """Hand over a new Trainer (stops any run first). The caller must not use it afterwards."""
         self.pause()
-        self._set_trainer.emit(trainer)
+        self._generation += 1
+        self._set_trainer.emit(trainer, self._generation)
 
     def apply_settings(self, experiment) -> None:
         self._apply_settings.emit(experiment)
@@ -156,13 +163,15 @@ class TrainingWorker(QObject):
         return self._running
 
     def latest(self) -> Snapshot | None:
+        """The newest snapshot of the newest Trainer handed over (None until the worker thread has published one)."""
         with self._lock:
-            return self._latest
+            return self._latest if self._latest_generation == self._generation else None
 
     # -- the worker side -----------------------------------------------------------------------------------------------
     def _publish(self, snap: Snapshot) -> None:
         with self._lock:
             self._latest = snap
+            self._latest_generation = self._trainer_generation
 
     def _guard(fn):  # noqa: N805 - a decorator for the slots below
         """Any exception in a request becomes a ``failed`` report; the worker stays usable."""
@@ -177,10 +186,11 @@ class TrainingWorker(QObject):
         wrapper.__name__ = fn.__name__
         return wrapper
 
-    @Slot(object)
+    @Slot(object, int)
     @_guard
-    def _do_set_trainer(self, trainer: Trainer) -> None:
+    def _do_set_trainer(self, trainer: Trainer, generation: int) -> None:
         self._trainer = trainer
+        self._trainer_generation = generation
         self._publish(trainer.snapshot())
         self.snapshotReady.emit()
 
