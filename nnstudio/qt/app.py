@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 
 NO_DISPLAY = ("nnstudio: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set). Open the studio from a "
               "desktop session, or under a virtual X server with 'xvfb-run nnstudio'; for work without a window "
@@ -20,20 +19,11 @@ def display_available(env=os.environ, platform: str = sys.platform) -> bool:
 
 
 def _install_error_hook(app) -> None:
-    """Uncaught exceptions in Qt slots become a dialog instead of ending the process."""
-    from PySide6.QtWidgets import QMessageBox
+    """Uncaught exceptions in Qt slots, timers and paints are reported once each (a box for the first of a kind,
+    a count in the status bar for repeats) and the view that raised recovers: see nnstudio/qt/errors.py."""
+    from nnstudio.qt import errors
 
-    def hook(exc_type, exc, tb):
-        text = "".join(traceback.format_exception(exc_type, exc, tb))
-        print(text, file=sys.stderr)
-        if app.activeWindow() is not None or app.topLevelWidgets():
-            box = QMessageBox(QMessageBox.Icon.Critical, "NN Studio: unexpected error",
-                              f"{exc_type.__name__}: {exc}\n\nYour work is still open; saving it is a good idea.")
-            box.setDetailedText(text)
-            box.setObjectName("errorDialog")
-            box.exec()
-
-    sys.excepthook = hook
+    errors.install(app)
 
 
 def create_app(argv: list[str] | None = None):

@@ -4,6 +4,7 @@ worker trains."""
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QGraphicsView, QLabel,
 
 from nnstudio import __version__
 from nnstudio.numbers import count, fixed, fmt, percent
+from nnstudio.qt import errors
 from nnstudio.qt.controller import StudioController
 from nnstudio.qt.draw_budget import DrawBudget, share_for
 from nnstudio.qt.panels.base import PanelContext
@@ -43,6 +45,7 @@ LESSON_VIEWS = {
 class MainWindow(QMainWindow):
     def __init__(self, open_path: str | Path | None = None, remember_layout: bool = True):
         super().__init__()
+        errors.guard_paints()  # no exception from a paint ever crosses into Qt's C++ (see errors.guarded)
         self.setObjectName("mainWindow")
         self.remember_layout = remember_layout
         self.worker_thread = WorkerThread()
@@ -265,6 +268,8 @@ class MainWindow(QMainWindow):
         c.weightsReset.connect(lambda text: self.statusBar().showMessage(text, 6000))
         c.problem.connect(lambda title, text: self.show_message("warning", title, text, "problemDialog"))
         self.data_panel.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        if errors.reporter() is not None:
+            errors.reporter().reported.connect(self._on_error_reported)
         w.snapshotReady.connect(self.pull_snapshot)
         w.runningChanged.connect(self._on_running_changed)
         w.runFinished.connect(self._on_run_finished)
@@ -318,6 +323,9 @@ class MainWindow(QMainWindow):
     def _on_diverged(self, reason: str) -> None:
         self.worker.pause()
         self.show_message("warning", "Training diverged", reason, "divergedDialog")
+
+    def _on_error_reported(self, summary: str) -> None:
+        self.statusBar().showMessage(summary, 8000)
 
     def _on_worker_failed(self, message: str, details: str) -> None:
         self._set_run_checked(False)
@@ -399,18 +407,29 @@ class MainWindow(QMainWindow):
         with self.worker.hold_for_gui():
             for view in due:
                 start = time.thread_time()
-                view.set_snapshot(snap)
-                view.draw_pending()
-                # draw now, all of it, once: pyqtgraph works out auto ranges just before painting, which changes the
-                # axes and asks for a second paint, and scenes post their repaints; both would otherwise happen
-                # later, outside the hold and the measured cost
-                for graphics in view.findChildren(QGraphicsView):
-                    scene = graphics.scene()
-                    if hasattr(scene, "prepareForPaint"):
-                        scene.prepareForPaint()
-                    QCoreApplication.sendPostedEvents(scene, 0)
-                view.repaint()
-                self.draw_budget.fed(view, snap, time.thread_time() - start)
+                try:
+                    self._draw_view(view, snap)
+                except Exception:  # one view's error must not stop the others, nor come back 20 times a second
+                    reporter = errors.reporter()
+                    if reporter is None:  # no studio error handling installed (tests): let it be seen
+                        raise
+                    reporter.report(*sys.exc_info(), f"in the {getattr(view, 'title', '') or 'a'} panel")
+                finally:
+                    self.draw_budget.fed(view, snap, time.thread_time() - start)
+
+    @staticmethod
+    def _draw_view(view, snap: Snapshot) -> None:
+        view.set_snapshot(snap)
+        view.draw_pending()
+        # draw now, all of it, once: pyqtgraph works out auto ranges just before painting, which changes the axes and
+        # asks for a second paint, and scenes post their repaints; both would otherwise happen later, outside the
+        # hold and the measured cost
+        for graphics in view.findChildren(QGraphicsView):
+            scene = graphics.scene()
+            if hasattr(scene, "prepareForPaint"):
+                scene.prepareForPaint()
+            QCoreApplication.sendPostedEvents(scene, 0)
+        view.repaint()
 
     def show_lesson_views(self, name: str) -> None:
         """Bring forward the panel a lesson's tutorial plots, with its axes (lessons not listed change nothing)."""
