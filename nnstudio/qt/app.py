@@ -58,7 +58,13 @@ def main(argv: list[str] | None = None) -> int:
     from nnstudio.qt.main_window import MainWindow
 
     open_path = next((a for a in (argv or []) if not a.startswith("-")), None)
-    window = MainWindow(open_path)
+    try:
+        window = MainWindow(open_path)
+    except Exception as e:  # noqa: BLE001 - whatever stopped the window, the process must not abort
+        _stop_half_built_windows(app)
+        print(f"nnstudio: the studio could not start ({type(e).__name__}: {' '.join(str(e).split())})",
+              file=sys.stderr)
+        return 1
     window.show()
     quit_after = os.environ.get("NNSTUDIO_QUIT_AFTER_MS")  # for smoke tests and screenshots: close by itself
     if quit_after:
@@ -68,3 +74,15 @@ def main(argv: list[str] | None = None) -> int:
     code = app.exec()
     window.shutdown()  # idempotent: the close event already did it unless the app was quit another way
     return code
+
+
+def _stop_half_built_windows(app) -> None:
+    """Stop the training thread of a window whose construction failed: a QThread destroyed while running aborts
+    the whole process ("QThread: Destroyed while thread is still running")."""
+    for widget in app.topLevelWidgets():
+        thread = getattr(widget, "worker_thread", None)
+        if thread is not None:
+            try:
+                thread.shutdown()
+            except Exception:  # noqa: BLE001 - best effort on the way out
+                pass

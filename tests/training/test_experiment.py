@@ -28,7 +28,7 @@ def test_round_trip_keeps_every_field():
     ('{"format": "something-else", "version": 1}', "not an NN Studio experiment"),
     ('{"format": "nnstudio-experiment", "version": 99}', "version 99 is not supported"),
     ('{"format": "nnstudio-experiment", "version": 1, "colour": "red"}', "unknown field(s) colour"),
-    ('{"format": "nnstudio-experiment", "version": 1, "layers": [{"activation": "sigmoid"}]}', "damaged"),
+    ('{"format": "nnstudio-experiment", "version": 1, "layers": [{"activation": "sigmoid"}]}', "layers[0]: units is missing"),
     ('{"format": "nnstudio-experiment", "version": 1, "learning_rate": -1}', "learning rate must be a positive"),
     ('{"format": "nnstudio-experiment", "version": 1, "loss": "hinge"}', "unknown loss 'hinge'; known: "),
 ])

@@ -74,5 +74,5 @@ def test_session_with_wrong_weight_shapes_is_refused(tmp_path):
     d["state"]["weights"] = [[[1.0, 2.0]]]
     path = tmp_path / "shape.nnstudio"
     path.write_text(json.dumps(d))
-    with pytest.raises(SessionError, match="do not fit"):
+    with pytest.raises(SessionError, match="does not fit"):
         Session.load(path)
