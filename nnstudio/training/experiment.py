@@ -25,13 +25,15 @@ PREPROCESSING = ("dataset", "none", "standardize")
 
 # How big a network may be. A Trainer holds each parameter about 8 times (weights, starting weights, the backup an
 # overflow rolls back to, gradients, up to two optimizer arrays, and the copies in the snapshots a window holds) plus,
-# beyond 512 parameters, 64 float32 copies along the recorded path; and one pass over the training rows keeps
-# z, a and a gradient for every neuron of every row. MAX_BYTES bounds that estimate at 2 GiB: what a learner's laptop
-# can spare beside the studio. An MNIST network of 784-256-128-10 (235,146 parameters) on 60,000 images at float64
-# needs about 0.64 GB of it, so there is room for three times that; a layer of a billion neurons is refused before
-# anything is allocated. MAX_UNITS catches absurd layers before the data is even loaded.
+# beyond 512 parameters, 64 float32 copies along the recorded path (History.path); and every row costs its prepared
+# inputs plus, in a pass over the whole table (each epoch's evaluation), about 4 values per neuron (z, a, a gradient
+# and temporaries). MAX_BYTES bounds that estimate at 4 GB: what a laptop with 8 GB can give one network beside the
+# studio and the system. Measured here for 784-256-128-10 (235,146 parameters, Adam, float64) on 60,000 MNIST-sized
+# rows: 1.15 GB at full batch, 0.92 GB at batch 128; the estimate says 1.21 GB, so a network twice as wide
+# (784-512-256-10, about 2 GB) still fits, and a layer of a billion neurons is refused before anything is allocated.
+# MAX_UNITS catches absurd layers before the data is even loaded.
 MAX_UNITS = 100_000
-MAX_BYTES = 2 * 1024**3
+MAX_BYTES = 4_000_000_000
 _TEXT_FIELDS = ("name", "title", "description", "dataset", "preprocessing", "init", "bias_init", "dtype", "loss",
                 "optimizer", "lr_schedule")
 _NUMBER_FIELDS = ("learning_rate", "momentum", "beta1", "beta2", "lr_decay", "l1", "l2")
@@ -132,7 +134,7 @@ class Experiment:
         if not isinstance(self.seed, int) or not 0 <= self.seed < 2**31:
             p.append(f"seed must be a whole number from 0 to 2^31 − 1 (got {self.seed})")
         if self.layers and all(isinstance(s.units, int) and 1 <= s.units <= MAX_UNITS for s in self.layers):
-            p += self.size_problems(1, 1)  # the hidden layers alone, before the data gives the input size
+            p += self.size_problems(None)  # the hidden layers alone, before the data gives the input size
         return p
 
     def size(self, n_inputs: int, n_rows: int) -> tuple[int, int]:
@@ -142,16 +144,18 @@ class Experiment:
         params = sum(a * b + (b if s.bias else 0) for a, b, s in zip(sizes, sizes[1:], self.layers))
         itemsize = 4 if self.dtype == "float32" else 8
         per_parameter = 8 * itemsize + (4 * PATH_CAPACITY if params > 512 else 0)
-        return params, params * per_parameter + 3 * itemsize * n_rows * sum(sizes[1:])
+        return params, params * per_parameter + itemsize * n_rows * (n_inputs + 4 * sum(sizes[1:]))
 
-    def size_problems(self, n_inputs: int, n_rows: int) -> list[str]:
-        """Why this network is too big to build on data of this size (empty when it is not)."""
-        params, need = self.size(n_inputs, n_rows)
+    def size_problems(self, n_inputs: int | None, n_rows: int = 0) -> list[str]:
+        """Why this network is too big to build on data of this size (empty when it is not). Without the data
+        (``n_inputs`` None) the hidden and output layers alone are counted, with one input."""
+        params, need = self.size(n_inputs or 1, n_rows)
         if need <= MAX_BYTES:
             return []
-        shape = " → ".join(str(n) for n in [n_inputs] + [s.units for s in self.layers])
-        return [f"the network is too big to build: {shape} has {count(params)} parameters and would need about "
-                f"{fmt(need / 1e9, 3)} GB of memory for {count(n_rows)} rows; NN Studio builds networks up to "
+        shape = " → ".join([str(n_inputs) if n_inputs else "inputs"] + [str(s.units) for s in self.layers])
+        return [f"the network is too big to build: {shape} has {'' if n_inputs else 'at least '}{count(params)} "
+                f"parameters and would need about {fmt(need / 1e9, 3)} GB of memory"
+                f"{f' for {count(n_rows)} rows' if n_rows else ''}; NN Studio builds networks up to "
                 f"{fmt(MAX_BYTES / 1e9, 3)} GB (fewer neurons, or fewer rows, fit)"]
 
     def validate(self) -> "Experiment":

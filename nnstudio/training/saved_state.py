@@ -62,8 +62,8 @@ def read_state(trainer, d: dict, where: str = "state") -> SavedState:
     optimizer = optimizers.make(trainer.experiment.optimizer)
     try:
         optimizer.load_state_dict(d.get("optimizer", {}), params)
-    except ValueError as e:
-        raise FieldError(where, str(e)) from None
+    except ValueError as e:  # its messages start with the field: "optimizer.state[2]: ..."
+        raise FieldError("", f"{where}.{e}") from None
     shuffle_rng = checks.rng_state(d["shuffle_rng"], f"{where}.shuffle_rng")
     dropout_rng = checks.rng_state(d["dropout_rng"], f"{where}.dropout_rng")
     last_loss = checks.number(d.get("last_loss"), f"{where}.last_loss", finite=False, allow_none=True)
@@ -75,9 +75,9 @@ def read_state(trainer, d: dict, where: str = "state") -> SavedState:
     if elapsed < 0:
         raise FieldError(f"{where}.elapsed", f"{elapsed} seconds is negative")
     template = trainer.history
-    history = History(template.weights.width if template.weights else 0,
-                      template.errors.width if template.errors else 0, template.capacity,
-                      template.path.width if template.path else 0)
+    history = History(0 if template.weights is None else template.weights.width,
+                      0 if template.errors is None else template.errors.width, template.capacity,
+                      0 if template.path is None else template.path.width)
     history.load_dict(d["history"], f"{where}.history", last_update=step, last_epoch=epoch)
     return SavedState(step, epoch, position, order, weights, initial, optimizer.t, optimizer.state, shuffle_rng,
                       dropout_rng, last_loss, outputs, elapsed, history)
