@@ -19,13 +19,10 @@ import argparse
 import json
 import math
 import os
-import signal
 import sys
 import time
 
-import numpy as np
-
-from nnstudio.numbers import count, fixed, fmt
+from nnstudio.numbers import count
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -139,71 +136,8 @@ def cmd_datasets(args) -> int:
     return 0
 
 
-class _ProgressBar:
-    """A one-line bar on stderr, drawn only on a terminal and only once a run has taken half a second."""
-
-    def __init__(self, total: int, enabled: bool):
-        self.total, self.enabled = max(total, 1), enabled and sys.stderr.isatty()
-        self.start = time.perf_counter()
-        self.drawn = False
-
-    def __call__(self, snap) -> None:
-        if not self.enabled or time.perf_counter() - self.start < 0.5:
-            return
-        frac = min(snap.epoch / self.total, 1.0)
-        bar = "#" * int(frac * 30)
-        loss = "" if math.isnan(snap.loss) else f" loss {fmt(snap.loss, 6)}"
-        sys.stderr.write(f"\r[{bar:30}] epoch {count(snap.epoch)}/{count(self.total)}{loss}   ")
-        sys.stderr.flush()
-        self.drawn = True
-
-    def close(self) -> None:
-        if self.drawn:
-            sys.stderr.write("\n")
-
-
-def _number(x: float):
-    return x if math.isfinite(x) else None
-
-
-def _finite(obj):
-    """JSON-ready: NaN and infinities become null (standard JSON has no such numbers)."""
-    if isinstance(obj, float):
-        return _number(obj)
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_finite(v) for v in obj]
-    return obj
-
-
-class _Interrupt:
-    """Ctrl+C while training: the first press asks the run to stop after the current update (so what was trained
-    can still be saved); a second press interrupts whatever is going on (a save in progress leaves the previous
-    file whole)."""
-
-    def __init__(self):
-        self.pressed = False
-        self._previous = None
-
-    def __enter__(self) -> "_Interrupt":
-        try:
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        except ValueError:  # not the main thread (tests calling main() from a worker): Ctrl+C keeps its default
-            self._previous = None
-        return self
-
-    def _handle(self, signum, frame) -> None:
-        if self.pressed:
-            raise KeyboardInterrupt
-        self.pressed = True
-
-    def __exit__(self, *exc) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-
-
 def cmd_train(args) -> int:
+    from nnstudio.cli_report import Interrupt, ProgressBar, finite, print_summary
     from nnstudio.training import presets
     from nnstudio.training.diagnose import saturation_note
     from nnstudio.training.experiment import Experiment, ExperimentError
@@ -232,9 +166,9 @@ def cmd_train(args) -> int:
     ds = trainer.dataset
     queries = [_parse_values(text, ds.n_features, ds.feature_names) for text in args.predict]
 
-    bar = _ProgressBar(trainer.experiment.epochs, not (args.quiet or args.json))
+    bar = ProgressBar(trainer.experiment.epochs, not (args.quiet or args.json))
     t0 = time.perf_counter()
-    with _Interrupt() as interrupt:
+    with Interrupt() as interrupt:
         try:
             reason = trainer.run(on_progress=bar, progress_interval=0.1, should_stop=lambda: interrupt.pressed)
         finally:
@@ -258,7 +192,7 @@ def cmd_train(args) -> int:
     regression = ds.task == "regression"
     predictions = [{"input": q, "output": trainer.predict(q)[0].tolist()} for q in queries]
     note = None if trainer.diverged else saturation_note(trainer.snapshot())
-    result = _finite({
+    result = finite({
         "preset": args.preset, "experiment": args.experiment, "dataset": ds.name, "epochs": trainer.epoch,
         "updates": trainer.step_count, "final_loss": train_loss,
         "train_accuracy": None if regression else train_metric,
@@ -274,7 +208,7 @@ def cmd_train(args) -> int:
     if args.json:
         print(json.dumps(result))
     else:
-        _print_summary(trainer, result)
+        print_summary(trainer, result)
     if interrupted:
         saved = f"; saved what was trained so far to {args.save}" if args.save else ""
         print(f"nnstudio: interrupted after {count(trainer.epoch)} of {count(trainer.experiment.epochs)} epochs "
@@ -284,58 +218,6 @@ def cmd_train(args) -> int:
         print(f"nnstudio: {trainer.diverged}", file=sys.stderr)
         return EXIT_FAILURE
     return 0 if reason in ("finished",) else EXIT_FAILURE
-
-
-def _fmt(values) -> str:
-    """An array as numpy prints it with 8 decimals (the tutorials' printouts); numpy switches to short scientific
-    notation for huge values (1.e+300) and elides the middle of big matrices, so a line stays bounded."""
-    return np.array2string(np.asarray(values, dtype=np.float64), precision=8, suppress_small=False,
-                           max_line_width=100, threshold=1000, edgeitems=3)
-
-
-def _print_summary(trainer, r: dict) -> None:
-    exp, ds, net = trainer.experiment, trainer.dataset, trainer.network
-    sizes = " → ".join([str(net.n_inputs)] + [f"{s.units} {s.activation}" for s in exp.layers])
-    print(f"{exp.name}: {exp.title}" if exp.title else exp.name)
-    print(f"data     {ds.title}: {count(trainer.n_train)} training rows"
-          + (f", {count(len(trainer.X_test))} test rows" if trainer.X_test is not None else ""))
-    print(f"network  {sizes}  ({count(net.n_parameters)} parameters)")
-    print(f"trained  {count(r['epochs'])} epochs, {count(r['updates'])} updates in {fixed(r['seconds'], 2)} s")
-    metric = "R²" if ds.task == "regression" else "accuracy"
-    train_m = r["train_r2"] if ds.task == "regression" else r["train_accuracy"]
-    test_m = r["test_r2"] if ds.task == "regression" else r["test_accuracy"]
-    line = (f"loss     {fmt(r['final_loss'], 8)} ({trainer.loss_fn.title})" if r["final_loss"] is not None
-            else "loss     -")
-    print(line)
-    if train_m is not None:
-        print(f"{metric:8} train {fixed(train_m, 4)}" + (f", test {fixed(test_m, 4)}" if test_m is not None else ""))
-    for i, layer in enumerate(r["layers"], start=1):
-        print(f"layer {i} ({layer['activation']}) weights {len(layer['weights'])}x{len(layer['weights'][0])}:")
-        print("  " + _fmt(_nan(layer["weights"])).replace("\n", "\n  "))
-        if layer["bias"] is not None:
-            print(f"  bias {_fmt(_nan(layer['bias']))}")
-    if len(r["outputs"]) <= 20:
-        print("outputs of the last training pass (before the last update):")
-        for i, row in enumerate(r["outputs"]):
-            target = ds.describe_target(int(trainer.train_rows[i]))
-            print(f"  row {int(trainer.train_rows[i]) + 1}: {_fmt(_nan(row))}  target {target}")
-    for p in r["predictions"]:
-        out = _nan(p["output"])
-        extra = ""
-        if ds.task == "binary" and math.isfinite(out[0]):
-            extra = f"  → {ds.class_names[int(out[0] >= 0.5)]}"
-        elif ds.task == "multiclass" and np.isfinite(out).all():
-            extra = f"  → {ds.class_names[int(np.argmax(out))]}"
-        print(f"predict {', '.join(fmt(v, 6) for v in p['input'])}: {_fmt(out)}{extra}")
-    if r["note"]:
-        print(f"note: {r['note']}")
-
-
-def _nan(values):
-    """JSON's null back to NaN for printing."""
-    if isinstance(values, list):
-        return [_nan(v) for v in values]
-    return math.nan if values is None else values
 
 
 def _size(text: str) -> tuple[int, int]:

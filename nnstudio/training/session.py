@@ -27,7 +27,7 @@ import numpy as np
 
 from nnstudio import __version__
 from nnstudio.fileio import atomic_write_text, remove_stale_temporaries
-from nnstudio.data.dataset import DataError, Dataset
+from nnstudio.data.dataset import Dataset
 from nnstudio.training import checks
 from nnstudio.training.experiment import Experiment, ExperimentError
 from nnstudio.training.trainer import Trainer
