@@ -47,6 +47,9 @@ def create_app(argv: list[str] | None = None):
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The studio, on the session file in ``argv`` if one is given. A file that cannot be opened is explained (a
+    message in the window and one line on stderr) and the studio starts on the first lesson instead. Exit status:
+    0 once the window is closed; 2 without a display; 1 if the window could not be built (one line on stderr)."""
     if not display_available():
         print(NO_DISPLAY, file=sys.stderr)
         return 2

@@ -16,6 +16,8 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from nnstudio.numbers import fmt
+
 MAX_COUNT = 2**53  # counters (updates, epochs, rows) stay exact as floats and fit numpy's int64
 MAX_DEPTH = 32  # lists and objects nested deeper than this are no file of ours (a session nests about 6 deep)
 
@@ -68,8 +70,10 @@ def whole(value, where: str, lo: int = 0, hi: int = MAX_COUNT) -> int:
             raise FieldError(where, f"expected a whole number, found {show(value)}")
         value = int(value)
     value = int(value)
-    if not lo <= value <= hi:
-        raise FieldError(where, f"{show(value)} is out of range (expected {lo} to {hi})")
+    if value < lo:
+        raise FieldError(where, f"{value} is negative" if lo == 0 else f"{value} is less than {lo}")
+    if value > hi:
+        raise FieldError(where, f"{fmt(value)} is more than {fmt(hi)}, the most there can be")
     return value
 
 

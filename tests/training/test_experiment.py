@@ -85,7 +85,7 @@ def test_absurd_layers_are_refused_without_data():
     ("shuffle", "yes", "shuffle: expected true or false"),
     ("dataset_params", [1], "dataset_params: expected an object"),
     ("dataset_params", {"size": [1, 2]}, "dataset_params.size: expected a number or text"),
-    ("excluded_rows", [0, -1], "excluded_rows[1]: -1 is out of range"),
+    ("excluded_rows", [0, -1], "excluded_rows[1]: -1 is negative"),
     ("excluded_rows", "0", "excluded_rows: expected a list"),
     ("cell_edits", [[0, 0]], "cell_edits[0]: expected [row, column, value]"),
     ("cell_edits", [[0, 0, None]], "cell_edits[0][2]: expected a number"),

@@ -182,3 +182,31 @@ def test_a_session_refused_by_its_state_leaves_nothing_half_loaded():
         fresh.load_state_dict(state)
     assert all(np.array_equal(a, b) for a, b in zip(kept[0], fresh.network.parameters()))
     assert (fresh.step_count, fresh.history, fresh.optimizer.t) == kept[1:]
+
+
+def test_a_long_run_whose_history_was_thinned_opens_again(tmp_path):
+    t = Trainer(presets.get("trask-neuron").replace(epochs=9000))  # more updates than a history keeps
+    t.run()
+    path = tmp_path / "long.nnstudio"
+    Session(t).save(path)
+    u = Session.load(path).trainer
+    assert t.history.update_loss.stride > 1 and u.history.update_loss.stride == t.history.update_loss.stride
+    assert np.array_equal(u.snapshot().update_x, t.snapshot().update_x)
+    t.run(max_updates=500)
+    u.run(max_updates=500)
+    assert np.array_equal(u.snapshot().update_loss, t.snapshot().update_loss)
+
+
+def test_a_big_network_with_a_recorded_path_round_trips(tmp_path):
+    from nnstudio.core.network import LayerSpec
+
+    exp = presets.get("gender-network").replace(dataset="spiral", dataset_params={"size": 200},
+                                                layers=[LayerSpec(32, "tanh"), LayerSpec(16, "tanh"),
+                                                        LayerSpec(1, "sigmoid")], batch_size=16, epochs=3)
+    t = Trainer(exp)
+    t.run()
+    assert t.history.path is not None and len(t.history.path)
+    path = tmp_path / "big.nnstudio"
+    Session(t).save(path)
+    u = Session.load(path).trainer
+    assert np.array_equal(u.snapshot().path_values, t.snapshot().path_values)
