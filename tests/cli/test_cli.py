@@ -299,3 +299,19 @@ def test_a_saturated_run_says_so_in_text_and_json():
     assert "saturated" in r["note"]
     r = json.loads(run("train", "--preset", "gender-network", "--json").stdout)
     assert r["note"] is None
+
+
+def test_ctrl_c_during_the_save_says_the_file_was_not_written(tmp_path, monkeypatch, capsys):
+    from nnstudio import cli
+
+    path = tmp_path / "run.nnstudio"
+    path.write_text("the previous save")
+
+    def interrupted(self, target):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Session, "save", interrupted)
+    assert cli.main(["train", "--preset", "trask-neuron", "--epochs", "3", "--save", str(path)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"nnstudio: interrupted while saving: {path} was not written (a file already there is unchanged)"]
+    assert path.read_text() == "the previous save"
