@@ -5,6 +5,12 @@ session in it); subcommands work without a window:
     nnstudio datasets                     the built-in datasets
     nnstudio train --preset trask-neuron --predict 1,0,0 [--json] [--save run.nnstudio]
     nnstudio plot --preset diabetes-regression --panel surface --out surface.png
+
+Exit status: 0 when the command did what was asked; 2 for bad input (arguments, a missing, damaged or foreign file,
+a network too big to build), with one line on stderr saying what is wrong; 1 for a failure during the run (training
+diverged, out of memory, a file that cannot be written, Ctrl+C), also one line. Ctrl+C during ``train`` stops
+after the current update, writes the --save file with what was trained so far (saying so), and exits 1. When the
+reader of stdout goes away (``| head``), the command stops quietly.
 """
 
 from __future__ import annotations
@@ -12,12 +18,16 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 
-import numpy as np
+from nnstudio.numbers import count
 
 EXIT_USAGE = 2
+EXIT_FAILURE = 1
+EPILOG = ("exit status: 0 done; 2 bad input (arguments, a damaged or foreign file, a network too big to build); "
+          "1 failure during the run (divergence, out of memory, a file not written, Ctrl+C)")
 
 
 class UsageError(Exception):
@@ -31,7 +41,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="nnstudio", description="NN Studio: build, train and watch small neural networks. "
-                                              "Run without arguments to open the studio.")
+                                              "Run without arguments to open the studio.", epilog=EPILOG)
     from nnstudio import __version__
 
     p.add_argument("--version", action="version", version=f"nnstudio {__version__}")
@@ -126,35 +136,10 @@ def cmd_datasets(args) -> int:
     return 0
 
 
-class _ProgressBar:
-    """A one-line bar on stderr, drawn only on a terminal and only once a run has taken half a second."""
-
-    def __init__(self, total: int, enabled: bool):
-        self.total, self.enabled = max(total, 1), enabled and sys.stderr.isatty()
-        self.start = time.perf_counter()
-        self.drawn = False
-
-    def __call__(self, snap) -> None:
-        if not self.enabled or time.perf_counter() - self.start < 0.5:
-            return
-        frac = min(snap.epoch / self.total, 1.0)
-        bar = "#" * int(frac * 30)
-        loss = "" if math.isnan(snap.loss) else f" loss {snap.loss:.6g}"
-        sys.stderr.write(f"\r[{bar:30}] epoch {snap.epoch}/{self.total}{loss}   ")
-        sys.stderr.flush()
-        self.drawn = True
-
-    def close(self) -> None:
-        if self.drawn:
-            sys.stderr.write("\n")
-
-
-def _number(x: float):
-    return x if math.isfinite(x) else None
-
-
 def cmd_train(args) -> int:
+    from nnstudio.cli_report import Interrupt, ProgressBar, finite, print_summary
     from nnstudio.training import presets
+    from nnstudio.training.diagnose import saturation_note
     from nnstudio.training.experiment import Experiment, ExperimentError
     from nnstudio.training.session import Session
     from nnstudio.training.threads import use_blas_threads
@@ -162,9 +147,9 @@ def cmd_train(args) -> int:
 
     use_blas_threads(1)
     try:
-        exp = presets.get(args.preset) if args.preset else Experiment.load(args.experiment)
+        exp = presets.get(args.preset) if args.preset is not None else Experiment.load(args.experiment)
     except KeyError as e:
-        raise UsageError(str(e)) from None
+        raise UsageError(str(e.args[0]) if e.args else str(e)) from None
     except ExperimentError as e:
         raise UsageError(str(e)) from None
     changes = {}
@@ -181,83 +166,58 @@ def cmd_train(args) -> int:
     ds = trainer.dataset
     queries = [_parse_values(text, ds.n_features, ds.feature_names) for text in args.predict]
 
-    bar = _ProgressBar(trainer.experiment.epochs, not (args.quiet or args.json))
+    bar = ProgressBar(trainer.experiment.epochs, not (args.quiet or args.json))
     t0 = time.perf_counter()
-    reason = trainer.run(on_progress=bar, progress_interval=0.1)
-    seconds = time.perf_counter() - t0
-    bar.close()
-    if args.save:
+    with Interrupt() as interrupt:
         try:
-            Session(trainer).save(args.save)
-        except OSError as e:
-            print(f"nnstudio: cannot save {args.save}: {e.strerror or e}", file=sys.stderr)
-            return 1
+            reason = trainer.run(on_progress=bar, progress_interval=0.1, should_stop=lambda: interrupt.pressed)
+        finally:
+            bar.close()
+        seconds = time.perf_counter() - t0
+        interrupted = interrupt.pressed
+        if args.save:
+            try:
+                Session(trainer).save(args.save)
+            except OSError as e:
+                print(f"nnstudio: cannot save {args.save}: {e.strerror or e}", file=sys.stderr)
+                return EXIT_FAILURE
+            except KeyboardInterrupt:
+                print(f"nnstudio: interrupted while saving: {args.save} was not written (a file already there is "
+                      f"unchanged)", file=sys.stderr)
+                return EXIT_FAILURE
 
     train_loss, train_metric = trainer.evaluate(trainer.X_train, trainer.Y_train)
     test_loss, test_metric = (trainer.evaluate(trainer.X_test, trainer.Y_test) if trainer.X_test is not None
                               else (math.nan, math.nan))
     regression = ds.task == "regression"
     predictions = [{"input": q, "output": trainer.predict(q)[0].tolist()} for q in queries]
-    result = {
+    note = None if trainer.diverged else saturation_note(trainer.snapshot())
+    result = finite({
         "preset": args.preset, "experiment": args.experiment, "dataset": ds.name, "epochs": trainer.epoch,
-        "updates": trainer.step_count, "final_loss": _number(train_loss),
-        "train_accuracy": None if regression else _number(train_metric),
-        "test_accuracy": None if regression or trainer.X_test is None else _number(test_metric),
-        "train_r2": _number(train_metric) if regression else None,
-        "test_r2": _number(test_metric) if regression and trainer.X_test is not None else None,
+        "updates": trainer.step_count, "final_loss": train_loss,
+        "train_accuracy": None if regression else train_metric,
+        "test_accuracy": None if regression or trainer.X_test is None else test_metric,
+        "train_r2": train_metric if regression else None,
+        "test_r2": test_metric if regression and trainer.X_test is not None else None,
         "layers": [{"weights": d.W.tolist(), "bias": None if d.b is None else d.b.tolist(),
                     "activation": d.activation.name} for d in trainer.network.dense_layers],
-        "outputs": [[_number(v) for v in row] for row in trainer.last_outputs.tolist()],
-        "predictions": predictions, "seconds": seconds, "diverged": trainer.diverged,
-    }
+        "outputs": trainer.last_outputs.tolist(),
+        "predictions": predictions, "seconds": seconds, "diverged": trainer.diverged, "note": note,
+        "interrupted": interrupted,
+    })
     if args.json:
         print(json.dumps(result))
     else:
-        _print_summary(trainer, result)
+        print_summary(trainer, result)
+    if interrupted:
+        saved = f"; saved what was trained so far to {args.save}" if args.save else ""
+        print(f"nnstudio: interrupted after {count(trainer.epoch)} of {count(trainer.experiment.epochs)} epochs "
+              f"({count(trainer.step_count)} updates){saved}", file=sys.stderr)
+        return EXIT_FAILURE
     if trainer.diverged:
         print(f"nnstudio: {trainer.diverged}", file=sys.stderr)
-        return 1
-    return 0 if reason in ("finished",) else 1
-
-
-def _fmt(values) -> str:
-    return np.array2string(np.asarray(values, dtype=np.float64), precision=8, suppress_small=False,
-                           max_line_width=100)
-
-
-def _print_summary(trainer, r: dict) -> None:
-    exp, ds, net = trainer.experiment, trainer.dataset, trainer.network
-    sizes = " → ".join([str(net.n_inputs)] + [f"{s.units} {s.activation}" for s in exp.layers])
-    print(f"{exp.name}: {exp.title}" if exp.title else exp.name)
-    print(f"data     {ds.title}: {trainer.n_train} training rows"
-          + (f", {len(trainer.X_test)} test rows" if trainer.X_test is not None else ""))
-    print(f"network  {sizes}  ({net.n_parameters} parameters)")
-    print(f"trained  {r['epochs']} epochs, {r['updates']} updates in {r['seconds']:.2f} s")
-    metric = "R²" if ds.task == "regression" else "accuracy"
-    train_m = r["train_r2"] if ds.task == "regression" else r["train_accuracy"]
-    test_m = r["test_r2"] if ds.task == "regression" else r["test_accuracy"]
-    line = f"loss     {r['final_loss']:.8g} ({trainer.loss_fn.title})" if r["final_loss"] is not None else "loss     -"
-    print(line)
-    if train_m is not None:
-        print(f"{metric:8} train {train_m:.4f}" + (f", test {test_m:.4f}" if test_m is not None else ""))
-    for i, layer in enumerate(r["layers"], start=1):
-        print(f"layer {i} ({layer['activation']}) weights {len(layer['weights'])}x{len(layer['weights'][0])}:")
-        print("  " + _fmt(layer["weights"]).replace("\n", "\n  "))
-        if layer["bias"] is not None:
-            print(f"  bias {_fmt(layer['bias'])}")
-    if len(r["outputs"]) <= 20:
-        print("outputs of the last training pass (before the last update):")
-        for i, row in enumerate(r["outputs"]):
-            target = ds.describe_target(int(trainer.train_rows[i]))
-            print(f"  row {int(trainer.train_rows[i]) + 1}: {_fmt(row)}  target {target}")
-    for p in r["predictions"]:
-        out = p["output"]
-        extra = ""
-        if ds.task == "binary":
-            extra = f"  → {ds.class_names[int(out[0] >= 0.5)]}"
-        elif ds.task == "multiclass":
-            extra = f"  → {ds.class_names[int(np.argmax(out))]}"
-        print(f"predict {', '.join(f'{v:g}' for v in p['input'])}: {_fmt(out)}{extra}")
+        return EXIT_FAILURE
+    return 0 if reason in ("finished",) else EXIT_FAILURE
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -314,7 +274,7 @@ def _plot_trainer(args):
 
     use_blas_threads(1)
     try:
-        if args.session:
+        if args.session is not None:
             trainer = Session.load(args.session).trainer
             if args.epochs is not None:
                 trainer.run(max_epochs=trainer.epoch + args.epochs)
@@ -330,21 +290,49 @@ def _plot_trainer(args):
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; every failure ends here as one line on stderr and exit status 2 (bad input) or 1."""
     argv = sys.argv[1:] if argv is None else argv
     if not argv or (len(argv) == 1 and argv[0].endswith(".nnstudio")):
         from nnstudio.qt.app import main as studio_main
 
         return studio_main(argv)
     try:
-        args = _build_parser().parse_args(argv)
-        if args.command is None:
-            raise UsageError("missing command (presets, datasets, train or plot); run without arguments for the "
-                             "studio")
-        return {"presets": cmd_presets, "datasets": cmd_datasets, "train": cmd_train,
-                "plot": cmd_plot}[args.command](args)
+        code = _dispatch(argv)
+        sys.stdout.flush()  # a reader that went away shows here, not as a message at exit
+        return code
     except UsageError as e:
-        print(f"nnstudio: error: {e}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(f"error: {e}", EXIT_USAGE)
+    except BrokenPipeError:
+        # the reader of our output went away (| head): stop quietly; Python's own recipe, so that flushing at
+        # exit does not complain either
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return _fail("interrupted", EXIT_FAILURE)
+    except MemoryError:
+        return _fail("out of memory (try a smaller network or fewer rows)", EXIT_FAILURE)
+    except Exception as e:  # noqa: BLE001 - a bug still ends as one line; NNSTUDIO_DEBUG=1 shows the traceback
+        if os.environ.get("NNSTUDIO_DEBUG"):
+            raise
+        return _fail(f"unexpected error ({type(e).__name__}: {' '.join(str(e).split())}); "
+                     f"NNSTUDIO_DEBUG=1 shows where", EXIT_FAILURE)
+
+
+def _dispatch(argv: list[str]) -> int:
+    args = _build_parser().parse_args(argv)
+    if args.command is None:
+        raise UsageError("missing command (presets, datasets, train or plot); run without arguments for the "
+                         "studio")
+    return {"presets": cmd_presets, "datasets": cmd_datasets, "train": cmd_train, "plot": cmd_plot}[args.command](args)
+
+
+def _fail(message: str, code: int) -> int:
+    try:
+        print(f"nnstudio: {message}", file=sys.stderr)
+    except (BrokenPipeError, OSError):
+        pass
+    return code
 
 
 if __name__ == "__main__":

@@ -30,8 +30,34 @@ class LayerSpec:
 
     @classmethod
     def from_dict(cls, d: dict) -> "LayerSpec":
-        return cls(int(d["units"]), str(d.get("activation", "sigmoid")), bool(d.get("bias", True)),
-                   float(d.get("dropout", 0.0)))
+        """A layer from ``to_dict``, types checked strictly (a ValueError says which field): units a whole number,
+        activation text, bias true/false, dropout a number. Ranges are the Experiment's to check."""
+        if not isinstance(d, dict):
+            raise ValueError(f"a layer must be an object with units, activation, bias and dropout, "
+                             f"found {type(d).__name__}")
+        unknown = sorted(set(d) - {"units", "activation", "bias", "dropout"})
+        if unknown:
+            raise ValueError(f"unknown field(s) {', '.join(map(str, unknown))}")
+        if "units" not in d:
+            raise ValueError("units is missing")
+        units, activation = d["units"], d.get("activation", "sigmoid")
+        bias, dropout = d.get("bias", True), d.get("dropout", 0.0)
+        if isinstance(units, float) and units.is_integer():
+            units = int(units)
+        if isinstance(units, bool) or not isinstance(units, int):
+            raise ValueError(f"units must be a whole number, found {_short(units)}")
+        if not isinstance(activation, str):
+            raise ValueError(f"activation must be a name, found {_short(activation)}")
+        if not isinstance(bias, bool):
+            raise ValueError(f"bias must be true or false, found {_short(bias)}")
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)):
+            raise ValueError(f"dropout must be a number, found {_short(dropout)}")
+        return cls(units, activation, bias, float(dropout))
+
+
+def _short(value) -> str:
+    text = repr(value).replace("\n", " ")
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 class Network:

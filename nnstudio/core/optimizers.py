@@ -25,6 +25,7 @@ from nnstudio.core.registry import Registry
 class Optimizer:
     name = ""
     title = ""
+    slots = 0  # arrays of state kept per parameter (velocity; Adam's two averages)
 
     def __init__(self, momentum: float = 0.9, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
         self.momentum = float(momentum)
@@ -48,10 +49,47 @@ class Optimizer:
         return {"t": self.t, "state": [[s.tolist() for s in slots] for slots in self.state]}
 
     def load_state_dict(self, d: dict, params: list[np.ndarray]) -> None:
-        self.t = int(d.get("t", 0))
+        """Take a ``state_dict`` for these parameters, checked completely first: a ValueError naming the field
+        changes nothing. The state is empty (a fresh optimizer) or holds ``slots`` arrays per parameter, each of
+        that parameter's shape and finite (Adam's squared-gradient average s is never negative)."""
+        if not isinstance(d, dict):
+            raise ValueError(f"optimizer: expected an object, found {type(d).__name__}")
+        t = d.get("t", 0)
+        if isinstance(t, float) and t.is_integer():
+            t = int(t)
+        if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t <= 2**53:
+            raise ValueError(f"optimizer.t: expected a whole number of updates from 0 up, found {str(t)[:40]}")
         state = d.get("state", [])
-        self.state = [[np.asarray(s, dtype=p.dtype).reshape(p.shape) for s in slots]
-                      for slots, p in zip(state, params)] if len(state) == len(params) else []
+        if not isinstance(state, list):
+            raise ValueError(f"optimizer.state: expected a list, found {type(state).__name__}")
+        loaded: list[list[np.ndarray]] = []
+        if state:
+            if self.slots == 0 or len(state) != len(params):
+                raise ValueError(f"optimizer.state: {self.title} keeps {self.slots} array(s) for each of the "
+                                 f"{len(params)} parameters; the file holds {len(state)} entries")
+            for i, (slots, p) in enumerate(zip(state, params)):
+                if not isinstance(slots, list) or len(slots) != self.slots:
+                    raise ValueError(f"optimizer.state[{i}]: {self.title} keeps {self.slots} array(s) per parameter")
+                arrays = []
+                for j, s in enumerate(slots):
+                    try:
+                        with np.errstate(over="ignore", invalid="ignore"):
+                            a = np.asarray(s, dtype=np.float64)
+                    except (TypeError, ValueError, OverflowError):
+                        raise ValueError(f"optimizer.state[{i}][{j}]: expected a table of numbers") from None
+                    if a.shape != p.shape:
+                        raise ValueError(f"optimizer.state[{i}][{j}]: shape {a.shape} does not fit the parameter's "
+                                         f"{p.shape}")
+                    with np.errstate(over="ignore", invalid="ignore"):
+                        a = a.astype(p.dtype)
+                    if not np.isfinite(a).all():
+                        raise ValueError(f"optimizer.state[{i}][{j}]: holds NaN or infinite values")
+                    if self.name == "adam" and j == 1 and (a < 0).any():
+                        raise ValueError(f"optimizer.state[{i}][{j}]: an average of squares cannot be negative")
+                    arrays.append(a)
+                loaded.append(arrays)
+        self.t = t
+        self.state = loaded
 
 
 class SGD(Optimizer):
@@ -68,6 +106,7 @@ class SGD(Optimizer):
 class Momentum(Optimizer):
     name = "momentum"
     title = "Momentum"
+    slots = 1
 
     def step(self, params, grads, lr):
         lr, mu = float(lr), self.momentum
@@ -81,6 +120,7 @@ class Momentum(Optimizer):
 class Nesterov(Optimizer):
     name = "nesterov"
     title = "Nesterov momentum"
+    slots = 1
 
     def step(self, params, grads, lr):
         lr, mu = float(lr), self.momentum
@@ -94,6 +134,7 @@ class Nesterov(Optimizer):
 class Adam(Optimizer):
     name = "adam"
     title = "Adam"
+    slots = 2
 
     def step(self, params, grads, lr):
         self.t += 1

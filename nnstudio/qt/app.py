@@ -37,6 +37,9 @@ def create_app(argv: list[str] | None = None):
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The studio, on the session file in ``argv`` if one is given. A file that cannot be opened is explained (a
+    message in the window and one line on stderr) and the studio starts on the first lesson instead. Exit status:
+    0 once the window is closed; 2 without a display; 1 if the window could not be built (one line on stderr)."""
     if not display_available():
         print(NO_DISPLAY, file=sys.stderr)
         return 2
@@ -48,7 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     from nnstudio.qt.main_window import MainWindow
 
     open_path = next((a for a in (argv or []) if not a.startswith("-")), None)
-    window = MainWindow(open_path)
+    try:
+        window = MainWindow(open_path)
+    except Exception as e:  # noqa: BLE001 - whatever stopped the window, the process must not abort
+        _stop_half_built_windows(app)
+        print(f"nnstudio: the studio could not start ({type(e).__name__}: {' '.join(str(e).split())})",
+              file=sys.stderr)
+        return 1
     window.show()
     quit_after = os.environ.get("NNSTUDIO_QUIT_AFTER_MS")  # for smoke tests and screenshots: close by itself
     if quit_after:
@@ -58,3 +67,15 @@ def main(argv: list[str] | None = None) -> int:
     code = app.exec()
     window.shutdown()  # idempotent: the close event already did it unless the app was quit another way
     return code
+
+
+def _stop_half_built_windows(app) -> None:
+    """Stop the training thread of a window whose construction failed: a QThread destroyed while running aborts
+    the whole process ("QThread: Destroyed while thread is still running")."""
+    for widget in app.topLevelWidgets():
+        thread = getattr(widget, "worker_thread", None)
+        if thread is not None:
+            try:
+                thread.shutdown()
+            except Exception:  # noqa: BLE001 - best effort on the way out
+                pass

@@ -4,6 +4,7 @@ them."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
@@ -106,17 +107,20 @@ class SessionMenu:
             self.open_path(path)
 
     def open_path(self, path: Path) -> bool:
-        """Open a session file; a damaged or foreign file is explained and nothing changes."""
+        """Open a session file. Session.load checks all of it first, so a damaged or foreign file is explained in
+        one line (in a message, and on stderr for whoever started the studio from a terminal) and the studio keeps
+        its experiment, weights and title."""
         try:
             session = Session.load(path)
         except SessionError as e:
+            print(f"nnstudio: {e}", file=sys.stderr)
             self.window.show_message("warning", "Cannot open the session", str(e), "problemDialog")
             self._forget(path)
             return False
         if not self.controller.open_experiment(session.trainer.experiment, trainer=session.trainer, path=path):
             return False
         state = session.ui.get("window_state")
-        if isinstance(state, str):
+        if isinstance(state, str):  # checked by Session.load: ASCII base64
             from PySide6.QtCore import QByteArray
 
             self.window.restoreState(QByteArray.fromBase64(state.encode("ascii")))

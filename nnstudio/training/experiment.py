@@ -14,11 +14,30 @@ from pathlib import Path
 
 from nnstudio.core import activations, init, losses, optimizers
 from nnstudio.core.network import LayerSpec
+from nnstudio.numbers import count, fmt
+from nnstudio.training import checks
+from nnstudio.training.history import PATH_CAPACITY
 
 FORMAT = "nnstudio-experiment"
 VERSION = 1
 DTYPES = ("float64", "float32")
 PREPROCESSING = ("dataset", "none", "standardize")
+
+# How big a network may be. A Trainer holds each parameter about 8 times (weights, starting weights, the backup an
+# overflow rolls back to, gradients, up to two optimizer arrays, and the copies in the snapshots a window holds) plus,
+# beyond 512 parameters, 64 float32 copies along the recorded path (History.path); and every row costs its prepared
+# inputs plus, in a pass over the whole table (each epoch's evaluation), about 4 values per neuron (z, a, a gradient
+# and temporaries). MAX_BYTES bounds that estimate at 4 GB: what a laptop with 8 GB can give one network beside the
+# studio and the system. Measured here for 784-256-128-10 (235,146 parameters, Adam, float64) on 60,000 MNIST-sized
+# rows: 1.15 GB at full batch, 0.92 GB at batch 128; the estimate says 1.21 GB, so a network twice as wide
+# (784-512-256-10, about 2 GB) still fits, and a layer of a billion neurons is refused before anything is allocated.
+# MAX_UNITS catches absurd layers before the data is even loaded.
+MAX_UNITS = 100_000
+MAX_BYTES = 4_000_000_000
+_TEXT_FIELDS = ("name", "title", "description", "dataset", "preprocessing", "init", "bias_init", "dtype", "loss",
+                "optimizer", "lr_schedule")
+_NUMBER_FIELDS = ("learning_rate", "momentum", "beta1", "beta2", "lr_decay", "l1", "l2")
+_WHOLE_FIELDS = ("seed", "batch_size", "epochs")
 
 
 class ExperimentError(ValueError):
@@ -73,6 +92,9 @@ class Experiment:
             where = "output layer" if i == len(self.layers) else f"hidden layer {i}"
             if not isinstance(spec.units, int) or spec.units < 1:
                 p.append(f"{where}: needs at least 1 neuron (got {spec.units})")
+            elif spec.units > MAX_UNITS:
+                p.append(f"{where}: {count(spec.units)} neurons is more than a layer can have here "
+                         f"({count(MAX_UNITS)})")
             if spec.activation not in activations.ACTIVATIONS:
                 p.append(f"{where}: unknown activation {spec.activation!r}; known: "
                          f"{', '.join(activations.ACTIVATIONS)}")
@@ -111,7 +133,30 @@ class Experiment:
             p.append(f"epochs must be zero or a positive whole number (got {self.epochs})")
         if not isinstance(self.seed, int) or not 0 <= self.seed < 2**31:
             p.append(f"seed must be a whole number from 0 to 2^31 − 1 (got {self.seed})")
+        if self.layers and all(isinstance(s.units, int) and 1 <= s.units <= MAX_UNITS for s in self.layers):
+            p += self.size_problems(None)  # the hidden layers alone, before the data gives the input size
         return p
+
+    def size(self, n_inputs: int, n_rows: int) -> tuple[int, int]:
+        """(parameters, estimated bytes) of this network on ``n_inputs`` features and ``n_rows`` rows (see
+        MAX_BYTES for what the estimate counts)."""
+        sizes = [n_inputs] + [s.units for s in self.layers]
+        params = sum(a * b + (b if s.bias else 0) for a, b, s in zip(sizes, sizes[1:], self.layers))
+        itemsize = 4 if self.dtype == "float32" else 8
+        per_parameter = 8 * itemsize + (4 * PATH_CAPACITY if params > 512 else 0)
+        return params, params * per_parameter + itemsize * n_rows * (n_inputs + 4 * sum(sizes[1:]))
+
+    def size_problems(self, n_inputs: int | None, n_rows: int = 0) -> list[str]:
+        """Why this network is too big to build on data of this size (empty when it is not). Without the data
+        (``n_inputs`` None) the hidden and output layers alone are counted, with one input."""
+        params, need = self.size(n_inputs or 1, n_rows)
+        if need <= MAX_BYTES:
+            return []
+        shape = " → ".join([str(n_inputs) if n_inputs else "inputs"] + [str(s.units) for s in self.layers])
+        return [f"the network is too big to build: {shape} has {'' if n_inputs else 'at least '}{count(params)} "
+                f"parameters and would need about {fmt(need / 1e9, 3)} GB of memory"
+                f"{f' for {count(n_rows)} rows' if n_rows else ''}; NN Studio builds networks up to "
+                f"{fmt(MAX_BYTES / 1e9, 3)} GB (fewer neurons, or fewer rows, fit)"]
 
     def validate(self) -> "Experiment":
         problems = self.problems()
@@ -152,30 +197,16 @@ class Experiment:
         unknown = sorted(set(d) - known - {"format", "version"})
         if unknown:
             raise ExperimentError(f"{origin}: unknown field(s) {', '.join(unknown)}")
-        kwargs = {k: v for k, v in d.items() if k in known}
-        try:
-            if "layers" in kwargs:
-                if not isinstance(kwargs["layers"], list):
-                    raise TypeError("layers must be a list")
-                kwargs["layers"] = [LayerSpec.from_dict(s) for s in kwargs["layers"]]
-            if "excluded_rows" in kwargs:
-                kwargs["excluded_rows"] = tuple(int(i) for i in kwargs["excluded_rows"])
-            if "cell_edits" in kwargs:
-                kwargs["cell_edits"] = tuple((int(r), int(c), float(v)) for r, c, v in kwargs["cell_edits"])
-            if "dataset_params" in kwargs and not isinstance(kwargs["dataset_params"], dict):
-                raise TypeError("dataset_params must be an object")
-            exp = cls(**kwargs)
-        except (TypeError, ValueError, KeyError) as e:
-            raise ExperimentError(f"{origin}: damaged experiment ({e})") from None
-        # JSON has one number type: whole-number floats where ints are expected are accepted, nothing else
-        for name in ("batch_size", "epochs", "seed"):
-            v = getattr(exp, name)
-            if isinstance(v, float) and v.is_integer():
-                setattr(exp, name, int(v))
-        for name in ("learning_rate", "momentum", "beta1", "beta2", "lr_decay", "l1", "l2"):
-            v = getattr(exp, name)
-            if isinstance(v, int) and not isinstance(v, bool):
-                setattr(exp, name, float(v))
+        kwargs, problems = {}, []
+        for name, value in d.items():
+            if name in known:
+                try:
+                    kwargs[name] = _field(name, value)
+                except (checks.FieldError, ValueError, TypeError) as e:
+                    problems.append(f"{origin}: {e}")
+        if problems:
+            raise ExperimentError(problems)
+        exp = cls(**kwargs)
         problems = exp.problems()
         if problems:
             raise ExperimentError([f"{origin}: {p}" for p in problems])
@@ -186,10 +217,15 @@ class Experiment:
 
     @classmethod
     def from_json(cls, text: str, origin: str = "experiment") -> "Experiment":
+        deep = checks.nesting_problem(text)
+        if deep:
+            raise ExperimentError(f"{origin}: not an experiment file: {deep}")
         try:
             d = json.loads(text)
         except json.JSONDecodeError as e:
             raise ExperimentError(f"{origin}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+        except (ValueError, RecursionError) as e:  # e.g. a number of more than 4,300 digits
+            raise ExperimentError(f"{origin}: not valid JSON ({checks.clip(str(e), 120)})") from None
         return cls.from_dict(d, origin)
 
     def save(self, path: str | Path) -> None:
@@ -205,3 +241,48 @@ class Experiment:
         except (OSError, UnicodeDecodeError) as e:
             raise ExperimentError(f"{path.name}: cannot be read ({e.__class__.__name__}: {e})") from None
         return cls.from_json(text, path.name)
+
+
+def _field(name: str, value):
+    """One field of an experiment file as the dataclass holds it, its type checked (``FieldError`` otherwise);
+    ranges and names are ``problems()``'s to check."""
+    if name in _TEXT_FIELDS:
+        return checks.text(value, name)
+    if name in _NUMBER_FIELDS:
+        return checks.number(value, name, finite=False)
+    if name in _WHOLE_FIELDS:
+        return checks.whole(value, name, -checks.MAX_COUNT, checks.MAX_COUNT)
+    if name == "shuffle":
+        return checks.flag(value, name)
+    if name == "dataset_params":
+        for key, v in checks.obj(value, name).items():
+            if not (v is None or isinstance(v, (str, int, float, bool))):
+                raise checks.FieldError(f"{name}.{key}", f"expected a number or text, found {checks.show(v)}")
+        return dict(value)
+    if name == "excluded_rows":
+        return tuple(checks.whole(v, f"{name}[{i}]") for i, v in enumerate(checks.seq(value, name)))
+    if name == "cell_edits":
+        edits = []
+        for i, e in enumerate(checks.seq(value, name)):
+            if not isinstance(e, list) or len(e) != 3:
+                raise checks.FieldError(f"{name}[{i}]", f"expected [row, column, value], found {checks.show(e)}")
+            edits.append((checks.whole(e[0], f"{name}[{i}][0]"), checks.whole(e[1], f"{name}[{i}][1]"),
+                          checks.number(e[2], f"{name}[{i}][2]")))
+        return tuple(edits)
+    if name == "layers":
+        specs = []
+        for i, spec in enumerate(checks.seq(value, name)):
+            try:
+                specs.append(LayerSpec.from_dict(spec))
+            except ValueError as e:
+                raise checks.FieldError(f"{name}[{i}]", str(e)) from None
+        return specs
+    if name == "initial_weights":
+        if value is not None:
+            for i, w in enumerate(checks.seq(value, name)):
+                a = checks.array(w, f"{name}[{i}]")
+                if a.ndim not in (1, 2):
+                    raise checks.FieldError(f"{name}[{i}]", f"expected a weight matrix or a bias row, found shape "
+                                            f"{a.shape}")
+        return value
+    raise checks.FieldError(name, "unknown field")  # not reached: from_dict passes known fields only

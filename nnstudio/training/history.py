@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnstudio.training import checks
+
 DEFAULT_CAPACITY = 4096
 PATH_CAPACITY = 64
 
@@ -87,14 +89,52 @@ class Series:
         return {"stride": self.stride, "capacity": self.capacity, "x": self.x.tolist(), "values": self.values.tolist()}
 
     @classmethod
-    def from_dict(cls, d: dict, width: int, dtype=np.float64) -> "Series":
-        s = cls(width, int(d.get("capacity", DEFAULT_CAPACITY)), dtype)
-        x = np.asarray(d["x"], dtype=np.int64)
-        v = np.asarray(d["values"], dtype=dtype).reshape(len(x), width)
-        if len(x) > s.capacity:
-            raise ValueError("history holds more rows than its capacity")
-        s.stride = int(d.get("stride", 1))
-        s._x[: len(x)], s._v[: len(x)], s._n = x, v, len(x)
+    def from_dict(cls, d: dict, width: int, dtype=np.float64, where: str = "history", last_x: int | None = None,
+                  capacity: int = DEFAULT_CAPACITY) -> "Series":
+        """A series from ``to_dict``, checked completely first (raises ``FieldError`` naming the field). Sizes come
+        from the lists the file holds: the capacity claimed may exceed ``capacity`` (what a new series of this kind
+        gets) only as far as a thinned series explains it (a series holds at least half its capacity once thinned),
+        so a claim of a billion rows allocates nothing. ``last_x`` is the largest x the owner has reached."""
+        d = checks.obj(d, where)
+        xs = checks.seq(d.get("x"), f"{where}.x")
+        n = len(xs)
+        cap = checks.whole(d.get("capacity", capacity), f"{where}.capacity", 4, checks.MAX_COUNT)
+        if cap > max(capacity, 2 * n):
+            raise checks.FieldError(f"{where}.capacity", f"{cap} rows claimed, but the file holds {n} "
+                                    f"(a history has room for at most {max(capacity, 2 * n)} here)")
+        if cap % 2:
+            raise checks.FieldError(f"{where}.capacity", f"{cap} is odd (a history keeps every other row, so its "
+                                    f"capacity is even)")
+        if n > cap:
+            raise checks.FieldError(f"{where}.x", f"{n} rows, more than the capacity of {cap}")
+        stride = checks.whole(d.get("stride", 1), f"{where}.stride", 1, checks.MAX_COUNT)
+        if stride & (stride - 1):
+            raise checks.FieldError(f"{where}.stride", f"{stride} is not a power of two (it doubles each time the "
+                                    f"history is thinned)")
+        x = checks.array(xs, f"{where}.x", shape=(n,))
+        if n and (np.any(x != np.floor(x)) or x[0] < 0 or x[-1] > checks.MAX_COUNT):
+            raise checks.FieldError(f"{where}.x", "expected whole numbers from 0 up")
+        x = x.astype(np.int64)
+        if n > 1 and np.any(np.diff(x) <= 0):
+            i = int(np.flatnonzero(np.diff(x) <= 0)[0]) + 1
+            raise checks.FieldError(f"{where}.x[{i}]", f"{x[i]} does not come after {x[i - 1]}")
+        if n and np.any(x % stride):
+            i = int(np.flatnonzero(x % stride)[0])
+            raise checks.FieldError(f"{where}.x[{i}]", f"{x[i]} is not a multiple of the stride {stride}")
+        if stride > 1 and (n == 0 or x[-1] < stride):
+            raise checks.FieldError(f"{where}.stride", f"{stride} claims the history was thinned, but its rows "
+                                    f"end at {x[-1] if n else 'nothing'}")
+        if last_x is not None and n and x[-1] > last_x:
+            raise checks.FieldError(f"{where}.x[{n - 1}]", f"{x[-1]} lies beyond the {last_x} reached so far")
+        if n:
+            v = checks.array(d.get("values"), f"{where}.values", shape=(n, width), dtype=dtype, allow_nan=True)
+        else:
+            if checks.seq(d.get("values"), f"{where}.values"):
+                raise checks.FieldError(f"{where}.values", "values without x")
+            v = np.zeros((0, width), dtype=dtype)
+        s = cls(width, cap, dtype)
+        s.stride = stride
+        s._x[:n], s._v[:n], s._n = x, v, n
         s._frozen = None
         return s
 
@@ -125,12 +165,21 @@ class History:
             "path": self.path.to_dict() if self.path else None,
         }
 
-    def load_dict(self, d: dict) -> None:
-        self.update_loss = Series.from_dict(d["update_loss"], 1)
-        self.epochs = Series.from_dict(d["epochs"], len(EPOCH_COLUMNS))
-        if self.weights is not None and d.get("weights"):
-            self.weights = Series.from_dict(d["weights"], self.weights.width)
-        if self.errors is not None and d.get("errors"):
-            self.errors = Series.from_dict(d["errors"], self.errors.width)
-        if self.path is not None and d.get("path"):
-            self.path = Series.from_dict(d["path"], self.path.width, np.float32)
+    def load_dict(self, d: dict, where: str = "history", last_update: int | None = None,
+                  last_epoch: int | None = None) -> None:
+        """Take the series of ``to_dict``, all checked before any is taken (``FieldError`` changes nothing). A series
+        this history does not keep is ignored; one it keeps but the file lacks starts empty."""
+        d = checks.obj(d, where)
+        loaded = {
+            "update_loss": Series.from_dict(d.get("update_loss"), 1, where=f"{where}.update_loss",
+                                            last_x=last_update, capacity=self.capacity),
+            "epochs": Series.from_dict(d.get("epochs"), len(EPOCH_COLUMNS), where=f"{where}.epochs",
+                                       last_x=last_epoch, capacity=self.capacity),
+        }
+        for name in ("weights", "errors", "path"):
+            mine: Series | None = getattr(self, name)
+            if mine is not None and d.get(name) is not None:
+                loaded[name] = Series.from_dict(d[name], mine.width, mine._v.dtype, where=f"{where}.{name}",
+                                                last_x=last_update, capacity=mine.capacity)
+        for name, series in loaded.items():
+            setattr(self, name, series)

@@ -28,6 +28,7 @@ import numpy as np
 from nnstudio import __version__
 from nnstudio.fileio import atomic_write_text, remove_stale_temporaries
 from nnstudio.data.dataset import Dataset
+from nnstudio.training import checks
 from nnstudio.training.experiment import Experiment, ExperimentError
 from nnstudio.training.trainer import Trainer
 
@@ -36,7 +37,10 @@ VERSION = 1
 
 
 class SessionError(ValueError):
-    """A session file that cannot be read or used; the message says which file and why."""
+    """A session file that cannot be read or used; the message (one line) says which file and why."""
+
+    def __init__(self, message: str):
+        super().__init__(" ".join(str(message).split("\n")))
 
 
 def _clean(obj):
@@ -61,20 +65,53 @@ def _dataset_to_dict(ds: Dataset) -> dict:
     }
 
 
-def _dataset_from_dict(d: dict) -> Dataset:
+def _dataset_from_dict(d: dict, where: str = "dataset") -> Dataset:
+    """The data a session carries (an imported CSV), every field checked: numbers finite, class indices whole,
+    names text; the shapes and classes are then checked by ``Dataset`` itself (``DataError``)."""
     from nnstudio.data.dataset import Preprocessing
 
-    classification = d["task"] != "regression"
-    ydtype = np.int64 if classification else np.float64
+    d = checks.obj(d, where)
+    for key in ("name", "title", "task", "X", "y", "feature_names", "preprocessing"):
+        if key not in d:
+            raise checks.FieldError(where, f"missing field {key}")
+    task = checks.text(d["task"], f"{where}.task")
+    classification = task != "regression"
+
+    def targets(value, at):
+        y = checks.array(value, at)
+        if classification:
+            if y.ndim != 1 or np.any(y != np.floor(y)):
+                raise checks.FieldError(at, "class indices must be whole numbers, one per row")
+            return y.astype(np.int64)
+        return y
+
+    def names(key):
+        values = checks.seq(d.get(key, []), f"{where}.{key}")
+        return tuple(checks.text(v, f"{where}.{key}[{i}]") for i, v in enumerate(values))
+
+    prep = checks.obj(d["preprocessing"], f"{where}.preprocessing")
+    has_test = d.get("X_test") is not None
+    params = checks.obj(d.get("params", {}), f"{where}.params")
     return Dataset(
-        name=d["name"], title=d["title"], task=d["task"], X=np.asarray(d["X"], dtype=np.float64),
-        y=np.asarray(d["y"], dtype=ydtype), feature_names=tuple(d["feature_names"]),
-        class_names=tuple(d["class_names"]), target_names=tuple(d["target_names"]),
-        preprocessing=Preprocessing.from_dict(d["preprocessing"]),
-        X_test=None if d["X_test"] is None else np.asarray(d["X_test"], dtype=np.float64),
-        y_test=None if d["y_test"] is None else np.asarray(d["y_test"], dtype=ydtype),
-        description=d.get("description", ""), source=d.get("source", ""), params=d.get("params", {}),
+        name=checks.text(d["name"], f"{where}.name"), title=checks.text(d["title"], f"{where}.title"), task=task,
+        X=checks.array(d["X"], f"{where}.X", ndim=2), y=targets(d["y"], f"{where}.y"),
+        feature_names=names("feature_names"), class_names=names("class_names"), target_names=names("target_names"),
+        preprocessing=Preprocessing(tuple(checks.array(prep.get("shift"), f"{where}.preprocessing.shift", ndim=1)),
+                                    tuple(checks.array(prep.get("scale"), f"{where}.preprocessing.scale", ndim=1)),
+                                    checks.text(prep.get("description", ""), f"{where}.preprocessing.description")),
+        X_test=checks.array(d["X_test"], f"{where}.X_test", ndim=2) if has_test else None,
+        y_test=targets(d.get("y_test"), f"{where}.y_test") if has_test else None,
+        description=checks.text(d.get("description", ""), f"{where}.description"),
+        source=checks.text(d.get("source", ""), f"{where}.source"), params=dict(params),
     )
+
+
+def _ui(value) -> dict:
+    """The studio's part of the file: an object; the window layout, if there, base64 text Qt can decode."""
+    ui = checks.obj({} if value is None else value, "ui")
+    if "window_state" in ui:
+        checks.base64_text(ui["window_state"], "ui.window_state")
+    return ui
 
 
 @dataclass
@@ -95,24 +132,34 @@ class Session:
 
     @classmethod
     def from_dict(cls, d: dict, origin: str = "session") -> "Session":
+        """A session from a parsed file, checked completely (experiment, data, network size, weights, optimizer,
+        random states, history, counters, window layout) before anything is built on it: a SessionError names the
+        file and what is wrong, and nothing outside the new Session has changed."""
         if not isinstance(d, dict) or d.get("format") != FORMAT:
             found = d.get("format") if isinstance(d, dict) else type(d).__name__
-            raise SessionError(f"{origin}: not an NN Studio session (format is {found!r}, expected {FORMAT!r})")
+            raise SessionError(f"{origin}: not an NN Studio session (format is {checks.show(found)}, "
+                               f"expected {FORMAT!r})")
         version = d.get("version")
-        if not isinstance(version, int) or not 1 <= version <= VERSION:
-            raise SessionError(f"{origin}: session format version {version!r} is not supported "
+        if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= VERSION:
+            raise SessionError(f"{origin}: session format version {checks.show(version)} is not supported "
                                f"(this NN Studio reads versions 1 to {VERSION})")
         try:
+            ui = _ui(d.get("ui"))
+            if "experiment" not in d or "state" not in d:
+                raise checks.FieldError("", f"missing field {'experiment' if 'experiment' not in d else 'state'}")
             experiment = Experiment.from_dict(d["experiment"], origin)
-            dataset = _dataset_from_dict(d["dataset"]) if d.get("dataset") else None
+            dataset = _dataset_from_dict(d["dataset"]) if d.get("dataset") is not None else None
+            state = checks.obj(d["state"], "state")
             trainer = Trainer(experiment, dataset)
-            trainer.load_state_dict(d["state"])
+            trainer.load_state_dict(state)
         except ExperimentError as e:
-            raise SessionError(str(e)) from None
-        except (KeyError, TypeError, ValueError, IndexError) as e:
+            text = str(e)
+            raise SessionError(text if text.startswith(f"{origin}: ") else f"{origin}: {text}") from None
+        except (ValueError, TypeError, KeyError, IndexError, OverflowError) as e:  # FieldError, DataError among them
             what = f"missing field {e}" if isinstance(e, KeyError) else str(e)
             raise SessionError(f"{origin}: damaged session ({what})") from None
-        ui = d.get("ui") if isinstance(d.get("ui"), dict) else {}
+        except (MemoryError, RecursionError):
+            raise SessionError(f"{origin}: too big or too deeply nested to open") from None
         return cls(trainer, ui)
 
     @classmethod
@@ -120,11 +167,19 @@ class Session:
         path = Path(path)
         remove_stale_temporaries(path)  # what a save that was killed left beside the file
         try:
-            text = path.read_text(encoding="utf-8")
+            raw = path.read_bytes()
+            text = raw.decode("utf-8")
         except (OSError, UnicodeDecodeError) as e:
             raise SessionError(f"{path.name}: cannot be read ({e.__class__.__name__}: {e})") from None
+        except MemoryError:
+            raise SessionError(f"{path.name}: too big to read") from None
+        deep = checks.nesting_problem(raw)
+        if deep:
+            raise SessionError(f"{path.name}: not a session file: {deep}")
         try:
             d = json.loads(text)
         except json.JSONDecodeError as e:
             raise SessionError(f"{path.name}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+        except (ValueError, RecursionError, MemoryError) as e:  # e.g. a number of more than 4,300 digits
+            raise SessionError(f"{path.name}: not valid JSON ({checks.clip(str(e), 120)})") from None
         return cls.from_dict(d, path.name)

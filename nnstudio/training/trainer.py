@@ -251,6 +251,7 @@ class Trainer:
         if untrainable:
             problems.append(f"the {untrainable[0]} function cannot be trained by gradient descent: its slope is 0 "
                             f"everywhere, so no error signal gets through (use it to look at, or pick sigmoid)")
+        problems += exp.size_problems(ds.n_features, max(ds.n_samples, 0 if ds.X_test is None else len(ds.X_test)))
         bad_rows = [i for i in exp.excluded_rows if not 0 <= i < ds.n_samples]
         if bad_rows:
             problems.append(f"excluded row {bad_rows[0]} does not exist (the table has {ds.n_samples} rows)")
@@ -573,31 +574,23 @@ class Trainer:
         }
 
     def load_state_dict(self, d: dict) -> None:
-        """Restore a ``state_dict``; raises ValueError (changing nothing) if it does not fit this network."""
-        params = self.network.parameters()
-        weights = [np.asarray(w, dtype=self.dtype) for w in d["weights"]]
-        initial = [np.asarray(w, dtype=self.dtype) for w in d["initial_weights"]]
-        for group in (weights, initial):
-            if len(group) != len(params) or any(w.shape != p.shape for w, p in zip(group, params)):
-                raise ValueError("the saved weights do not fit this network's shape")
-        outputs = np.asarray(d["last_outputs"], dtype=self.dtype)
-        if outputs.shape != self.last_outputs.shape:
-            raise ValueError("the saved outputs do not fit this dataset")
-        history = History(len(self.tracked), self.history.errors.width if self.history.errors else 0,
-                          n_path=self._n_path())
-        history.load_dict(d["history"])
-        order = None if d.get("order") is None else np.asarray(d["order"], dtype=np.int64)
-        self.initial_weights = initial
-        self.network.set_weights(weights)
-        self.optimizer.load_state_dict(d.get("optimizer", {}), params)
-        self._shuffle_rng.bit_generator.state = d["shuffle_rng"]
-        self._dropout_rng.bit_generator.state = d["dropout_rng"]
-        self.step_count, self.epoch, self.position = int(d["step"]), int(d["epoch"]), int(d["position"])
-        self._order = order
-        self.last_loss = math.nan if d.get("last_loss") is None else float(d["last_loss"])
-        self.last_outputs = outputs
-        self.elapsed = float(d.get("elapsed", 0.0))
-        self.history = history
+        """Restore a ``state_dict``. Everything is checked first (``saved_state.read_state``): a state that does not
+        fit this network and data, or holds NaN weights, claims sizes it does not hold, or positions out of range,
+        raises ``FieldError`` (a ValueError naming the field) and changes nothing."""
+        from nnstudio.training.saved_state import read_state
+
+        s = read_state(self, d)
+        self.initial_weights = s.initial_weights
+        self.network.set_weights(s.weights)
+        self.optimizer.t, self.optimizer.state = s.optimizer_t, s.optimizer_state
+        self._shuffle_rng.bit_generator.state = s.shuffle_rng
+        self._dropout_rng.bit_generator.state = s.dropout_rng
+        self.step_count, self.epoch, self.position = s.step, s.epoch, s.position
+        self._order = s.order
+        self.last_loss = s.last_loss
+        self.last_outputs = s.last_outputs
+        self.elapsed = s.elapsed
+        self.history = s.history
         self.confusion = None  # counted again at the next epoch's end
         self.follow(self.followed_index, restart=True)  # a followed weight's record starts over with the history
         self.diverged = None

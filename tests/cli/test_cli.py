@@ -140,3 +140,178 @@ def test_plot_rejects_unknown_panels_and_formats(tmp_path):
     assert "valid panels: network, weights, curves, activation, surface, predictions" in done.stderr
     done = run("plot", "--preset", "trask-neuron", "--panel", "curves", "--out", str(tmp_path / "x.bmp"))
     assert done.returncode == 2 and ".png, .svg or .csv" in done.stderr
+
+
+# -- every failure is one line, with the documented exit status ---------------------------------------------------------
+def one_line(done):
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    return lines[0]
+
+
+def test_an_empty_preset_name_is_bad_input():
+    done = run("train", "--preset", "")
+    assert done.returncode == 2 and "unknown preset ''; known: " in one_line(done)
+
+
+def test_a_billion_units_is_refused_before_anything_is_allocated(tmp_path):
+    from nnstudio.core.network import LayerSpec
+    from nnstudio.training import presets
+
+    path = tmp_path / "huge.json"
+    presets.get("gender-network").replace(layers=[LayerSpec(10**9, "sigmoid"), LayerSpec(1, "sigmoid")]).save(path)
+    done = run_limited("train", "--experiment", str(path))
+    assert done.returncode == 2
+    assert "hidden layer 1: 1,000,000,000 neurons is more than a layer can have here" in one_line(done)
+
+
+def test_a_network_too_big_for_its_data_is_refused_with_its_size(tmp_path):
+    from nnstudio.core.network import LayerSpec
+    from nnstudio.training import presets
+
+    path = tmp_path / "big.json"
+    exp = presets.get("gender-network").replace(dataset="spiral", dataset_params={"size": 100_000},
+                                                layers=[LayerSpec(20_000, "tanh"), LayerSpec(1, "sigmoid")])
+    exp.save(path)
+    done = run_limited("train", "--experiment", str(path))
+    line = one_line(done)
+    assert done.returncode == 2
+    assert "too big to build: 2 → 20000 → 1 has 80,001 parameters" in line and "GB of memory for 75,000 rows" in line
+
+
+def run_limited(*args):
+    """The command under a 4 GB address-space limit: a regression fails with MemoryError, not the machine."""
+    import resource
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (4 * 1024**3, resource.RLIM_INFINITY))
+
+    return subprocess.run([sys.executable, "-m", "nnstudio", *args], capture_output=True, text=True, timeout=120,
+                          preexec_fn=limit)
+
+
+def test_running_out_of_memory_is_one_line_and_exit_1(monkeypatch, capsys):
+    from nnstudio import cli
+    from nnstudio.training.trainer import Trainer
+
+    def no_memory(self, *a, **k):
+        raise MemoryError
+
+    monkeypatch.setattr(Trainer, "run", no_memory)
+    assert cli.main(["train", "--preset", "trask-neuron"]) == 1
+    err = capsys.readouterr().err
+    assert err == "nnstudio: out of memory (try a smaller network or fewer rows)\n"
+
+
+def test_an_unexpected_error_is_one_line_and_exit_1(monkeypatch, capsys):
+    from nnstudio import cli
+
+    monkeypatch.setattr(cli, "cmd_presets", lambda args: 1 / 0)
+    monkeypatch.delenv("NNSTUDIO_DEBUG", raising=False)
+    assert cli.main(["presets"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("nnstudio: unexpected error (ZeroDivisionError: division by zero)")
+
+
+def test_a_closed_pipe_is_silent():
+    # the reader goes away before we write (as `nnstudio train ... | head -1` does when head has its line)
+    child = subprocess.Popen([sys.executable, "-m", "nnstudio", "train", "--preset", "trask-neuron"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child.stdout.close()
+    err = child.stderr.read()
+    child.wait(timeout=120)
+    assert err == b"" and child.returncode == 1
+
+
+def test_ctrl_c_during_train_save_saves_what_was_trained_so_far(tmp_path):
+    import pty
+    import select
+    import signal
+
+    path = tmp_path / "run.nnstudio"
+    master, slave = pty.openpty()  # stderr on a terminal, so the progress bar tells us training is under way
+    child = subprocess.Popen([sys.executable, "-m", "nnstudio", "train", "--preset", "trask-neuron", "--epochs",
+                              "100000000", "--save", str(path)], stdout=subprocess.PIPE, stderr=slave, text=True)
+    os.close(slave)
+    seen = b""
+    try:
+        while b"epoch" not in seen:
+            ready, _, _ = select.select([master], [], [], 60)
+            assert ready, "no progress bar within a minute"
+            seen += os.read(master, 4096)
+        child.send_signal(signal.SIGINT)
+        out, _ = child.communicate(timeout=60)
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the terminal closed with the child
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(master)
+        if child.poll() is None:
+            child.kill()
+    err = seen.decode().replace("\r", "\n")
+    lines = [line for line in err.splitlines() if line.strip() and not line.startswith("[")]
+    assert child.returncode == 1 and "Traceback" not in err
+    assert len(lines) == 1 and lines[0].startswith("nnstudio: interrupted after ")
+    assert f"saved what was trained so far to {path}" in lines[0]
+    t = Session.load(path).trainer
+    assert 0 < t.epoch < 100_000_000 and f"interrupted after {t.epoch:,} of 100,000,000 epochs" in lines[0]
+    assert f"trained  {t.epoch:,} epochs" in out  # the summary of what was trained
+
+
+# -- numbers ------------------------------------------------------------------------------------------------------------
+def test_the_tutorial_printout_is_unchanged():
+    done = run("train", "--preset", "trask-neuron", "--predict", "1,0,0")
+    assert done.returncode == 0, done.stderr
+    expected = """layer 1 (sigmoid) weights 3x1:
+  [[ 7.26283009]
+   [-0.21614618]
+   [-3.41703015]]
+outputs of the last training pass (before the last update):
+  row 1: [0.03178421]  target 0
+  row 2: [0.97414645]  target 1
+  row 3: [0.97906682]  target 1
+  row 4: [0.02576499]  target 0
+predict 1, 0, 0: [0.99929937]  → 1
+"""
+    assert done.stdout.endswith(expected)
+    assert "accuracy train 1.0000" in done.stdout and "note:" not in done.stdout
+
+
+def test_numbers_after_a_divergence_stay_short():
+    done = run("train", "--preset", "diabetes-regression", "--lr", "1")
+    assert done.returncode == 1
+    assert max(len(line) for line in done.stdout.splitlines()) < 120
+    r2 = next(line for line in done.stdout.splitlines() if line.startswith("R²"))
+    assert "e+" in r2 and len(r2) < 40
+
+
+def test_a_saturated_run_says_so_in_text_and_json():
+    done = run("train", "--preset", "gender-network", "--lr", "1e6")
+    assert done.returncode == 0, done.stderr
+    note = next(line for line in done.stdout.splitlines() if line.startswith("note: "))
+    assert "2 of 2 sigmoid neurons in hidden layer 1" in note and "smaller learning rate" in note
+    r = json.loads(run("train", "--preset", "gender-network", "--lr", "1e6", "--epochs", "50", "--json").stdout)
+    assert "saturated" in r["note"]
+    r = json.loads(run("train", "--preset", "gender-network", "--json").stdout)
+    assert r["note"] is None
+
+
+def test_ctrl_c_during_the_save_says_the_file_was_not_written(tmp_path, monkeypatch, capsys):
+    from nnstudio import cli
+
+    path = tmp_path / "run.nnstudio"
+    path.write_text("the previous save")
+
+    def interrupted(self, target):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Session, "save", interrupted)
+    assert cli.main(["train", "--preset", "trask-neuron", "--epochs", "3", "--save", str(path)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"nnstudio: interrupted while saving: {path} was not written (a file already there is unchanged)"]
+    assert path.read_text() == "the previous save"

@@ -206,12 +206,35 @@ def test_load_state_dict_restores_float32_and_shapes():
             np.testing.assert_array_equal(a, b)
 
 
-def test_load_state_dict_for_other_params_starts_fresh():
+def test_load_state_dict_for_other_params_is_refused_and_changes_nothing():
+    # a state that does not fit is a damaged file: refused with the field named, not silently dropped
     opt = optimizers.make("momentum")
     opt.step(_params(), _grads(), 0.1)
     other = optimizers.make("momentum")
-    other.load_state_dict(opt.state_dict(), [np.zeros(3)])  # one array instead of two
-    assert other.state == []
+    other.step(_params(), _grads(), 0.1)
+    before = [[s.copy() for s in slots] for slots in other.state]
+    with pytest.raises(ValueError, match="optimizer.state"):
+        other.load_state_dict(opt.state_dict(), [np.zeros(3)])  # one array instead of two
+    assert other.t == 1 and all(np.array_equal(a, b) for a, b in zip(before[0], other.state[0]))
+
+
+@pytest.mark.parametrize("name, change, message", [
+    ("momentum", lambda d: d["state"][0][0][0].__setitem__(0, float("nan")), "NaN or infinite"),
+    ("momentum", lambda d: d["state"][0].append(d["state"][0][0]), "keeps 1 array"),
+    ("adam", lambda d: d["state"][1].__setitem__(1, [-1.0]), "cannot be negative"),
+    ("adam", lambda d: d["state"][1].__setitem__(0, [[1.0]]), "does not fit"),
+    ("adam", lambda d: d.__setitem__("t", -3), "optimizer.t"),
+    ("adam", lambda d: d.__setitem__("t", True), "optimizer.t"),
+    ("sgd", lambda d: d.__setitem__("state", [[[0.0]]]), "keeps 0 array"),
+])
+def test_load_state_dict_refuses_damaged_states(name, change, message):
+    opt = optimizers.make(name)
+    p = _params()
+    opt.step(p, _grads(), 0.1)
+    d = opt.state_dict()
+    change(d)
+    with pytest.raises(ValueError, match=message):
+        optimizers.make(name).load_state_dict(d, p)
 
 
 # -- schedules ----------------------------------------------------------------------------------------------------------

@@ -1,0 +1,197 @@
+"""Checking what a file says before anything is built from it.
+
+Every reader of a session or experiment file goes through these: each check returns a clean Python or numpy value or
+raises ``FieldError`` naming the field (``state.history.epochs.x[3]``) and what is wrong with it, in one short line.
+Nothing here allocates more than the file itself holds: arrays are made from lists the file contains, and a size a
+file merely claims is compared with those lists, never used to allocate.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import re
+from numbers import Integral, Real
+
+import numpy as np
+
+from nnstudio.numbers import fmt
+
+MAX_COUNT = 2**53  # counters (updates, epochs, rows) stay exact as floats and fit numpy's int64
+MAX_DEPTH = 32  # lists and objects nested deeper than this are no file of ours (a session nests about 6 deep)
+
+
+class FieldError(ValueError):
+    """One field of a file that cannot be used: ``where`` is its path, the message says why."""
+
+    def __init__(self, where: str, what: str):
+        self.where = where
+        super().__init__(f"{where}: {what}" if where else what)
+
+
+def show(value, limit: int = 40) -> str:
+    """A short, one-line description of a value found in a file (never its whole text)."""
+    if isinstance(value, (list, tuple)):
+        return f"a list of {len(value)}"
+    if isinstance(value, dict):
+        return f"an object of {len(value)} field(s)"
+    text = repr(value)
+    text = text.replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def clip(message: str, limit: int = 120) -> str:
+    """A message on one line, at most ``limit`` characters."""
+    line = " ".join(str(message).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _kind(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return "a number" if isinstance(value, Real) else type(value).__name__
+
+
+def whole(value, where: str, lo: int = 0, hi: int = MAX_COUNT) -> int:
+    """A whole number in [lo, hi]; 3.0 is accepted as 3 (JSON has one number type), true and 2.5 are not."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise FieldError(where, f"expected a whole number, found {_kind(value)} {show(value)}")
+    if not isinstance(value, Integral):
+        if not (math.isfinite(value) and float(value).is_integer()):
+            raise FieldError(where, f"expected a whole number, found {show(value)}")
+        value = int(value)
+    value = int(value)
+    if value < lo:
+        raise FieldError(where, f"{value} is negative" if lo == 0 else f"{value} is less than {lo}")
+    if value > hi:
+        raise FieldError(where, f"{fmt(value)} is more than {fmt(hi)}, the most there can be")
+    return value
+
+
+def number(value, where: str, finite: bool = True, allow_none: bool = False) -> float:
+    """A float; null gives NaN when ``allow_none``; ``finite`` refuses NaN and infinities."""
+    if value is None and allow_none:
+        return math.nan
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise FieldError(where, f"expected a number, found {_kind(value)} {show(value)}")
+    v = float(value)
+    if finite and not math.isfinite(v):
+        raise FieldError(where, f"{show(v)} is not a finite number")
+    return v
+
+
+def text(value, where: str) -> str:
+    if not isinstance(value, str):
+        raise FieldError(where, f"expected text, found {_kind(value)} {show(value)}")
+    return value
+
+
+def flag(value, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise FieldError(where, f"expected true or false, found {_kind(value)} {show(value)}")
+    return value
+
+
+def obj(value, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise FieldError(where, f"expected an object, found {_kind(value)} {show(value)}")
+    return value
+
+
+def seq(value, where: str) -> list:
+    if not isinstance(value, list):
+        raise FieldError(where, f"expected a list, found {_kind(value)} {show(value)}")
+    return value
+
+
+def array(value, where: str, shape: tuple[int, ...] | None = None, dtype=np.float64, allow_nan: bool = False,
+          ndim: int | None = None) -> np.ndarray:
+    """An array of numbers made from (nested) lists the file holds, of exactly ``shape`` (or ``ndim`` dimensions);
+    null becomes NaN, which only ``allow_nan`` accepts; infinities are always refused."""
+    if not isinstance(value, list):
+        raise FieldError(where, f"expected a list of numbers, found {_kind(value)} {show(value)}")
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            a = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise FieldError(where, "expected a table of numbers (rows of equal length, numbers only)") from None
+    if shape is not None and a.shape != tuple(shape):
+        raise FieldError(where, f"shape {a.shape} does not fit the expected {tuple(shape)}")
+    if ndim is not None and a.ndim != ndim:
+        raise FieldError(where, f"expected {ndim} dimension(s), found shape {a.shape}")
+    bad = np.isinf(a) if allow_nan else ~np.isfinite(a)
+    if bad.any():
+        at = tuple(int(i) for i in np.argwhere(bad)[0])
+        found = "NaN (null in the file)" if np.isnan(a[at]) else "infinite"
+        raise FieldError(where, f"the value at {list(at)} is {found}: it must be a finite number")
+    with np.errstate(over="ignore", invalid="ignore"):
+        cast = a.astype(dtype, copy=False)
+    if cast.dtype != a.dtype:
+        over = np.isinf(cast) & ~np.isinf(a)
+        if over.any():
+            at = tuple(int(i) for i in np.argwhere(over)[0])
+            raise FieldError(where, f"the value at {list(at)}, {a[at]:.3g}, is too large for {cast.dtype.name}")
+    return cast
+
+
+def rng_state(value, where: str) -> dict:
+    """A numpy PCG64 bit-generator state as ``bit_generator.state`` gives it."""
+    d = obj(value, where)
+    if d.get("bit_generator") != "PCG64":
+        raise FieldError(f"{where}.bit_generator", f"expected 'PCG64', found {show(d.get('bit_generator'))}")
+    inner = obj(d.get("state"), f"{where}.state")
+    state = whole(inner.get("state"), f"{where}.state.state", 0, 2**128 - 1)
+    inc = whole(inner.get("inc"), f"{where}.state.inc", 0, 2**128 - 1)
+    if inc % 2 == 0:
+        raise FieldError(f"{where}.state.inc", "a PCG64 increment is always odd")
+    has_uint32 = whole(d.get("has_uint32"), f"{where}.has_uint32", 0, 1)
+    uinteger = whole(d.get("uinteger"), f"{where}.uinteger", 0, 2**32 - 1)
+    return {"bit_generator": "PCG64", "state": {"state": state, "inc": inc}, "has_uint32": has_uint32,
+            "uinteger": uinteger}
+
+
+def base64_text(value, where: str) -> str:
+    """Text holding base64 (ASCII letters, digits, + / =), as Qt's saveState().toBase64() writes it."""
+    s = text(value, where)
+    if not s.isascii():
+        bad = next(c for c in s if not c.isascii())
+        raise FieldError(where, f"not base64 text (it holds the character {bad!r})")
+    try:
+        base64.b64decode(s, validate=True)
+    except (binascii.Error, ValueError) as e:
+        raise FieldError(where, f"not base64 text ({e})") from None
+    return s
+
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+def nesting_problem(raw: str | bytes, max_depth: int = MAX_DEPTH) -> str | None:
+    """Where JSON text nests lists/objects deeper than ``max_depth`` ("line 1, column 40"), or None. Works on the
+    text, before parsing, so neither the parser nor anything after it recurses that deep; strings are skipped."""
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    if data.count(b"[") + data.count(b"{") <= max_depth:
+        return None
+    blanked = _STRING.sub(lambda m: b'"' + b" " * (len(m.group()) - 2) + b'"', data)
+    codes = np.frombuffer(blanked, dtype=np.uint8)
+    step = ((codes == ord("[")) | (codes == ord("{"))).astype(np.int32) - \
+        ((codes == ord("]")) | (codes == ord("}"))).astype(np.int32)
+    if not len(step):
+        return None
+    depth = np.cumsum(step)
+    deep = np.flatnonzero(depth > max_depth)
+    if not len(deep):
+        return None
+    at = int(deep[0])
+    line = blanked.count(b"\n", 0, at) + 1
+    column = at - (blanked.rfind(b"\n", 0, at) + 1) + 1
+    return f"lists or objects nested more than {max_depth} deep (line {line}, column {column})"
