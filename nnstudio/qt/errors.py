@@ -159,10 +159,11 @@ class ErrorReporter(QObject):
         box.setObjectName("errorDialog")
         box.setDetailedText(text)
         box.finished.connect(self._box_closed)
+        box.destroyed.connect(self._box_closed)  # deleted with its window, never closed
         self.box = box
         box.open()  # not exec(): a nested event loop would repaint, and a paint that raises would come back here
 
-    def _box_closed(self, _result: int) -> None:
+    def _box_closed(self, *_args) -> None:
         self.box = None
 
     def total(self) -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QCoreApplication, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QApplication, QDockWidget, QGraphicsView, QLabel, QMainWindow, QMessageBox, QSlider,
-                               QWidget)
+                               QToolButton, QWidget)
 
 from nnstudio import __version__
 from nnstudio.numbers import count, fixed, fmt, percent
@@ -24,6 +24,7 @@ from nnstudio.qt.panels.network import NetworkPanel
 from nnstudio.qt.panels.try_it import TryItPanel
 from nnstudio.qt.panels.weights_history import local_to_global
 from nnstudio.qt.session_menu import SessionMenu
+from nnstudio.qt.widgets import setup
 from nnstudio.qt.worker import WorkerThread
 from nnstudio.training import presets
 from nnstudio.training.trainer import Snapshot
@@ -257,6 +258,17 @@ class MainWindow(QMainWindow):
             label.setMinimumWidth(110)
             bar.addPermanentWidget(label)
             self.status_labels[key] = label
+        # shown while the run has stalled with saturated sigmoid/tanh neurons (nnstudio/training/diagnose.py)
+        self.saturation_button = setup(QToolButton(), "saturationButton", "Saturated neurons",
+                                       "Training is stuck with saturated neurons: click for what happened")
+        self.saturation_button.setText("⚠ saturated")
+        self.saturation_button.setAutoRaise(True)
+        self.saturation_button.setStyleSheet("color: #b35900; font-weight: bold;")
+        self.saturation_button.clicked.connect(
+            lambda: self.show_message("info", "Saturated neurons", self._saturation_note or "", "saturationDialog"))
+        self.saturation_button.hide()
+        self._saturation_note: str | None = None
+        bar.insertPermanentWidget(0, self.saturation_button)
 
     def _connect(self) -> None:
         c, w = self.controller, self.worker
@@ -394,6 +406,20 @@ class MainWindow(QMainWindow):
         shown = percent(metric) if snap.metric_name == "accuracy" else fixed(metric, 4)
         labels["metric"].setText(f"{snap.metric_name} {shown}" if metric == metric else f"{snap.metric_name} –")
         labels["speed"].setText(f"{count(snap.samples_per_second)} samples/s" if self.worker.running else "paused")
+        if not self.worker.running:
+            self._check_saturation(snap)
+
+    def _check_saturation(self, snap: Snapshot) -> None:
+        """Say so when training has stalled with saturated neurons (the loss stuck, nothing diverged): once in the
+        status bar when it starts, and by the warning button for as long as it lasts."""
+        from nnstudio.training.diagnose import saturation_note
+
+        note = saturation_note(snap)
+        if note and note != self._saturation_note:
+            self.statusBar().showMessage(note, 15000)
+        self._saturation_note = note
+        self.saturation_button.setVisible(note is not None)
+        self.saturation_button.setToolTip(note or "")
 
     def _feed_views(self, snap: Snapshot) -> None:
         """Give the snapshot to the visible views the draw budget allows (all of them while paused): the GUI thread

@@ -6,6 +6,7 @@ import threading
 import numpy as np
 import pyqtgraph as pg
 import pytest
+import shiboken6
 from PySide6.QtCore import QRectF, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -18,7 +19,7 @@ def reporter(qtbot, monkeypatch):
     monkeypatch.setattr(sys, "excepthook", r.excepthook)
     monkeypatch.setattr(threading, "excepthook", r.thread_excepthook)
     yield r
-    if r.box is not None:
+    if r.box is not None and shiboken6.isValid(r.box):
         r.box.close()
 
 
