@@ -1,5 +1,6 @@
 """A long monkey run (tests/qt/monkey.py) for soak testing: each seed in its own subprocess for --seconds, going on
-after failures (--keep-going, the default here), then one line per distinct failure and, with --minimise, a minimal
+after failures (unless --stop-at-first; after a crash the seed's remaining time goes to a new process seeded
+seed*1000+k), then one line per distinct failure and, with --minimise, a minimal
 list of actions that still reproduces it (found by replaying shorter lists in fresh processes).
 
     uv run python bench/monkey_soak.py --seconds 300 --seeds 1 2 3 --minimise
@@ -33,10 +34,11 @@ def signature(failure: dict) -> str:
     frames = re.findall(r'File "([^"]+)", line \d+, in (\w+)', failure.get("details", ""))
     ours = [f"{Path(f).name}:{fn}" for f, fn in frames if "/nnstudio/" in f or "pyqtgraph" in f]
     where = ours[-1] if ours else ""
-    if failure["kind"] == "crash":  # faulthandler prints the innermost frame first
-        inner = re.findall(r'File "([^"]+)", line \d+ in (\w+)', failure.get("details", ""))
+    if failure["kind"] == "crash":  # the crashing thread's stack, innermost frame first
+        block = next((b for b in failure.get("details", "").split("\n\n") if "Current thread" in b), "")
+        inner = re.findall(r'File "([^"]+)", line \d+ in (\w+)', block)
         ours = [f"{Path(f).name}:{fn}" for f, fn in inner if "/nnstudio/" in f or "pyqtgraph" in f]
-        where = ours[0] if ours else ""
+        where = ours[0] if ours else ("inside Qt, from the event loop" if inner else "inside Qt")
     return f"{failure['kind']}: {message} @ {where}"
 
 
@@ -97,8 +99,9 @@ def report(result: dict, args, out: Path) -> None:
     for sig, f in found.items():
         print(f"  - [{f['count']}x, first at action {f.get('action')}] {sig}")
         print("    " + f["message"].split("\n")[0][:300])
-        if f.get("details"):
-            print("    " + "\n    ".join(f["details"].strip().splitlines()[-12:]))
+        if f.get("details"):  # the innermost frames: a crash report lists them first, a traceback last
+            lines = f["details"].strip().splitlines()
+            print("    " + "\n    ".join(lines[:16] if f["kind"] == "crash" else lines[-14:]))
         if not args.minimise or f.get("action", -1) < 0:
             continue
         upto = [a for a in result["all_actions"] if a.get("n", 0) <= max(f.get("action", 0), 0)]
@@ -134,10 +137,17 @@ def main() -> int:
         return 1 if result["failures"] else 0
     failed = 0
     for seed in args.seeds:
-        result = monkey.run_subprocess(seed, args.seconds, out / f"seed-{seed}", keep_going=not args.stop_at_first)
-        report(result, args, out)
-        failed += bool(result["failures"])
-        sys.stdout.flush()
+        # a crash ends a process: the seed's time goes on in a new one, seeded seed*1000+k
+        deadline, k = time.perf_counter() + args.seconds, 0
+        while (left := deadline - time.perf_counter()) > 10 or k == 0:
+            part = seed if k == 0 else seed * 1000 + k
+            result = monkey.run_subprocess(part, left, out / f"seed-{part}", keep_going=not args.stop_at_first)
+            report(result, args, out)
+            failed += bool(result["failures"])
+            sys.stdout.flush()
+            k += 1
+            if args.stop_at_first:
+                break
     return 1 if failed else 0
 
 

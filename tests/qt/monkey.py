@@ -50,7 +50,7 @@ def run_subprocess(seed: int | None = 1, seconds: float = 20.0, workdir: str | P
     crash, faulthandler's traceback as the failure's details."""
     workdir = Path(workdir or tempfile.mkdtemp(prefix=f"monkey-{seed}-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    for stale in ("result.json", "actions.jsonl"):
+    for stale in ("result.json", "actions.jsonl", "failures.jsonl", "stderr.txt"):
         (workdir / stale).unlink(missing_ok=True)
     cmd = [sys.executable, "-X", "faulthandler", str(HERE), "--child", "--workdir", str(workdir),
            "--seconds", str(seconds)]
@@ -71,10 +71,11 @@ def run_subprocess(seed: int | None = 1, seconds: float = 20.0, workdir: str | P
     except subprocess.TimeoutExpired as e:
         code = None
         stderr = e.stderr.decode(errors="replace") if isinstance(e.stderr, bytes) else (e.stderr or "")
+    (workdir / "stderr.txt").write_text(stderr, encoding="utf-8")
     result_file = workdir / "result.json"
     result = json.loads(result_file.read_text(encoding="utf-8")) if result_file.exists() else {}
     actions = read_actions(workdir / "actions.jsonl")
-    result.setdefault("failures", [])
+    result.setdefault("failures", read_actions(workdir / "failures.jsonl"))  # those before a crash
     result.setdefault("seed", seed)
     result.setdefault("actions", len(actions))
     result.setdefault("elapsed", round(time.perf_counter() - started, 1))
@@ -93,9 +94,16 @@ def run_subprocess(seed: int | None = 1, seconds: float = 20.0, workdir: str | P
 
 
 def _crash_details(stderr: str) -> str:
-    """faulthandler's report (from "Fatal Python error" on), else the end of stderr."""
+    """faulthandler's report: the crashing thread's stack first (innermost frame first), then the other threads';
+    else the end of stderr."""
     start = stderr.find("Fatal Python error")
-    return stderr[start:][-8000:] if start >= 0 else stderr[-4000:]
+    if start < 0:
+        return stderr[-4000:]
+    report = stderr[start:].split("\nExtension modules:")[0]
+    blocks = report.split("\n\n")
+    current = [b for b in blocks if b.lstrip().startswith("Current thread")]
+    others = [b for b in blocks[1:] if b not in current]
+    return "\n\n".join([blocks[0], *current, *others])[:8000]
 
 
 def read_actions(path: Path) -> list[dict]:
@@ -113,9 +121,9 @@ def read_actions(path: Path) -> list[dict]:
 def describe(a: dict) -> str:
     """One short line for an action, e.g. ``type learningRateSpin '1e6'``."""
     parts = [a["k"], a.get("t", "")]
-    for key in ("d", "v", "ms", "n", "r", "c", "how"):
-        if key in a and not (key == "n" and a["k"] != "stepby"):
-            parts.append(f"{key}={a[key]!r}" if key in ("r", "c", "how", "n") else repr(a[key]))
+    for key in ("d", "v", "ms", "by", "r", "c", "how"):
+        if key in a and not (key == "v" and a["k"] == "mouse" and a.get("how") != "wheel"):
+            parts.append(f"{key}={a[key]!r}" if key in ("r", "c", "how", "by") else repr(a[key]))
     if a.get("a"):
         parts.append(f"answers={a['a']}")
     if a.get("s"):
@@ -180,7 +188,7 @@ def child_main(seed: int, seconds: float, workdir: Path, replay: list[dict] | No
         write_result({**monkey.result(), **extra})
         os._exit(EXIT_HANG)
 
-    watch = Watch(on_hang=on_hang)
+    watch = Watch(on_hang=on_hang, log=open(workdir / "failures.jsonl", "w", encoding="utf-8"))
     watch.install()
     from monkey_actions import Monkey  # noqa: E402 - Qt is imported by now
 

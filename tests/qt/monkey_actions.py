@@ -33,7 +33,12 @@ KINDS = {  # kind: weight
     "click": 12, "trigger": 12, "combo": 14, "type": 12, "spin": 6, "stepby": 3, "slider": 3, "cell": 7, "tab": 6,
     "mouse": 6, "key": 4, "wait": 10, "scenario": 8,
 }
-EXCLUDED = {"quitAction"}  # closing the window would end the run
+EXCLUDED = {
+    "quitAction",  # closing the window would end the run
+    # pyqtgraph's own "Export..." in the data scatter's right-click menu: the right-click first records which item was
+    # clicked (scene.contextMenuItem), and the action fails without it; triggered alone it is not a person's path
+    "scatterExportAction",
+}
 TYPED = ["0", "-1", "-1000", "1e6", "1000000", "999999999999", "1e-9", "0.000001", "100", "nan", "inf", "", "abc",
          "0.5", "2", "1e300", "-0"]
 CELL_TEXT = ["0", "-1", "1e6", "1e308", "-1e308", "1e309", "nan", "inf", "abc", "", "0.5", "3", "-7.25"]
@@ -70,6 +75,8 @@ def _inside(widget, ancestor) -> bool:
 
 
 def _in_file_dialog(widget) -> bool:
+    """Whether ``widget`` is a part of a file dialog (the monkey only picks a file or cancels, never browses)."""
+    widget = widget.parentWidget()
     while widget is not None:
         if isinstance(widget, QFileDialog):
             return True
@@ -266,7 +273,7 @@ class Monkey:
 
     def _choose_stepby(self):
         key, _ = self._pick(QAbstractSpinBox)
-        return key and {"k": "stepby", "t": key, "n": self.rng.choice([-100, -10, -1, 1, 1, 10, 100])}
+        return key and {"k": "stepby", "t": key, "by": self.rng.choice([-100, -10, -1, 1, 1, 10, 100])}
 
     def _choose_slider(self):
         key, s = self._pick(QAbstractSlider)
@@ -411,7 +418,7 @@ class Monkey:
         spin = self._target(QAbstractSpinBox, a)
         if spin is None:
             return False
-        spin.stepBy(a["n"])
+        spin.stepBy(a.get("by", 1))  # lists recorded before "by" existed lost the count
 
     def _do_slider(self, a):
         s = self._target(QAbstractSlider, a)

@@ -18,6 +18,7 @@ parent reads the traceback from its stderr.
 from __future__ import annotations
 
 import faulthandler
+import json
 import os
 import sys
 import threading
@@ -35,6 +36,8 @@ NOTED_GAP_S = 0.5  # gaps longer than this are listed (with where the GUI thread
 QT_ALLOWED = (
     # the offscreen platform plugin cannot resize native windows to their size hints; real platforms can
     "This plugin does not support propagateSizeHints()",
+    # nor raise a window above others: QToolTip.showText raises its tooltip window (hovering a weight or an edge)
+    "This plugin does not support raise()",
 )
 
 
@@ -49,9 +52,10 @@ class Watch:
     """Records failures; ``action`` is the index of the monkey action under way (set by the monkey)."""
 
     def __init__(self, on_hang: Callable[[dict], None] | None = None, stall_s: float = STALL_S,
-                 hang_s: float = HANG_S):
+                 hang_s: float = HANG_S, log=None):
         self.stall_s, self.hang_s = stall_s, hang_s
         self.on_hang = on_hang
+        self.log = log  # a text file: each failure as a JSON line
         self.failures: list[dict] = []
         self.gaps: list[dict] = []  # gaps > NOTED_GAP_S: seconds, action, where the GUI thread was
         self.worst_gap = 0.0
@@ -70,8 +74,12 @@ class Watch:
 
     # -- failures ----------------------------------------------------------------------------------------------------
     def fail(self, kind: str, message: str, details: str = "") -> None:
-        self.failures.append({"kind": kind, "message": message[:2000], "details": details[-8000:],
-                              "action": self.action, "time": round(time.perf_counter(), 3)})
+        failure = {"kind": kind, "message": message[:2000], "details": details[-8000:], "action": self.action,
+                   "time": round(time.perf_counter(), 3)}
+        self.failures.append(failure)
+        if self.log is not None:  # on disk at once: a crash later must not lose it
+            self.log.write(json.dumps(failure) + "\n")
+            self.log.flush()
 
     def exception(self, exc_type, exc, tb, where: str = "") -> None:
         text = "".join(traceback.format_exception(exc_type, exc, tb))
