@@ -523,7 +523,9 @@ class Monkey:
             self._broken.show()
             self._broken.repaint()
         elif kind == "thread":
-            threading.Thread(target=lambda: [][1], name="injected-thread").start()
+            thread = threading.Thread(target=lambda: [][1], name="injected-thread")
+            thread.start()
+            thread.join()
         elif kind == "qt-warning":
             qWarning("injected Qt warning")
         elif kind == "error-box":
