@@ -28,3 +28,30 @@ def controller(qtbot):
     qtbot.waitUntil(lambda: wt.worker.latest() is not None, timeout=5000)
     yield c
     assert wt.shutdown(), "the training thread did not stop"
+
+
+@pytest.fixture
+def in_gui_thread(qtbot):
+    """``in_gui_thread(signal)``: a signal re-emitted in the GUI thread each time ``signal`` fires, for
+    ``qtbot.waitSignal``. pytest-qt's blocker is not a QObject, so connected straight to a signal emitted in the
+    training thread it runs there and stops its timeout QTimer from that thread, which Qt refuses ("QObject::killTimer:
+    Timers cannot be stopped from another thread"). A bound method of a QObject living in the GUI thread is queued."""
+    from PySide6.QtCore import QObject, Signal
+
+    class Relay(QObject):
+        fired = Signal()
+
+        def relay(self, *_args):
+            self.fired.emit()
+
+    relays = []
+
+    def make(signal):
+        relay = Relay()
+        signal.connect(relay.relay)
+        relays.append(relay)
+        return relay.fired
+
+    yield make
+    for relay in relays:
+        relay.deleteLater()

@@ -57,10 +57,10 @@ def test_step_once_changes_update_count_and_weights(window, qtbot):
     assert window.isWindowModified()
 
 
-def test_run_until_an_epoch_finishes_pause_and_reset(window, qtbot):
+def test_run_until_an_epoch_finishes_pause_and_reset(window, qtbot, in_gui_thread):
     start = weights(window)
     window.controller.edit(window.controller.experiment.replace(epochs=10**6), "many epochs")
-    with qtbot.waitSignal(window.worker.epochFinished, timeout=5000):
+    with qtbot.waitSignal(in_gui_thread(window.worker.epochFinished), timeout=5000):
         qtbot.mouseClick(button(window, "runButton"), Qt.MouseButton.LeftButton)
     assert window.run_action.isChecked() and window.run_action.text() == "Pause"
     qtbot.mouseClick(button(window, "runButton"), Qt.MouseButton.LeftButton)
@@ -117,10 +117,10 @@ def test_try_it_updates_with_training(window, qtbot):
     assert out.text() != first and float(out.text().split()[0]) > 0.99  # [1, 0, 0] -> 1
 
 
-def test_save_and_reopen_gives_identical_weights(window, qtbot, tmp_path):
+def test_save_and_reopen_gives_identical_weights(window, qtbot, tmp_path, in_gui_thread):
     path = tmp_path / "lesson.nnstudio"
     window.session.ask_save_path = lambda: path
-    with qtbot.waitSignal(window.worker.runFinished, timeout=10000):
+    with qtbot.waitSignal(in_gui_thread(window.worker.runFinished), timeout=10000):
         window.worker.run()
     assert window.worker.latest().epoch == 1000
     qtbot.waitUntil(lambda: window.controller.dirty, timeout=3000)  # set by the queued report in the GUI thread
@@ -304,7 +304,7 @@ def test_session_saved_by_the_command_line_opens_in_the_studio(qtbot, tmp_path):
         w.close()
 
 
-def test_worker_reports_are_handled_in_the_gui_thread(window, qtbot, monkeypatch):
+def test_worker_reports_are_handled_in_the_gui_thread(window, qtbot, monkeypatch, in_gui_thread):
     from PySide6.QtCore import QThread
 
     gui = QThread.currentThread()
@@ -312,7 +312,7 @@ def test_worker_reports_are_handled_in_the_gui_thread(window, qtbot, monkeypatch
     real = window._update_title
     monkeypatch.setattr(window, "_update_title", lambda: (threads.append(QThread.currentThread()), real()))
     window.controller.set_dirty(False)
-    with qtbot.waitSignal(window.worker.runFinished, timeout=10000):
+    with qtbot.waitSignal(in_gui_thread(window.worker.runFinished), timeout=10000):
         window.worker.run()
     qtbot.waitUntil(lambda: window.controller.dirty, timeout=3000)
     assert threads and all(t is gui for t in threads)
