@@ -15,6 +15,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 TASKS = ("binary", "multiclass", "regression")
+# Edited cells are at most this large in size: squares of a value far beyond it overflow float64 in preprocessing and
+# losses, and float32 networks hold at most 3.4e38 (a learner's table never needs more).
+MAX_CELL = 1e15
 
 
 class DataError(ValueError):
@@ -189,6 +192,9 @@ class Dataset:
                                 f"({self.n_samples} rows, {self.n_features + 1} columns)")
             if not np.isfinite(value):
                 raise DataError(f"row {row + 1}, column {col + 1}: {value} is not a finite number")
+            if abs(value) > MAX_CELL:
+                raise DataError(f"row {row + 1}, column {col + 1}: {value:.3g} is too large to learn from "
+                                f"(values up to {MAX_CELL:.0e} in size are accepted)")
             if col < self.n_features:
                 X[row, col] = value
             elif self.task == "regression":

@@ -49,7 +49,9 @@ def _check_params(name: str, size, noise, seed, test_fraction) -> dict:
     if (isinstance(test_fraction, bool) or not isinstance(test_fraction, Real)
             or not 0.0 <= test_fraction < 1.0):  # also rejects NaN
         raise DataError(f"{name}: test_fraction must be a number in [0, 1), got {test_fraction!r}")
-    return {"size": int(size), "noise": float(noise), "seed": int(seed), "test_fraction": float(test_fraction)}
+    # + 0.0 turns -0.0 (a spin box's answer to a negative typed at its minimum) into 0.0, which numpy accepts
+    return {"size": int(size), "noise": float(noise) + 0.0, "seed": int(seed),
+            "test_fraction": float(test_fraction) + 0.0}
 
 
 def _class_sizes(size: int) -> tuple[int, int]:

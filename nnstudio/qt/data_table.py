@@ -16,7 +16,7 @@ from PySide6.QtCore import QAbstractTableModel, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QStyledItemDelegate
 
-from nnstudio.data.dataset import Dataset
+from nnstudio.data.dataset import MAX_CELL, Dataset
 
 EDITABLE_ROWS = 200  # tables with at most this many training rows can be edited cell by cell
 EDIT_COLOUR = QColor("#f0a020")  # edited cells get a tint of this
@@ -43,8 +43,9 @@ def long_decimals(values: np.ndarray, places: int = 4) -> np.ndarray:
     v = np.asarray(values, dtype=np.float64)
     if v.ndim == 1:
         v = v.reshape(-1, 1)
-    scaled = v * 10.0 ** places
-    ragged = np.abs(scaled - np.round(scaled)) > 1e-6 * np.maximum(1.0, np.abs(scaled))
+    with np.errstate(over="ignore", invalid="ignore"):  # huge values: not "ragged" (they are written 1e+20 style)
+        scaled = v * 10.0 ** places
+        ragged = np.abs(scaled - np.round(scaled)) > 1e-6 * np.maximum(1.0, np.abs(scaled))
     a = np.abs(v)
     tiny_or_huge = ((a > 0) & (a < 10.0 ** -(places - 1))) | (a >= 1e9)
     return ragged.any(axis=0) & ~tiny_or_huge.any(axis=0)
@@ -275,6 +276,9 @@ class DataTableModel(QAbstractTableModel):
             raise ValueError(f"{where}: \u201c{s}\u201d is not a number; type something like 1.5 or -3.") from None
         if not np.isfinite(value):
             raise ValueError(f"{where}: NaN and infinity cannot be learned from; type an ordinary number.")
+        if abs(value) > MAX_CELL:
+            raise ValueError(f"{where}: {value:.3g} is too large to learn from; type a number up to {MAX_CELL:.0e} "
+                             "in size.")
         return value
 
     def setData(self, index, value, role=Qt.ItemDataRole.EditRole) -> bool:

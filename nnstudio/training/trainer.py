@@ -94,19 +94,23 @@ class Snapshot:
         n_in = self.weights[0].shape[0]
         if X.shape[1] != n_in:
             raise ValueError(f"expected {n_in} value(s), got {X.shape[1]}")
-        return self.preprocessing.apply(X, np.dtype(self.dtype)) if self.preprocessing else X
+        with np.errstate(over="ignore", invalid="ignore"):  # a huge typed value may not fit float32: inf, shown as such
+            return self.preprocessing.apply(X, np.dtype(self.dtype)) if self.preprocessing else X
 
     def forward_inputs(self, a: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        """(z, a) of every dense layer for rows already made network inputs by ``network_inputs``."""
+        """(z, a) of every dense layer for rows already made network inputs by ``network_inputs``. Weights of a run
+        that diverged, or inputs typed far outside the data, may give inf or NaN: views are made to show those, so
+        numpy's overflow warnings are not raised here."""
         out, i = [], 0
-        for spec in self.layers:
-            z = a @ self.weights[i]
-            i += 1
-            if spec.bias:
-                z = z + self.weights[i]
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            for spec in self.layers:
+                z = a @ self.weights[i]
                 i += 1
-            a = activations.get(spec.activation).forward(z)
-            out.append((z, a))
+                if spec.bias:
+                    z = z + self.weights[i]
+                    i += 1
+                a = activations.get(spec.activation).forward(z)
+                out.append((z, a))
         return out
 
     def layer_weights(self) -> list[tuple[np.ndarray, np.ndarray | None]]:
@@ -512,7 +516,8 @@ class Trainer:
         if X_raw.shape[1] != self.dataset.n_features:
             raise ValueError(f"expected {self.dataset.n_features} value(s) "
                              f"({', '.join(self.dataset.feature_names)}), got {X_raw.shape[1]}")
-        return self.network.predict(self.preprocessing.apply(X_raw, self.dtype))
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):  # inf/NaN out, not warnings
+            return self.network.predict(self.preprocessing.apply(X_raw, self.dtype))
 
     # -- running -------------------------------------------------------------------------------------------------------
     def step_epoch(self) -> StepResult:

@@ -86,3 +86,15 @@ def test_unknown_parameter():
 def test_small_sources_load_with_defaults(name):
     source = DATASETS[name]
     assert source.load().task == source.task
+
+
+def test_a_cell_edit_too_large_to_learn_from_is_refused_with_where_and_why():
+    import pytest
+
+    from nnstudio import data
+    from nnstudio.data.dataset import DataError
+
+    toy = data.load("toy")
+    with pytest.raises(DataError, match=r"row 1, column 2: -1e\+308 is too large"):
+        toy.with_edits([(0, 1, -1e308)])
+    assert toy.with_edits([(0, 1, -1e15)]).X[0, 1] == -1e15

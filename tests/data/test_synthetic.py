@@ -191,3 +191,12 @@ def test_test_fraction_that_leaves_no_training_rows(name):
 def test_unknown_parameter_through_registry():
     with pytest.raises(DataError, match="radius"):
         load("circles", radius=2)
+
+
+def test_negative_zero_noise_from_a_spin_box_is_zero():
+    """A spin box clamps a typed -1000 to its minimum and answers -0.0; numpy's normal() refused it (scale < 0)."""
+    from nnstudio import data
+
+    for name in ("xor", "circles", "spiral", "gaussians"):
+        ds = data.load(name, noise=-0.0, test_fraction=-0.0)
+        assert ds.params["noise"] == 0.0 and str(ds.params["noise"]) == "0.0"

@@ -168,7 +168,7 @@ def test_the_target_editor_lists_the_classes(qtbot, panel, controller):
     assert view.model().data(index) == "female"
 
 
-@pytest.mark.parametrize("text", ["abc", "nan", "NaN", "inf", "-inf", "", "1,5"])
+@pytest.mark.parametrize("text", ["abc", "nan", "NaN", "inf", "-inf", "", "1,5", "-1e308", "1e16"])
 def test_bad_feature_input_changes_nothing(panel, controller, text):
     pick(panel, "gender")
     before, steps = controller.experiment, controller.undo_stack.count()
