@@ -1,5 +1,7 @@
-"""The data dock's scatter plot: the points of a 2-D dataset coloured by class, test points as rings, rows left out
-drawn faint."""
+"""The data dock's scatter plot: the points of a 2-D dataset coloured by class (the one class palette,
+``colormaps.class_colour``, shared with the decision surface and the confusion matrix), test points as rings, rows left
+out drawn faint. Points that are not finite or beyond ±LIMIT (an imported table can hold 1e300) are not handed to Qt;
+the tooltip counts them."""
 
 from __future__ import annotations
 
@@ -10,10 +12,11 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
 from nnstudio.data.dataset import Dataset
+from nnstudio.numbers import count
+from nnstudio.qt.panels.bounds import sane
+from nnstudio.qt.panels.colormaps import class_colour, plain_numbers
 
 MAX_POINTS = 20_000  # the scatter thins bigger sets (drawing 100,000 dots takes a noticeable pause)
-CLASS_COLOURS = ("#1f77b4", "#e8710a", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-                 "#bcbd22", "#17becf")
 SCATTER_TIP = "Each training point coloured by its class; rings are test points, faint dots are rows left out."
 
 
@@ -23,14 +26,14 @@ class DataScatter(pg.PlotWidget):
 
     def __init__(self, parent=None):
         palette = QApplication.palette()
-        super().__init__(parent, background=palette.color(QPalette.ColorRole.Base))
+        super().__init__(parent, background=palette.color(QPalette.ColorRole.Base), enableMenu=False)
         self.scene().contextMenu[0].setObjectName("scatterExportAction")  # pyqtgraph's own image export
         self._text = palette.color(QPalette.ColorRole.Text)
         for side in ("left", "bottom"):
             axis = self.getAxis(side)
             axis.setPen(self._text)
             axis.setTextPen(self._text)
-        self.setMenuEnabled(False)
+        plain_numbers(self)
         self.getPlotItem().hideButtons()
         plot = self.getPlotItem()
         plot.getViewBox().setDefaultPadding(0.06)
@@ -63,7 +66,7 @@ class DataScatter(pg.PlotWidget):
                 self.removeItem(key)
         self.train_items, self.test_items, self.left_out_items = [], [], []
         for i, name in enumerate(classes):
-            c = pg.mkColor(CLASS_COLOURS[i % len(CLASS_COLOURS)])
+            c = pg.mkColor(class_colour(i))
             faint = pg.mkColor(c)
             faint.setAlpha(45)
             label = f"class {name}" if name.lstrip("-").replace(".", "", 1).isdigit() else name
@@ -86,11 +89,13 @@ class DataScatter(pg.PlotWidget):
         self.stride = -(-n // MAX_POINTS)  # big sets: every stride-th point is drawn (rows left out: all of them)
         X_test = ds.X_test if ds.has_test else np.empty((0, 2))
         y_test = ds.y_test if ds.has_test else np.empty(0, dtype=np.int64)
+        drawable = sane(ds.X[:, 0]) & sane(ds.X[:, 1])
+        drawable_test = sane(X_test[:, 0]) & sane(X_test[:, 1])
         for k in range(len(self._classes)):
-            mine = ds.y == k
+            mine = (ds.y == k) & drawable
             for item, X, rows, step in ((self.train_items[k], ds.X, mine & used, self.stride),
                                         (self.left_out_items[k], ds.X, mine & ~used, 1),
-                                        (self.test_items[k], X_test, y_test == k, self.stride)):
+                                        (self.test_items[k], X_test, (y_test == k) & drawable_test, self.stride)):
                 if item.opts["size"] != size:
                     item.setSize(size)
                 rows = np.flatnonzero(rows)[::step]
@@ -100,8 +105,10 @@ class DataScatter(pg.PlotWidget):
         self.setLabel("bottom", ds.feature_names[0], color=self._text.name())
         self.setLabel("left", ds.feature_names[1], color=self._text.name())
         self.enableAutoRange()
-        thinned = f" Showing one point in {self.stride} of {n:,}." if self.stride > 1 else ""
-        self.setToolTip(SCATTER_TIP + thinned)
+        thinned = f" Showing one point in {self.stride} of {count(n)}." if self.stride > 1 else ""
+        hidden = int((~drawable).sum() + (~drawable_test).sum())
+        off = f" {count(hidden)} point{'s' if hidden != 1 else ''} too large to draw." if hidden else ""
+        self.setToolTip(SCATTER_TIP + thinned + off)
 
     def _key_item(self, item, label: str, show: bool) -> None:
         """An extra legend entry (an empty item) shown only when it means something."""

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QToolTip
 
 from nnstudio.core.network import LayerSpec
 from nnstudio.data.dataset import Dataset
+from nnstudio.numbers import fixed, fmt
 from nnstudio.qt.export import export_panel
 from nnstudio.qt.panels import network_layout as nl
 from nnstudio.qt.panels.base import PanelContext
@@ -52,14 +53,14 @@ def test_hover_over_an_edge_tells_weight_and_gradient(qtbot, gender):
     point = panel.edge_point(0, 0, 1)
     assert panel.hit_test(point) == nl.Hit("edge", 0, 0, 1)
     w, g = float(snap.weights[0][0, 1]), float(snap.gradients[0][0, 1])
-    assert panel.tooltip_at(point) == f"W1[0,1] = {w:.4f} (x1 → h2), ∂L/∂w = {g:.4g}"
+    assert panel.tooltip_at(point) == f"W1[0,1] = {fixed(w)} (x1 → h2), ∂L/∂w = {fmt(g)}"
     node = panel.drawing_geometry().center(1, 1)
     z, a = snap.forward_layers(gender.dataset.X[0])[0]
-    assert panel.tooltip_at(node) == f"h2: z = {float(z[0, 1]):.4g}, a = {float(a[0, 1]):.4g}"
+    assert panel.tooltip_at(node) == f"h2: z = {fmt(z[0, 1])}, a = {fmt(a[0, 1])}"
     assert panel.tooltip_at(QPointF(3, 3)) == ""
     at = point.toPoint()
     QApplication.sendEvent(panel.canvas, QHelpEvent(QEvent.Type.ToolTip, at, panel.canvas.mapToGlobal(at)))
-    assert QToolTip.text() == f"W1[0,1] = {w:.4f} (x1 → h2), ∂L/∂w = {g:.4g}"
+    assert QToolTip.text() == f"W1[0,1] = {fixed(w)} (x1 → h2), ∂L/∂w = {fmt(g)}"
 
 
 def test_click_selects_an_edge_and_empty_space_clears(qtbot, gender):
@@ -83,7 +84,7 @@ def test_biases_are_visible_and_selectable(qtbot, gender):
     box = g.bias_labels[(0, 1)]
     snap = panel.snapshot
     b, gb = float(snap.weights[1][1]), float(snap.gradients[1][1])
-    assert panel.tooltip_at(box.center()) == f"b1[1] = {b:.4f} (bias of h2), ∂L/∂b = {gb:.4g}"
+    assert panel.tooltip_at(box.center()) == f"b1[1] = {fixed(b)} (bias of h2), ∂L/∂b = {fmt(gb)}"
     panel.click(box.center())
     assert panel.context.selection == (1, 1)
     panel.click(panel.edge_point(1, nl.BIAS, 0, 0.5))
@@ -134,7 +135,7 @@ def test_image_input_is_drawn_as_a_picture(qtbot):
     assert len(first) == 2 * nl.EDGE_UNITS and all(e.i == nl.IMAGE for e in first)
     text = panel.tooltip_at(panel.edge_point(0, nl.IMAGE, 3, 0.7))
     assert text.startswith("784 weights from the image into h4: sum ") and \
-        f"{float(t.snapshot().weights[0][:, 3].sum()):.4f}" in text
+        fixed(t.snapshot().weights[0][:, 3].sum()) in text
     assert panel.tooltip_at(g.image_rect.topLeft() + QPointF(1, 1)).startswith("pixel 0 ")
     assert panel.edge_at(panel.edge_point(0, nl.IMAGE, 3, 0.7)) is None  # a sum is not one weight
     np.testing.assert_allclose(panel.node_values()[1], t.snapshot().forward_layers(ds.X[0])[0][1][0])

@@ -13,6 +13,7 @@ from nnstudio.core.network import LayerSpec
 from nnstudio.data.dataset import Dataset
 from nnstudio.qt.export import export_panel
 from nnstudio.qt.panels.base import PanelContext
+from nnstudio.numbers import fixed
 from nnstudio.qt.panels.weights import WeightsPanel, fmt
 from nnstudio.training import Experiment, Trainer, presets
 
@@ -255,7 +256,7 @@ def test_hovering_and_clicking_a_history_curve(qtbot):
     i = len(x) // 2
     point = panel.history.plot.vb.mapViewToScene(QPointF(x[i], curves["W1[2,0]"][i]))
     panel._hover_history(point)
-    assert panel.info.text() == f"W1[2,0] = {fmt(curves['W1[2,0]'][i])} after update {int(x[i])} (click to select it)"
+    assert panel.info.text() == f"W1[2,0] = {fixed(curves['W1[2,0]'][i])} after update {int(x[i])} (click to select it)"
     panel._clicked_history(SimpleNamespace(button=lambda: Qt.MouseButton.LeftButton, scenePos=lambda: point))
     assert context.selection == (0, 2)
 

@@ -13,7 +13,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout
 
 from nnstudio.core import activations, losses
+from nnstudio.numbers import count, fmt
 from nnstudio.qt.panels.base import Panel, PanelContext
+from nnstudio.qt.panels.bounds import box_around, inside, sane
 from nnstudio.qt.panels.colormaps import (AXIS_PEN, NEGATIVE, POSITIVE, UNIT_COLOURS, Throttle, dark_axes,
                                           light_grid, plain_numbers)
 from nnstudio.training.trainer import Snapshot
@@ -22,6 +24,7 @@ GRID_POINTS = 801
 SATURATED_SLOPE = 0.05  # f′ below this passes a twentieth or less of the error signal back
 REDRAW_RATE = 10.0
 MAX_POINTS = 2048  # points drawn: the first samples of each unit (the counts and CSV use the whole batch)
+Z_LIMIT = 1e4  # the z axis never reaches beyond ±Z_LIMIT; units further out are counted, not drawn
 STEP = activations.get("step")
 
 
@@ -41,25 +44,25 @@ def slope_status(act_name: str, Z: np.ndarray, A: np.ndarray, fprime: np.ndarray
             return ""
         return f": unit{'s' if len(units) > 1 else ''} {', '.join(map(str, units))}"
 
-    batch = f" (last batch, {n_samples} sample{'s' if n_samples != 1 else ''})"
-    of = f"of {n_units} unit{'s' if n_units != 1 else ''}"
+    batch = f" (last batch, {count(n_samples)} sample{'s' if n_samples != 1 else ''})"
+    of = f"of {count(n_units)} unit{'s' if n_units != 1 else ''}"
     if act_name in ("sigmoid", "tanh"):
         mask = (fprime < SATURATED_SLOPE).mean(axis=0) > 0.5
         note = "; the loss cancels this slope at the output" if fused else ""
-        return (f"{int(mask.sum())} {of} saturated (f′ < {SATURATED_SLOPE} for most samples)"
+        return (f"{count(mask.sum())} {of} saturated (f′ < {fmt(SATURATED_SLOPE)} for most samples)"
                 f"{listed(mask)}{batch}{note}")
     if act_name == "relu":
         mask = (Z <= 0).all(axis=0)
-        return f"{int(mask.sum())} {of} dead (z ≤ 0 for every sample){listed(mask)}{batch}"
+        return f"{count(mask.sum())} {of} dead (z ≤ 0 for every sample){listed(mask)}{batch}"
     if act_name == "leaky_relu":
         mask = (Z <= 0).all(axis=0)
-        return (f"{int(mask.sum())} {of} below zero for every sample (slope only 0.01 there)"
+        return (f"{count(mask.sum())} {of} below zero for every sample (slope only 0.01 there)"
                 f"{listed(mask)}{batch}")
     if act_name == "softmax":
         mask = (fprime < SATURATED_SLOPE).mean(axis=0) > 0.5
         note = "; with cross-entropy the gradient ŷ − y does not vanish there" if fused else ""
-        return (f"{int(mask.sum())} of {n_units} outputs near 0 or 1 for most samples (a(1 − a) < "
-                f"{SATURATED_SLOPE}){listed(mask)}{batch}{note}")
+        return (f"{count(mask.sum())} of {count(n_units)} outputs near 0 or 1 for most samples (a(1 − a) < "
+                f"{fmt(SATURATED_SLOPE)}){listed(mask)}{batch}{note}")
     if act_name == "step":
         return "step: f′ = 0 everywhere, so no gradient flows back through these units"
     return f"{act_name}: f′ never falls to 0, nothing saturates{batch}"
@@ -78,6 +81,7 @@ class ActivationPanel(Panel):
         self._curve: tuple[np.ndarray, np.ndarray, np.ndarray] = (np.zeros(0),) * 3
         self._points: tuple[np.ndarray, np.ndarray] = (np.zeros((0, 0)), np.zeros((0, 0)))
         self._rug_y, self._rug_h = 0.0, 0.0  # centre and height of the rug marks
+        self._on = np.zeros(0, dtype=bool)  # which of the points (unit by unit) are drawn
         self._throttle = Throttle(self._redraw, REDRAW_RATE, self)
 
         self.layer_combo = QComboBox()
@@ -180,14 +184,15 @@ class ActivationPanel(Panel):
 
     def point_data(self) -> tuple[np.ndarray, np.ndarray]:
         """(z, f(z)) of the points drawn, each (samples, units) like the first rows of ``snapshot.layer_z[layer]``
-        (all of them unless units × samples exceeds MAX_POINTS); read back from the scatter items."""
+        (all of them unless units × samples exceeds MAX_POINTS; NaN for values off the plot); read back from the
+        scatter items."""
         self.finish()
         n_samples, n_units = self._drawn_shape()
-        zs, fs = np.full((n_samples, n_units), np.nan), np.full((n_samples, n_units), np.nan)
-        if n_samples and n_units:  # drawn unit by unit: unit 0's samples, then unit 1's...
+        zs, fs = np.full(n_samples * n_units, np.nan), np.full(n_samples * n_units, np.nan)
+        if n_samples and n_units and len(self._on) == zs.size:  # drawn unit by unit: unit 0's samples, then 1's...
             x, y = self.dots.getData()
-            zs[:], fs[:] = np.asarray(x).reshape(n_units, n_samples).T, np.asarray(y).reshape(n_units, n_samples).T
-        return zs, fs
+            zs[self._on], fs[self._on] = x, y
+        return zs.reshape(n_units, n_samples).T, fs.reshape(n_units, n_samples).T
 
     def csv_table(self) -> tuple[list[str], list[list]]:
         """The chosen layer's last-batch values: one row per unit and sample (the sample's row in that batch)."""
@@ -214,10 +219,18 @@ class ActivationPanel(Panel):
         self._range = None
 
     def _data_changed(self) -> None:
+        """Another network or dataset: its layers and values are not the old ones. Cleared until its first snapshot."""
+        self.snapshot = None
         self._layers = ()
         self._range = None
-        if self.snapshot is not None:
-            self.set_snapshot(self.snapshot)
+        self._points = (np.zeros((0, 0)), np.zeros((0, 0)))
+        self.layer_combo.blockSignals(True)
+        self.layer_combo.clear()
+        self.layer_combo.blockSignals(False)
+        for item in (self.dots, self.rug, self.chosen):
+            item.setData([], [])
+        self._on = np.zeros(0, dtype=bool)
+        self.status.setText("No network yet.")
 
     def _layer_chosen(self, _index: int) -> None:
         self._range = None
@@ -238,6 +251,10 @@ class ActivationPanel(Panel):
 
     # -- drawing -------------------------------------------------------------------------------------------------------
     def _redraw(self) -> None:
+        with np.errstate(all="ignore"):  # a diverged batch: f(inf), f′(NaN) are what they are
+            self._draw()
+
+    def _draw(self) -> None:
         snap = self.snapshot
         if snap is None or not snap.layers:
             return
@@ -252,7 +269,9 @@ class ActivationPanel(Panel):
         loss = self.context.experiment.loss if self.context.experiment is not None else None
         fused = k == len(snap.layers) - 1 and loss is not None and losses.get(loss).fuses_with == act.name
         if Z.size:
-            self.status.setText(slope_status(act.name, Z, A, act.derivative(Z, A), fused))
+            with np.errstate(all="ignore"):  # a diverged batch: inf and NaN count as what they are, never raise
+                status = slope_status(act.name, Z, A, act.derivative(Z, A), fused)
+            self.status.setText(status + self._off_plot(Z, A))
         else:
             self.status.setText("No batch yet: train one update to see where the neurons sit on the curve.")
         if act.name == "softmax":
@@ -263,13 +282,32 @@ class ActivationPanel(Panel):
         else:
             self.formula.setText(f"<b>f</b>: {act.formula} &nbsp;&nbsp; <b>f′</b>: {act.derivative_formula}")
 
+    def _off_plot(self, Z: np.ndarray, A: np.ndarray) -> str:
+        """"; 3 values of z lie off the plot (z up to 1.2e+42)" when some drawn points cannot be shown, else ""."""
+        if self._range is None:
+            return ""
+        n_samples, _ = self._drawn_shape()
+        z, a = Z[:n_samples], A[:n_samples]
+        off = ~inside(z, a, self._box())
+        if not off.any():
+            return ""
+        far = z[off]
+        worst = far[np.isfinite(far)]
+        peak = f" (z up to {fmt(worst[np.argmax(np.abs(worst))])})" if worst.size else " (z is not a number)"
+        return f"; {count(int(off.sum()))} value{'s' if off.sum() != 1 else ''} of z lie off the plot{peak}"
+
+    def _box(self):
+        (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
+        return box_around((x0, x1), (y0, y1))
+
     def _update_curve(self, act, Z: np.ndarray, n_units: int) -> None:
         lo, hi = act.plot_range
-        if Z.size and np.isfinite(Z).any():
-            zmin, zmax = float(np.nanmin(Z)), float(np.nanmax(Z))
+        z = Z[sane(Z)] if Z.size else Z
+        if z.size:  # the finite values within ±LIMIT; the axis itself stops at ±Z_LIMIT
+            zmin, zmax = max(float(z.min()), -Z_LIMIT), min(float(z.max()), Z_LIMIT)
             margin = 0.08 * max(zmax - zmin, hi - lo)
             lo, hi = min(lo, zmin - margin), max(hi, zmax + margin)
-        lo, hi = max(nice_bound(lo, up=False), -1e4), min(nice_bound(hi, up=True), 1e4)
+        lo, hi = max(nice_bound(lo, up=False), -Z_LIMIT), min(nice_bound(hi, up=True), Z_LIMIT)
         if (lo, hi) == self._range and self._curve[0].size:
             return
         self._range = (lo, hi)
@@ -295,16 +333,22 @@ class ActivationPanel(Panel):
         return min(n_samples, max(4, MAX_POINTS // max(n_units, 1))), n_units
 
     def _update_points(self, Z: np.ndarray, A: np.ndarray, k: int) -> None:
+        """Each unit's (z, f(z)) as a dot and a rug mark; values off the plot (a diverged batch) are left out."""
         n_samples, n_units = self._drawn_shape()
         Z, A = Z[:n_samples], A[:n_samples]
+        box = self._box()
         x, y = Z.T.ravel(), A.T.ravel()
         colour = np.repeat(np.arange(n_units) % len(UNIT_COLOURS), n_samples)
-        self.dots.setData(x, y, brush=self._brushes[colour])
-        self.rug.setData(np.repeat(x, 2), np.tile(self._rug_y + np.array([-0.5, 0.5]) * self._rug_h, len(x)),
+        on = self._on = inside(x, y, box)
+        self.dots.setData(x[on], y[on], brush=self._brushes[colour[on]])
+        xr = x[on]
+        self.rug.setData(np.repeat(xr, 2), np.tile(self._rug_y + np.array([-0.5, 0.5]) * self._rug_h, len(xr)),
                          skipFiniteCheck=True)
         unit = self._selected_unit(k)
         if unit is not None and unit < n_units and n_samples:
-            self.chosen.setData(Z[:, unit], A[:, unit])
+            zs, fs = Z[:, unit], A[:, unit]
+            chosen = inside(zs, fs, box)
+            self.chosen.setData(zs[chosen], fs[chosen])
         else:
             self.chosen.setData([], [])
 

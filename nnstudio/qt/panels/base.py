@@ -32,14 +32,27 @@ class PanelContext(QObject):
         self._prepared: PreparedData | None = None
 
     def set_data(self, dataset: Dataset, experiment: Experiment) -> None:
-        changed = dataset is not self.dataset or (experiment.architecture_key() if experiment else None) != (
-            self.experiment.architecture_key() if self.experiment else None)
+        """Show ``dataset`` and ``experiment``. A new dataset, a new network shape or another experiment (a lesson
+        opened, even one with the same network and table) is a data change: the selected weight and sample belonged
+        to the old network, so they are cleared, and every panel hears ``dataChanged`` (then ``selectionChanged`` /
+        ``sampleChanged`` if those were set). A setting changed while paused (the learning rate) is not."""
+        changed = dataset is not self.dataset or self._identity(experiment) != self._identity(self.experiment)
         self.dataset, self.experiment = dataset, experiment
         if changed:
             self._prepared = None
+            old_selection, old_sample = self.selection, self.sample
             self.selection = None
             self.sample = 0
             self.dataChanged.emit()
+            if old_selection is not None:
+                self.selectionChanged.emit(None)
+            if old_sample != 0:
+                self.sampleChanged.emit(0)
+
+    @staticmethod
+    def _identity(experiment: Experiment | None):
+        """What makes another network: its shape and data (``architecture_key``), and which experiment it is."""
+        return None if experiment is None else (experiment.name, experiment.architecture_key())
 
     def prepared(self) -> PreparedData:
         """The arrays the network trains on (preprocessed inputs, encoded targets), made once per data change."""

@@ -1,7 +1,9 @@
-"""Colours and small numeric helpers the weight and activation panels share.
+"""Colours and small helpers the panels share.
 
-The sign colours match the network drawing: blue for positive, orange for negative, white for zero. A scale that
-keeps its meaning while training runs is symmetric around zero and only ever grows, in "nice" steps.
+The sign colours match the network drawing: blue for positive, orange for negative, white for zero. The class colours
+are one palette for every view that colours classes (the data scatter, the decision surface, the confusion matrix):
+class 0 orange and class 1 blue, as the sign colours have it, then the usual ten-colour cycle. A scale that keeps its
+meaning while training runs is symmetric around zero and only ever grows, in "nice" steps.
 """
 
 from __future__ import annotations
@@ -13,9 +15,20 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 
+from nnstudio.qt.panels.ticks import number_axis
+
 POSITIVE = (38, 110, 200)
 NEGATIVE = (230, 120, 20)
 AXIS_PEN = (40, 40, 40)
+
+# class k is drawn in CLASS_COLOURS[k % 10], in every view
+CLASS_COLOURS = (NEGATIVE, POSITIVE, (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75), (227, 119, 194),
+                 (127, 127, 127), (188, 189, 34), (23, 190, 207))
+
+
+def class_colour(k: int) -> tuple[int, int, int]:
+    """The colour of class k (0-based) wherever classes are coloured."""
+    return CLASS_COLOURS[int(k) % len(CLASS_COLOURS)]
 
 # Sixteen colours that stay apart from each other on white (units beyond 16 reuse them in order).
 UNIT_COLOURS = [  # blue and orange come last: the sign colours and the activation curves use them
@@ -114,6 +127,23 @@ def dark_axes(plot, sides=("left", "bottom")) -> None:
 
 
 def plain_numbers(plot, sides=("left", "bottom")) -> None:
-    """Axis numbers as they are: pyqtgraph's automatic SI prefix ("loss (x0.001)") confuses a learner."""
+    """Axis numbers written by ``nnstudio.numbers`` and ticks that cope with any range (``ticks.number_axis``); no
+    automatic SI prefix ("loss (x0.001)" confuses a learner)."""
     for side in sides:
-        plot.getAxis(side).enableAutoSIPrefix(False)
+        number_axis(plot.getAxis(side))
+
+
+class _PlotItemWithoutMenu(pg.PlotItem):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("enableMenu", False)
+        super().__init__(*args, **kwargs)
+
+
+class ColorBar(pg.ColorBarItem, _PlotItemWithoutMenu):
+    """A colour bar whose plot never makes pyqtgraph's view menu. ``pg.ColorBarItem`` builds one and throws it away
+    at once (``setMenuEnabled(False)``); panels that rebuild their plots would build and destroy dozens, and the menu
+    costs a tenth of a rebuild. Its numbers go through ``nnstudio.numbers``."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        number_axis(self.axis)

@@ -15,11 +15,16 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from nnstudio.numbers import count, fmt
 from nnstudio.qt.panels.base import Panel, PanelContext
-from nnstudio.qt.panels.colormaps import light_grid, plain_numbers
+from nnstudio.qt.panels.bounds import LIMIT, kept_line
+from nnstudio.qt.panels.curves_plot import CurvePlot as _Plot
+from nnstudio.qt.panels.thinning import MAX_POINTS, thin, thin_index
+from nnstudio.qt.panels.ticks import PlainLogAxis
 from nnstudio.training.trainer import Snapshot
 
-MAX_POINTS = 2000
+__all__ = ["CurvesPanel", "PlainLogAxis", "thin", "thin_index", "updates_per_epoch", "MAX_POINTS"]
+
 SCALES = (("linear", "linear"), ("log y", "log_y"), ("log-log", "log_log"))
 TRAIN, TEST = (38, 110, 200), (230, 120, 20)
 PER_UPDATE = (165, 165, 165)
@@ -28,20 +33,6 @@ ROW_COLOURS = [(38, 110, 200), (230, 120, 20), (40, 150, 70), (200, 45, 60), (13
 MAX_LEGEND_ROWS = len(ROW_COLOURS)  # more rows than this get a blue-to-red ramp and a one-line legend
 DENSE = 300  # curves with more points than this are drawn 1 px wide: Qt strokes a wider line 40 times slower
 ERROR_POINTS = 8000  # points shared by all per-row error curves (each gets at most MAX_POINTS, at least 400)
-
-
-def thin_index(length: int, n: int = MAX_POINTS) -> np.ndarray | slice:
-    """Positions of every k-th of ``length`` points so that at most about n remain, the first and last among them."""
-    if length <= n:
-        return slice(None)
-    idx = np.arange(0, length, int(np.ceil(length / n)))
-    return idx if idx[-1] == length - 1 else np.r_[idx, length - 1]
-
-
-def thin(x: np.ndarray, y: np.ndarray, n: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
-    """Every k-th point so that at most about n remain (the first and the last point always kept)."""
-    idx = thin_index(len(x), n)
-    return x[idx], y[idx]
 
 
 def updates_per_epoch(snap: Snapshot, batch_size: int | None) -> int:
@@ -62,83 +53,6 @@ def _swatch(colour, style: str = "solid") -> str:
 def _entry(colour, text: str, style: str = "solid") -> str:
     """One legend entry that never breaks across lines."""
     return f"{_swatch(colour, style)}&nbsp;{text.replace(' ', '&nbsp;')}"
-
-
-def _number(v: float) -> str:
-    """A tick label in plain digits where they stay short (0.001, 50,000), else 1e-05 style."""
-    if 1e-4 <= v < 1e6:
-        return f"{v:,.6g}"
-    m, e = f"{v:.0e}".split("e")
-    return f"{m}e{int(e)}"
-
-
-class PlainLogAxis(pg.AxisItem):
-    """An axis whose log ticks read 1, 10, 100 (not 10¹, 2·10³). Decades are labelled first, then 2 and 5, then the
-    other ticks, each only where its label has room."""
-
-    def logTickStrings(self, values, scale, spacing):
-        vertical = self.orientation in ("left", "right")
-        length = self.height() if vertical else self.width()
-        per_decade = length / max(abs(self.range[1] - self.range[0]), 1e-9)
-        room = 18 if vertical else 44  # pixels one tick label needs along the axis
-
-        def rank(lv: float) -> int:
-            mantissa = round(10 ** (lv - math.floor(lv + 1e-9)), 3)
-            return 0 if mantissa == 1 else 1 if mantissa in (2, 5) else 2
-
-        out, kept = [""] * len(values), []
-        for k in sorted(range(len(values)), key=lambda k: rank(values[k])):
-            at = values[k] * per_decade
-            if all(abs(at - q) >= room for q in kept):
-                kept.append(at)
-                out[k] = _number(float(10 ** values[k] * scale))
-        return out
-
-
-class _Plot:
-    """One pyqtgraph plot with a text legend above it (a legend outside the axes never hides a curve)."""
-
-    def __init__(self, panel: CurvesPanel, name: str, accessible: str):
-        self.widget = QWidget()
-        self.legend = QLabel()
-        self.legend.setObjectName(f"{name}Legend")
-        self.legend.setWordWrap(True)
-        self.legend.setTextFormat(Qt.TextFormat.RichText)
-        self.plot = pg.PlotWidget(background="w", axisItems={"left": PlainLogAxis("left"),
-                                                             "bottom": PlainLogAxis("bottom")})
-        self.plot.setObjectName(name)
-        self.plot.setAccessibleName(accessible)
-        light_grid(self.plot)
-        self.plot.setMinimumHeight(110)
-        plain_numbers(self.plot)
-        self.plot.setRange(xRange=(0, 10), yRange=(0, 1), padding=0.02)  # a tidy frame before any data
-        for action in self.plot.scene().contextMenu:  # pyqtgraph's own "Export..." (replaced by the panel's)
-            action.setObjectName(f"{name}PyqtgraphExport")
-        panel.adopt_plot(self.plot)
-        layout = QVBoxLayout(self.widget)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.legend)
-        layout.addWidget(self.plot, 1)
-        self.curves: dict[str, pg.PlotDataItem] = {}
-        self._axes = None
-
-    def curve(self, key: str, pen) -> pg.PlotDataItem:
-        if key not in self.curves:
-            self.curves[key] = self.plot.plot(pen=pen, antialias=True)
-        return self.curves[key]
-
-    def set_axes(self, log_x: bool, log_y: bool, x_label: str, y_label: str) -> None:
-        """Axis modes and titles; a no-op when nothing changed (it runs for every snapshot)."""
-        if self._axes != (log_x, log_y, x_label, y_label):
-            self._axes = (log_x, log_y, x_label, y_label)
-            self.plot.setLogMode(x=log_x, y=log_y)
-            self.plot.setLabel("bottom", x_label)
-            self.plot.setLabel("left", y_label)
-
-    def set_legend(self, html: str) -> None:
-        if self.legend.text() != html:
-            self.legend.setText(html)
 
 
 class CurvesPanel(Panel):
@@ -166,6 +80,11 @@ class CurvesPanel(Panel):
         self.status = QLabel("No training yet: press Step or Run.")
         self.status.setObjectName("curvesStatus")
         self.status.setStyleSheet("color: #666;")
+        self.note = QLabel("")  # where a curve left the plot (a run that diverged)
+        self.note.setObjectName("curvesNote")
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: #a33;")
+        self.note.hide()
         axis_label = QLabel("Axes:")
         axis_label.setBuddy(self.scale_combo)
         top = QHBoxLayout()
@@ -184,11 +103,15 @@ class CurvesPanel(Panel):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(2)
         layout.addLayout(top)
+        layout.addWidget(self.note)
         layout.addWidget(self.loss_area.widget, 3)
         layout.addWidget(self.metric_area.widget, 2)
         layout.addWidget(self.errors_area.widget, 3)
         self._drawn: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
-        self._frame_set = False
+        self._frame_set = False  # the ranges follow data (until then: the tidy empty frame)
+        self._refit = False  # the next drawing sets every range from its data (the axes changed)
+        self._left: tuple[int, float, float] | None = None  # where the loss first left the plot
+        self._last_step = -1
         self._stale = False
         context.dataChanged.connect(self._on_data_changed)
         self._redraw()
@@ -240,35 +163,66 @@ class CurvesPanel(Panel):
 
     # -- drawing ------------------------------------------------------------------------------------------------------
     def _on_scale_changed(self) -> None:
+        self._refit = True  # a range on other axes means nothing on these (a zoom included)
         self._redraw()
-        if self._frame_set:
-            for p in self._areas():
-                p.plot.enableAutoRange()  # a zoom made on other axes means nothing on these
 
     def _on_data_changed(self) -> None:
-        for p in self._areas():
-            for c in p.curves.values():
-                c.setData([], [])
-        self._frame_set = False
         self.snapshot = None
+        self._reset_frames()
         self._redraw()
+
+    def _reset_frames(self) -> None:
+        for p in self._areas():
+            p.clear()
+            p.frame()
+        self._frame_set = False
+        self._last_step = -1
 
     def _draw(self, p: _Plot, key: str, name: str, x, v, y, shift: int, pen, log_y: bool, symbol=False,
               x_scale: int = 1) -> None:
-        """Draw y (the plotted form of the values v) against x·x_scale + shift; only positive y on a log axis."""
+        """Draw y (the plotted form of the values v) against x·x_scale + shift. Only finite y within ±LIMIT are
+        drawn (only positive ones on a log axis, whose log10 is then always finite); the line breaks where a point
+        is left out."""
         x, v, y = np.asarray(x, np.float64), np.asarray(v, np.float64), np.asarray(y, np.float64)
-        keep = np.isfinite(y) & ((y > 0) if log_y else True)
-        x, v, y = x[keep], v[keep], y[keep]
-        xd = x * x_scale + shift
+        with np.errstate(invalid="ignore"):
+            keep = np.isfinite(y) & ((y > 0) if log_y else (np.abs(y) <= LIMIT))
+        xd, yd, connect = kept_line(x * x_scale + shift, y, keep)
         curve = p.curve(key, pen)
         line = pen
         if len(xd) > DENSE and pen.widthF() > 1:
             line = QPen(pen)
             line.setWidthF(1.0)
-        curve.setData(xd, y, skipFiniteCheck=True, pen=line, symbol="o" if symbol else None, symbolSize=5,
-                      symbolPen=pen, symbolBrush=pen.color())
-        if len(x):
-            self._drawn[name] = (x, v, xd, y)
+        curve.setData(xd, yd, connect=connect, skipFiniteCheck=True, pen=line, symbol="o" if symbol else None,
+                      symbolSize=5, symbolPen=pen, symbolBrush=pen.color())
+        p.drawn[key] = (xd, yd)
+        if len(xd):
+            self._drawn[name] = (x[keep], v[keep], xd, yd)
+
+    def _left_plot(self, snap: Snapshot, log_y: bool) -> tuple[int, float, float] | None:
+        """(update, loss there, largest finite loss after it) of the first update whose loss cannot be drawn: not
+        finite, or (on a linear axis) beyond ±LIMIT. Found in the recorded values, so thinning never hides it."""
+        loss = np.asarray(snap.update_loss, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            bad = np.flatnonzero(~np.isfinite(loss) if log_y else ~(np.isfinite(loss) & (np.abs(loss) <= LIMIT)))
+        if not bad.size:
+            return None
+        after = loss[bad[0]:]
+        finite = after[np.isfinite(after)]
+        worst = float(finite[np.argmax(np.abs(finite))]) if finite.size else float(after[0])
+        return int(snap.update_x[bad[0]]), float(loss[bad[0]]), worst
+
+    def _show_left(self) -> None:
+        if self._left is None:
+            self.note.hide()
+            return
+        update, first, worst = self._left
+        if np.isfinite(first):
+            text = (f"The loss left the plot at update {count(update)} (it reached {fmt(worst)}); "
+                    "the log axes show how far.")
+        else:
+            text = f"The loss became {fmt(first)} at update {count(update)}: the curves stop there."
+        self.note.setText(text)
+        self.note.show()
 
     def _redraw(self) -> None:
         snap, mode = self.snapshot, self.scale()
@@ -281,46 +235,62 @@ class CurvesPanel(Panel):
         self.errors_area.widget.setVisible(show_errors)
         metric = snap.metric_name if snap is not None else "accuracy"
         x_up = "update + 1 (log scale)" if log_x else "update"
-        self.loss_area.set_axes(log_x, log_y, x_up, "loss (log)" if log_y else "loss")
-        self.metric_area.set_axes(log_x, False, "epoch + 1 (log scale)" if log_x else "epoch", metric)
-        self.errors_area.set_axes(log_x, log_y, x_up, "|y − ŷ| (log)" if log_y else "error y − ŷ")
+        changed = [self.loss_area.set_axes(log_x, log_y, x_up, "loss (log)" if log_y else "loss"),
+                   self.metric_area.set_axes(log_x, False, "epoch + 1 (log scale)" if log_x else "epoch", metric),
+                   self.errors_area.set_axes(log_x, log_y, x_up, "|y − ŷ| (log)" if log_y else "error y − ŷ")]
+        if snap is not None and snap.step < self._last_step:  # a reset: the history starts again
+            self._reset_frames()
+        self._left = None
         if snap is None:
             self.status.setText("No training yet: press Step or Run.")
             self._legends(None, metric, 0)
+            self._show_left()
+            for p, modes_changed in zip(self._areas(), changed):
+                if modes_changed or self._refit:
+                    p.frame()
+            self._refit = False
             return
+        self._last_step = snap.step
         self.status.setText("Start: press Step or Run." if snap.step == 0
-                            else f"update {snap.step:,} · epoch {snap.epoch:,}")
+                            else f"update {count(snap.step)} · epoch {count(snap.epoch)}")
         batch = self.context.experiment.batch_size if self.context.experiment is not None else None
         per_epoch = updates_per_epoch(snap, batch)
         few = len(snap.epoch_x) <= 50
         pens = {"update": pg.mkPen(PER_UPDATE, width=1), "train": pg.mkPen(TRAIN, width=2),
                 "test": pg.mkPen(TEST, width=2, style=Qt.PenStyle.DashLine)}
-        ux, uy = thin(snap.update_x, snap.update_loss)
+        ux, uy = thin(snap.update_x, snap.update_loss, log=log_x, shift=shift)
         self._draw(self.loss_area, "update", "loss per update", ux, uy, uy, shift, pens["update"], log_y)
         ex, ev = snap.epoch_x, snap.epoch_values
         has_test = len(ex) > 0 and bool(np.isfinite(ev[:, 2]).any())
         for col, key in ((0, "train"), (2, "test")):
-            tx, ty = thin(ex, ev[:, col]) if len(ex) else (ex, ex)
+            tx, ty = thin(ex, ev[:, col], log=log_x, shift=shift) if len(ex) else (ex, ex)
             if key == "test" and not has_test:
                 tx, ty = tx[:0], ty[:0]
             # the loss plot counts updates: epoch e ends at update e × (updates per epoch)
-            self._draw(self.loss_area, key, f"{key} loss per epoch", tx, ty, ty, shift, pens[key], log_y, few, per_epoch)
-            mx, my = thin(ex, ev[:, col + 1]) if len(ex) else (ex, ex)
+            self._draw(self.loss_area, key, f"{key} loss per epoch", tx, ty, ty, shift, pens[key], log_y, few,
+                       per_epoch)
+            mx, my = thin(ex, ev[:, col + 1], log=log_x, shift=shift) if len(ex) else (ex, ex)
             if key == "test" and not has_test:
                 mx, my = mx[:0], my[:0]
             self._draw(self.metric_area, key, f"{key} {metric} per epoch", mx, my, my, shift, pens[key], False, few)
         if show_errors:
-            self._draw_errors(snap, log_y, shift)
+            self._draw_errors(snap, log_y, shift, log_x)
         self._legends(snap, metric, per_epoch, has_test)
+        self._left = self._left_plot(snap, log_y)
+        self._show_left()
         if not self._frame_set and (snap.step > 0 or len(ex) > 1):
-            for p in self._areas():
-                p.plot.enableAutoRange()  # the tidy empty frame gives way to the data
-            self._frame_set = True
+            self._frame_set, self._refit = True, True  # the tidy empty frame gives way to the data
+        for p, modes_changed in zip(self._areas(), changed):
+            if modes_changed or self._refit:
+                p.fit() if self._frame_set else p.frame()
+        self._refit = False
 
-    def _draw_errors(self, snap: Snapshot, log_y: bool, shift: int) -> None:
+    def _draw_errors(self, snap: Snapshot, log_y: bool, shift: int, log_x: bool = False) -> None:
         labels = self.row_labels(snap)
         n = len(labels)
-        idx = thin_index(len(snap.error_x), min(MAX_POINTS, max(400, ERROR_POINTS // max(n, 1))))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            along = np.log10(np.asarray(snap.error_x, dtype=np.float64) + shift) if log_x else None
+        idx = thin_index(len(snap.error_x), min(MAX_POINTS, max(400, ERROR_POINTS // max(n, 1))), along)
         ex, values = snap.error_x[idx], snap.error_values[idx]
         for k in range(n):
             colour = ROW_COLOURS[k] if n <= MAX_LEGEND_ROWS else _ramp(k, n)
@@ -330,6 +300,7 @@ class CurvesPanel(Panel):
         for key, c in self.errors_area.curves.items():  # columns that no longer exist (a smaller table)
             if int(key[3:]) >= n:
                 c.setData([], [])
+                self.errors_area.drawn.pop(key, None)
 
     def row_labels(self, snap: Snapshot) -> list[str]:
         """One label per error column: "row 1 (target 0)", with the row's name when the table has names."""
@@ -362,7 +333,7 @@ class CurvesPanel(Panel):
                                       f"{_entry(TRAIN, 'training set (per epoch)')}{test}")
         self.loss_area.legend.setToolTip(
             "Thin grey: the loss of the batch each update was computed on. Solid: the loss of the whole training "
-            f"set after each epoch, drawn at the epoch's last update ({per_epoch} update(s) per epoch).")
+            f"set after each epoch, drawn at the epoch's last update ({count(per_epoch)} update(s) per epoch).")
         self.metric_area.set_legend(f"{_entry(TRAIN, f'train {metric}')}"
                                         + (" &nbsp; " + _entry(TEST, f"test {metric}", "dash") if has_test else ""))
         if snap is None or self.errors_area.widget.isHidden():
@@ -372,7 +343,7 @@ class CurvesPanel(Panel):
             self.errors_area.set_legend(" &nbsp; ".join(_entry(ROW_COLOURS[k], label)
                                                             for k, label in enumerate(labels)))
         else:
-            self.errors_area.set_legend(f"{len(labels)} training rows, coloured from "
+            self.errors_area.set_legend(f"{count(len(labels))} training rows, coloured from "
                                             f"{_entry(_ramp(0, 2), labels[0])} to {_entry(_ramp(1, 2), labels[-1])}")
 
 

@@ -14,6 +14,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QToolTip, QVBoxLayout, QWidget
 
+from nnstudio.numbers import count, fixed, fmt
 from nnstudio.qt.panels import network_layout as nl
 from nnstudio.qt.panels.base import Panel, PanelContext
 from nnstudio.qt.panels.network_paint import paint_network
@@ -144,6 +145,11 @@ class NetworkPanel(Panel):
         self._geometry = None
 
     def _on_data_changed(self) -> None:
+        """Another network or dataset: the old network's drawing goes (its shape may even match the new one's); the
+        new network's first snapshot draws it."""
+        self.snapshot = None
+        self._geometry = None
+        self.canvas.hover = None
         ds = self.context.dataset
         self.sample_spin.blockSignals(True)
         self.sample_spin.setRange(1, max(ds.n_samples if ds is not None else 1, 1))
@@ -166,11 +172,12 @@ class NetworkPanel(Panel):
         """The chosen row's inputs (as the network sees them) and each layer's z and a, with the snapshot's weights."""
         self._inputs = self._acts = None
         ds, snap, i = self.context.dataset, self.snapshot, self.context.sample
-        self.sample_label.setText(f"of {ds.n_samples}: {self.sample_text(i)}"
+        self.sample_label.setText(f"of {count(ds.n_samples)}: {self.sample_text(i)}"
                                   if ds is not None and 0 <= i < ds.n_samples else "")
         if self._fits() and 0 <= i < ds.n_samples:
             row = ds.X[i][None, :]
-            self._acts = [(z[0], a[0]) for z, a in snap.forward_layers(row)]
+            with np.errstate(all="ignore"):  # a diverged network computes inf and NaN: shown as such
+                self._acts = [(z[0], a[0]) for z, a in snap.forward_layers(row)]
             self._inputs = (snap.preprocessing.apply(row) if snap.preprocessing else row)[0]
         self.canvas.update()
 
@@ -229,11 +236,11 @@ class NetworkPanel(Panel):
         grad = float(snap.gradients[p].ravel()[flat])
         layer = next(k for k, (w, b) in enumerate(self.param_indices()) if p in (w, b))
         if value.ndim == 1:
-            return (f"{name}[{flat}] = {float(value[flat]):.4f} (bias of {self.unit_name(layer + 1, flat)}), "
-                    f"∂L/∂b = {grad:.4g}")
+            return (f"{name}[{flat}] = {fixed(value[flat])} (bias of {self.unit_name(layer + 1, flat)}), "
+                    f"∂L/∂b = {fmt(grad)}")
         i, j = divmod(flat, value.shape[1])
-        return (f"{name}[{i},{j}] = {float(value[i, j]):.4f} ({self.unit_name(layer, i)} → "
-                f"{self.unit_name(layer + 1, j)}), ∂L/∂w = {grad:.4g}")
+        return (f"{name}[{i},{j}] = {fixed(value[i, j])} ({self.unit_name(layer, i)} → "
+                f"{self.unit_name(layer + 1, j)}), ∂L/∂w = {fmt(grad)}")
 
     # -- what is where ------------------------------------------------------------------------------------------------
     def drawing_geometry(self) -> nl.Geometry | None:
@@ -289,19 +296,21 @@ class NetworkPanel(Panel):
         if hit.kind == "image_edge":
             w_index = self.param_indices()[0][0]
             col, grad = snap.weights[w_index][:, hit.j], snap.gradients[w_index][:, hit.j]
-            return (f"{len(col)} weights from the image into {self.unit_name(1, hit.j)}: sum {float(col.sum()):.4f}, "
-                    f"mean {float(col.mean()):.4g}; their ∂L/∂w add up to {float(grad.sum()):.4g}")
+            with np.errstate(all="ignore"):
+                total, mean, grads = float(col.sum()), float(col.mean()), float(grad.sum())
+            return (f"{count(len(col))} weights from the image into {self.unit_name(1, hit.j)}: sum {fixed(total)}, "
+                    f"mean {fmt(mean)}; their ∂L/∂w add up to {fmt(grads)}")
         if hit.kind == "bias_node":
             return (f"A constant input 1: its edges are the biases of layer {hit.layer + 1} "
                     f"({snap.parameter_names[self.param_indices()[hit.layer][1]]})")
         if hit.kind == "ellipsis":
             n = self.sizes()[hit.layer]
-            return f"{n - 2 * nl.EDGE_UNITS} more units not drawn (the weights panel shows them all)"
+            return f"{count(n - 2 * nl.EDGE_UNITS)} more units not drawn (the weights panel shows them all)"
         values = self.node_values()
         if hit.kind == "pixel":
             raw = self.context.dataset.X[self.context.sample][hit.i] if values else float("nan")
             side = self._geometry.image_side
-            return f"pixel {hit.i} (row {hit.i // side + 1}, column {hit.i % side + 1}) = {raw:g}"
+            return f"pixel {hit.i} (row {hit.i // side + 1}, column {hit.i % side + 1}) = {fmt(raw, 6)}"
         name = self.unit_name(hit.layer, hit.i)
         if hit.layer == 0:
             feature = self.input_names()[hit.i] if self.input_names() else name
@@ -309,14 +318,14 @@ class NetworkPanel(Panel):
             if not values:
                 return label
             raw = self.context.dataset.X[self.context.sample][hit.i]
-            return f"{label} = {raw:g}; the network gets {float(values[0][hit.i]):.4g}"
+            return f"{label} = {fmt(raw, 6)}; the network gets {fmt(values[0][hit.i])}"
         outs = self.output_names()
         if hit.layer == len(self.sizes()) - 1 and outs:
             name = f"{name} ({outs[hit.i]})"
         if not values:
             return name
         z, a = self._acts[hit.layer - 1]
-        return f"{name}: z = {float(z[hit.i]):.4g}, a = {float(a[hit.i]):.4g}"
+        return f"{name}: z = {fmt(z[hit.i])}, a = {fmt(a[hit.i])}"
 
     def click(self, point: QPointF) -> None:
         """Select the weight under ``point``; empty space clears the selection."""

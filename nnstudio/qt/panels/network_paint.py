@@ -9,7 +9,9 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
 
+from nnstudio.numbers import fmt
 from nnstudio.qt.panels import network_layout as nl
+from nnstudio.qt.panels.bounds import sane
 
 POSITIVE = QColor(38, 110, 200)
 NEGATIVE = QColor(230, 120, 20)
@@ -45,8 +47,11 @@ def _font(base: QFont, pixels: float, bold: bool = False) -> QFont:
     return f
 
 
-def _value_text(v: float) -> str:
-    return f"{v:.3g}"
+def largest(arrays) -> float:
+    """The largest |value| among the finite ones within ±LIMIT (1 when there are none): a diverged weight of 1e300 or
+    inf draws at full width; it does not make every other edge a hairline."""
+    peaks = [float(np.max(np.abs(a[sane(a)]))) for a in arrays if a is not None and np.size(a) and sane(a).any()]
+    return max(peaks, default=0.0) or 1.0
 
 
 def paint_network(p: QPainter, panel, focused: bool) -> None:
@@ -62,10 +67,10 @@ def paint_network(p: QPainter, panel, focused: bool) -> None:
     snap = panel.snapshot
     layers = snap.layer_weights()
     params = panel.param_indices()
-    wmax = max([float(np.max(np.abs(W))) for W, _ in layers if W.size]
-               + [float(np.max(np.abs(b))) for _, b in layers if b is not None and b.size] or [1.0]) or 1.0
-    sums = layers[0][0].sum(axis=0) if g.image_rect is not None else None
-    smax = float(np.max(np.abs(sums))) if sums is not None and sums.size else 1.0
+    wmax = largest([W for W, _ in layers] + [b for _, b in layers])
+    with np.errstate(all="ignore"):
+        sums = layers[0][0].sum(axis=0) if g.image_rect is not None else None
+    smax = largest([sums])
     selected = panel.context.selection
     hover = canvas.hover
 
@@ -85,7 +90,11 @@ def paint_network(p: QPainter, panel, focused: bool) -> None:
 
     # edges: weak ones first so the strong ones lie on top; the selected and hovered ones last, outlined
     special = []
-    for e in sorted(g.edges, key=lambda e: abs(value(e)[0])):
+    def strength(e: nl.Edge) -> float:  # NaN sorts first (drawn faint, under the others)
+        v = abs(value(e)[0])
+        return v if v == v else -1.0
+
+    for e in sorted(g.edges, key=strength):
         v, scale = value(e)
         pen = _edge_pen(v, scale)
         is_selected = e.i != nl.IMAGE and key(e) == selected
@@ -140,7 +149,7 @@ def _paint_units(p: QPainter, panel, g: nl.Geometry, values) -> None:
             p.setPen(QPen(QColor(70, 70, 70), 1.2))
             p.drawEllipse(centre, r, r)
             if values and r >= 11:
-                text = _value_text(v)
+                text = fmt(v, 3)
                 width = QFontMetricsF(inside).horizontalAdvance(text)
                 f = inside if width <= 2 * r - 8 else _font(inside, inside.pixelSize() * (2 * r - 8) / width)
                 p.setFont(f)
@@ -177,7 +186,7 @@ def _paint_biases(p: QPainter, panel, g: nl.Geometry, layers, selected, params) 
     for (k, j), box in g.bias_labels.items():
         b = layers[k][1]
         is_selected = selected == (params[k][1], j)
-        text = f"b = {float(b[j]):+.3g}"
+        text = f"b = {fmt(float(b[j]), 3, sign=True)}"
         font = _font(small, small.pixelSize(), bold=is_selected)
         p.setFont(font)
         width = QFontMetricsF(font).horizontalAdvance(text) + 6
@@ -186,7 +195,7 @@ def _paint_biases(p: QPainter, panel, g: nl.Geometry, layers, selected, params) 
         p.setBrush(QColor(255, 255, 255, 215))  # readable where edges pass under it
         p.drawRoundedRect(back, 3, 3)
         p.setPen(QColor(0, 0, 0) if is_selected else MUTED)
-        p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+        p.drawText(back, Qt.AlignmentFlag.AlignCenter, text)  # its own width: a long number is not cut off
 
 
 def _paint_image(p: QPainter, panel, g: nl.Geometry) -> None:
@@ -207,7 +216,7 @@ def _paint_image(p: QPainter, panel, g: nl.Geometry) -> None:
     p.setPen(MUTED)
     p.setFont(panel.canvas.font())
     p.drawText(QRectF(box.left() - 30, box.bottom() + 2, box.width() + 60, 18), Qt.AlignmentFlag.AlignCenter,
-               f"{side}×{side} pixels")
+               f"{side}×{side} pixels")  # (sizes: whole numbers of a dataset)
 
 
 def _paint_captions(p: QPainter, panel, g: nl.Geometry, font: QFont) -> None:
@@ -223,7 +232,7 @@ def _paint_captions(p: QPainter, panel, g: nl.Geometry, font: QFont) -> None:
         else:
             spec = specs[c - 1]
             title = "output" if c == n - 1 else f"hidden {c}"
-            sub = f"{spec.units} × {spec.activation}" + (f", drop {spec.dropout:g}" if spec.dropout else "")
+            sub = f"{spec.units} × {spec.activation}" + (f", drop {fmt(spec.dropout)}" if spec.dropout else "")
         p.setFont(_font(font, line * 0.8, bold=True))
         p.setPen(TEXT)
         p.drawText(QRectF(x - half, g.caption_top, 2 * half, line), Qt.AlignmentFlag.AlignCenter, title)

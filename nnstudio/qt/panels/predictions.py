@@ -7,7 +7,9 @@
 - a numeric target from several features: predicted against true values.
 
 All of it comes from ``Snapshot.predict`` on raw feature values; redraws are throttled (5 a second for pictures,
-2 for the confusion matrix)."""
+2 for the confusion matrix). Ranges come from the data, never from the network's answers: a network that diverged
+answers 1e40 or NaN, and what falls outside the plot is left out (and counted) rather than handed to Qt. Classes take
+the one class palette (``colormaps.class_colour``) the data scatter uses too."""
 
 from __future__ import annotations
 
@@ -25,18 +27,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nnstudio.data.builtin import closed_form_line
+from nnstudio.numbers import count, fixed, percent
 from nnstudio.qt.panels.base import Panel, PanelContext
-from nnstudio.qt.panels.colormaps import light_grid, plain_numbers
+from nnstudio.qt.panels.colormaps import ColorBar, class_colour, plain_numbers
 from nnstudio.qt.panels.confusion_view import ConfusionView
+from nnstudio.qt.panels.predictions_line import LineView
+from nnstudio.qt.panels.predictions_line import key as _key
 from nnstudio.qt.panels.surface_job import contour_segments, segments_to_xy
 from nnstudio.qt.widgets import setup
 from nnstudio.training.classes import confusion_counts, predicted_classes
 from nnstudio.training.trainer import Snapshot
 
-ORANGE, BLUE = (230, 120, 20), (38, 110, 200)  # class 0 and class 1 of a binary task (as in the network drawing)
-PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
-           (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
 TINT = 0.45  # how much colour a sure answer gives the background (the points keep full colour)
 GRID = 80  # decision-surface grid points per axis
 BIG, SAMPLE = 10_000, 5_000  # tables with more rows are judged on a fixed random sample of this many
@@ -48,15 +49,6 @@ TRAIN, TEST = "training set", "test set"
 def _light(rgb, t: float = 0.55):
     """rgb blended toward white, keeping share t of the colour (background tints, so points stand out)."""
     return tuple(int(round(255 + (c - 255) * t)) for c in rgb)
-
-
-def _key(symbol: str, rgb, text: str) -> str:
-    """One legend entry as rich text: a coloured symbol and its words."""
-    return f"<span style='color:rgb{tuple(rgb)}; font-size:large'>{symbol}</span> {text}"
-
-
-def _equation(m: float, b: float) -> str:
-    return f"{m:.4g}·x {'+' if b >= 0 else '−'} {abs(b):.4g}"
 
 
 def _label(name: str) -> QLabel:
@@ -95,7 +87,8 @@ class PredictionsPanel(Panel):
         top.addWidget(self.view_combo)
         top.addWidget(self.set_combo)
         top.addStretch(1)
-        self.plane_plot, self.line_plot = pg.PlotWidget(background="w"), pg.PlotWidget(background="w")
+        self.plane_plot = pg.PlotWidget(background="w", enableMenu=False)
+        self.line_plot = pg.PlotWidget(background="w", enableMenu=False)
         self.matrix_plot = ConfusionView()
         self.stack = QStackedWidget()
         for plot, name, accessible, tip in (
@@ -109,7 +102,7 @@ class PredictionsPanel(Panel):
             self.adopt_plot(plot)
             self.stack.addWidget(plot)
         self._build_plane()
-        self._build_line()
+        self.line_view = LineView(self.line_plot)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
@@ -123,29 +116,20 @@ class PredictionsPanel(Panel):
 
     def _build_plane(self) -> None:
         p = self.plane_plot
-        diverging = pg.ColorMap([0.0, 0.5, 1.0], [_light(ORANGE, TINT), (255, 255, 255), _light(BLUE, TINT)])
+        # P(class 1) from class 0's colour through white to class 1's
+        diverging = pg.ColorMap([0.0, 0.5, 1.0], [_light(class_colour(0), TINT), (255, 255, 255),
+                                                  _light(class_colour(1), TINT)])
         self.prob_image = pg.ImageItem(axisOrder="row-major")
         self.prob_image.setColorMap(diverging)
         self.class_image = pg.ImageItem(axisOrder="row-major")
         for item in (self.prob_image, self.class_image):
             p.addItem(item)
-        self.colorbar = pg.ColorBarItem(values=(0, 1), colorMap=diverging, interactive=False, width=14)
+        self.colorbar = ColorBar(values=(0, 1), colorMap=diverging, interactive=False, width=14)
         self.colorbar.setImageItem(self.prob_image, insert_in=p.getPlotItem())
-        self.colorbar.axis.enableAutoSIPrefix(False)
         self.boundary = pg.PlotDataItem(connect="pairs", pen=pg.mkPen(40, 40, 40, 220, width=2))
         p.addItem(self.boundary)
         self.points_train: list[pg.ScatterPlotItem] = []
         self.points_test: list[pg.ScatterPlotItem] = []
-
-    def _build_line(self) -> None:
-        p = self.line_plot
-        self.data_train = pg.ScatterPlotItem(size=8, brush=pg.mkBrush(90, 90, 90, 170), pen=pg.mkPen("w"))
-        self.data_test = pg.ScatterPlotItem(size=8, brush=pg.mkBrush(None), pen=pg.mkPen(90, 90, 90, width=1.5))
-        self.fit_curve = pg.PlotDataItem(pen=pg.mkPen(BLUE, width=3))
-        self.ls_curve = pg.PlotDataItem(pen=pg.mkPen(ORANGE, width=2, style=pg.QtCore.Qt.PenStyle.DashLine))
-        for item in (self.data_train, self.data_test, self.fit_curve, self.ls_curve):
-            p.addItem(item)
-        light_grid(p)
 
     # -- data and snapshots --------------------------------------------------------------------------------------------
     def _on_data_changed(self) -> None:
@@ -224,8 +208,9 @@ class PredictionsPanel(Panel):
         if self.snapshot is None or self.context.dataset is None:
             return
         self._last_draw = time.monotonic()
-        {"plane": self._draw_plane, "matrix": self._draw_matrix, "line": self._draw_line,
-         "scatter": self._draw_scatter}[self.view()](self.snapshot, self.context.dataset)
+        with np.errstate(all="ignore"):  # a diverged network answers inf and NaN: drawn (or not) as such
+            {"plane": self._draw_plane, "matrix": self._draw_matrix, "line": self._draw_line,
+             "scatter": self._draw_scatter}[self.view()](self.snapshot, self.context.dataset)
 
     def _rows(self, ds, test: bool):
         """(X, y, note) of the rows to judge: all of them, or a fixed random sample of a big table (kept per table,
@@ -235,10 +220,11 @@ class PredictionsPanel(Panel):
             X, y = (ds.X_test, ds.y_test) if test else (ds.X, ds.y)
             label = "test" if test else "training"
             if len(X) <= BIG:
-                rows = (X, y, f"all {len(X):,} {label} rows")
+                rows = (X, y, f"all {count(len(X))} {label} rows")
             else:
                 keep = np.sort(np.random.default_rng(0).choice(len(X), SAMPLE, replace=False))
-                rows = (X[keep], y[keep], f"a fixed random sample of {SAMPLE:,} of the {len(X):,} {label} rows")
+                rows = (X[keep], y[keep],
+                        f"a fixed random sample of {count(SAMPLE)} of the {count(len(X))} {label} rows")
             self._row_cache = {"rows_key": key, "rows": rows, "dataset": ds}
         return self._row_cache["rows"]
 
@@ -259,7 +245,7 @@ class PredictionsPanel(Panel):
         lo, hi = X_all.min(axis=0), X_all.max(axis=0)
         pad = np.where(hi > lo, 0.1 * (hi - lo), 0.5)
         self._axes = [np.linspace(lo[k] - pad[k], hi[k] + pad[k], GRID) for k in range(2)]
-        colours = [ORANGE, BLUE] if ds.task == "binary" else [PALETTE[k % len(PALETTE)] for k in range(ds.n_classes)]
+        colours = [class_colour(k) for k in range(ds.n_classes)]
         self.points_train, self.points_test = [], []
         keys = []
         for k, colour in enumerate(colours):
@@ -302,8 +288,9 @@ class PredictionsPanel(Panel):
             Z = out.reshape(len(ys), len(xs), -1)
             K = Z.shape[2]
             winner, confidence = Z.argmax(axis=2), Z.max(axis=2)
-            t = np.clip((confidence - 1 / K) / (1 - 1 / K), 0, 1)[..., None] * TINT
-            colours = np.array([PALETTE[k % len(PALETTE)] for k in range(K)], dtype=np.float64)[winner]
+            with np.errstate(invalid="ignore"):  # NaN answers (a diverged network) are left white
+                t = np.nan_to_num(np.clip((confidence - 1 / K) / (1 - 1 / K), 0, 1), nan=0.0)[..., None] * TINT
+            colours = np.array([class_colour(k) for k in range(K)], dtype=np.float64)[winner]
             self.class_image.setImage((255 + (colours - 255) * t).astype(np.uint8), autoLevels=False,
                                       levels=(0, 255))
             self.class_image.setRect(*rect)
@@ -314,7 +301,7 @@ class PredictionsPanel(Panel):
         out, y, rows = self._predict_rows(snap, ds, test=False)
         accuracy = float(np.mean(predicted_classes(out, ds.task) == y))
         what = ds.output_names[0] if ds.task == "binary" else "the most likely class"
-        self.plane_plot.setTitle(f"{what} over the plane · training accuracy {accuracy:.1%}")
+        self.plane_plot.setTitle(f"{what} over the plane · training accuracy {percent(accuracy)}")
         self.note.setText(f"Background: the network's answer at every point (lines: where it changes class); "
                           f"accuracy on {rows}.")
         header = list(ds.feature_names) + list(ds.output_names)
@@ -331,8 +318,8 @@ class PredictionsPanel(Panel):
             # during a run: the Trainer's own count at the last epoch's end, over every row, at no cost here
             M = np.asarray(counted)
             total = int(M.sum())
-            rows = (f"all {total:,} {'test' if test else 'training'} rows the network "
-                    f"{'is tested on' if test else 'trains on'}, at the end of epoch {snap.confusion_epoch:,} "
+            rows = (f"all {count(total)} {'test' if test else 'training'} rows the network "
+                    f"{'is tested on' if test else 'trains on'}, at the end of epoch {count(snap.confusion_epoch)} "
                     "(while training runs)")
             out = y = predicted = None
         else:
@@ -341,8 +328,8 @@ class PredictionsPanel(Panel):
             M = confusion_counts(y, predicted, ds.n_classes)
             total = len(y)
         right = int(np.trace(M))
-        self.matrix_plot.show_matrix(M, f"{'Test' if test else 'Training'} set: {right:,} of {total:,} right "
-                                        f"({right / max(total, 1):.1%})")
+        self.matrix_plot.show_matrix(M, f"{'Test' if test else 'Training'} set: {count(right)} of {count(total)} "
+                                        f"right ({percent(right / max(total, 1))})")
         self.note.setText(f"Counts on {rows}; colour: share of each true class's rows.")
         self._matrix = M
         self._table = (["true \\ predicted", *ds.class_names],
@@ -353,66 +340,29 @@ class PredictionsPanel(Panel):
         names = ds.params.get("names") or [f"row {i + 1}" for i in range(len(y))]
         lines = []
         for i in range(len(y)):
-            answer = (f"{ds.output_names[0]} = {out[i, 0]:.3f}" if ds.task == "binary"
-                      else f"{ds.class_names[predicted[i]]} ({out[i, predicted[i]]:.0%})")
+            answer = (f"{ds.output_names[0]} = {fixed(out[i, 0], 3)}" if ds.task == "binary"
+                      else f"{ds.class_names[predicted[i]]} ({percent(out[i, predicted[i]], 0)})")
             mark = "✓" if predicted[i] == y[i] else "✗"
             lines.append(f"{names[i] if i < len(names) else i + 1}: {answer} → {ds.class_names[predicted[i]]} "
                          f"{mark} (true: {ds.class_names[int(y[i])]})")
         return "<br>".join(lines)
 
-    # -- numbers: the fitted line, or predicted against true -----------------------------------------------------------
+    # -- numbers: the fitted line, or predicted against true (drawn by LineView) -----------------------------------
     def _setup_line(self, ds) -> None:
-        p = self.line_plot
-        target = ds.target_names[0] if ds.target_names else "target"
-        self.data_train.setData(*((ds.X[:, 0], ds.y[:, 0]) if self.kind == "line" else ([], [])))
-        self.data_test.setData(*((ds.X_test[:, 0], ds.y_test[:, 0]) if self.kind == "line" and ds.has_test
-                                 else ([], [])))
-        self.fit_curve.setData([], [])
-        self.ls_curve.setData([], [])
-        self._ls = closed_form_line(ds) if self.kind == "line" else None
+        self.line_view.setup(ds, self.kind)
         self.legend.setText("")
-        p.setLabel("bottom", ds.feature_names[0] if self.kind == "line" else f"true {target}")
-        p.setLabel("left", target if self.kind == "line" else f"network's {target}")
-        p.setTitle("")
 
     def _draw_line(self, snap: Snapshot, ds) -> None:
-        X_all = ds.X[:, 0] if not ds.has_test else np.r_[ds.X[:, 0], ds.X_test[:, 0]]
-        lo, hi = float(X_all.min()), float(X_all.max())
-        pad = 0.05 * (hi - lo) if hi > lo else 0.5
-        x = np.linspace(lo - pad, hi + pad, 200)
-        y_net = snap.predict(x[:, None])[:, 0]
-        m, b = self._ls
-        y_ls = m * x + b
-        self.fit_curve.setData(x, y_net)
-        self.ls_curve.setData(x, y_ls)
-        network = "network"
-        if all(spec.activation == "identity" for spec in snap.layers):  # a straight line: say which
-            at0, at1 = snap.predict(np.array([[0.0], [1.0]]))[:, 0]
-            network = f"network: y = {_equation(at1 - at0, at0)}"
-        keys = [_key("&#9679;", (90, 90, 90), "training rows")]
-        if ds.has_test:
-            keys.append(_key("&#9675;", (90, 90, 90), "test rows"))
-        keys += [_key("<b>&#8212;&#8212;</b>", BLUE, network),
-                 _key("<b>- - -</b>", ORANGE, f"least squares: y = {_equation(m, b)}")]
-        self.legend.setText(" &nbsp; ".join(keys))
-        self.note.setText("The network's output over the range of the data, against the least-squares line "
-                          "(the best straight line, solved in closed form).")
-        self._line = (x, y_net, y_ls)
-        self._table = ([ds.feature_names[0], "network", "least squares"],
-                       [[float(a), float(c), float(d)] for a, c, d in zip(x, y_net, y_ls)])
+        self._show_line(*self.line_view.draw_line(snap, ds))
 
     def _draw_scatter(self, snap: Snapshot, ds) -> None:
         out, y, rows = self._predict_rows(snap, ds, test=False)
-        predicted = out[:, 0]
-        true = np.asarray(y, dtype=np.float64).reshape(len(y), -1)[:, 0]
-        self.data_train.setData(true, predicted)
-        lo, hi = float(min(true.min(), predicted.min())), float(max(true.max(), predicted.max()))
-        self.ls_curve.setData([lo, hi], [lo, hi])
-        self.legend.setText(" &nbsp; ".join([_key("&#9679;", (90, 90, 90), "training rows"),
-                                             _key("<b>- - -</b>", ORANGE, "perfect answers (network = true)")]))
-        self.note.setText(f"Each of {rows}: the network's answer against the true value (first target).")
-        self._line = None
-        self._table = (["true", "network"], [[float(a), float(c)] for a, c in zip(true, predicted)])
+        self._show_line(*self.line_view.draw_scatter(out, y, rows))
+
+    def _show_line(self, legend: str, note: str, line, table) -> None:
+        self.legend.setText(legend)
+        self.note.setText(note)
+        self._line, self._table = line, table
 
     # -- what tests and exports read -----------------------------------------------------------------------------------
     def surface_grid(self):

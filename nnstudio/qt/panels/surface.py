@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from nnstudio.core import losses
+from nnstudio.numbers import count, fmt
 from nnstudio.qt.panels.base import Panel, PanelContext
 from nnstudio.qt.panels.surface_job import (
     CHOSEN,
@@ -68,6 +69,8 @@ class LossSurfacePanel(Panel):
         self._arch = None
         self._rows: tuple[np.ndarray, np.ndarray] | None = None
         self._path = np.zeros((0, 2))
+        self._path_x = np.zeros(0)  # the update of each path point
+        self._left: int | None = None  # position in the path where it left the plot
         self._message = ""
         self._pause = QTimer(self, singleShot=True, interval=PAUSE_MS, timeout=self._on_pause)
         self._settings = QTimer(self, singleShot=True, interval=250, timeout=self.recompute)
@@ -360,6 +363,8 @@ class LossSurfacePanel(Panel):
     def _clear(self) -> None:
         self._plan = self._result = self._pending = None
         self._path = np.zeros((0, 2))
+        self._path_x = np.zeros(0)
+        self._left = None
         self.view.clear()
         self.progress.hide()
 
@@ -373,15 +378,32 @@ class LossSurfacePanel(Panel):
             problem = self.view.show_grid(plan, result.Z, self.log_check.isChecked())
             if problem:
                 self._set_message(problem)
-        self.view.show_path(self._path)
+        self._left = self.view.show_path(self._path)
+        self._update_note()
 
     def _update_path(self) -> None:
         plan, snap = self._plan, self.snapshot
         if plan is None or snap is None or snap.current_flat_weights().size != plan.centre.size:
             return
-        self._path = plan.project(snap.training_path()[1])
-        self.view.show_path(self._path)
+        xs, path = snap.training_path()
+        with np.errstate(all="ignore"):  # a diverged path: its far points become inf or NaN, never an error
+            self._path = plan.project(path)
+        self._path_x = np.asarray(xs, dtype=np.float64)
+        self._left = self.view.show_path(self._path)
         self._update_note()
+
+    def left_note(self) -> str:
+        """Where the path left the plot, in words ("" when it did not)."""
+        k = self._left
+        if k is None or k >= len(self._path):
+            return ""
+        rest = self._path[k:]
+        far = np.abs(rest[np.isfinite(rest)]) if rest.size else np.zeros(0)
+        update = count(self._path_x[k]) if k < len(self._path_x) else count(k)
+        if not np.isfinite(rest).all(axis=1)[0] and not far.size:
+            return f"The path left the plot at update {update}: its weights stopped being finite numbers."
+        reach = f" (its coordinates reach {fmt(float(far.max()))})" if far.size else ""
+        return f"The path left the plot at update {update}{reach}; it is drawn as far as the plot goes."
 
     def _set_message(self, text: str) -> None:
         self._message = text
@@ -393,15 +415,18 @@ class LossSurfacePanel(Panel):
         plan = self._plan
         if plan is not None and exp is not None and prepared_rows is not None:
             n_all = len(self.context.prepared().X_train)
-            rows = (f"all {n_all:,} training rows" if n_all <= SAMPLE_ROWS
-                    else f"a fixed random sample of {SAMPLE_ROWS:,} of the {n_all:,} training rows")
+            rows = (f"all {count(n_all)} training rows" if n_all <= SAMPLE_ROWS
+                    else f"a fixed random sample of {count(SAMPLE_ROWS)} of the {count(n_all)} training rows")
             penalty = " (without the L1/L2 penalty)" if exp.l1 or exp.l2 else ""
             parts.append(f"{losses.get(exp.loss).title}{penalty} on {rows}; grid centred on the weights of "
-                         f"update {plan.step:,}.")
+                         f"update {count(plan.step)}.")
             if plan.note:
                 parts.append(plan.note)
-            if self.snapshot is not None and self.snapshot.step != plan.step:
+            if self.snapshot is not None and self.snapshot.step != plan.step and not self._message:
                 parts.append("The path has moved on since; the grid re-centres when training pauses.")
+        left = self.left_note()
+        if left:
+            parts.append(left)
         self.note.setText(" ".join(parts))
 
     # -- what tests and exports read -----------------------------------------------------------------------------------

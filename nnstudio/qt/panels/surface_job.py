@@ -21,6 +21,8 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, QThreadPool, Sign
 
 from nnstudio.core import landscape, losses
 from nnstudio.core.network import LayerSpec, Network
+from nnstudio.numbers import fmt, percent
+from nnstudio.qt.panels.bounds import sane
 
 CHUNK_SECONDS = 0.004  # grid points are computed in chunks of about this much work...
 PAUSE_SECONDS = 0.0005  # ...with a pause this long between them on a worker thread (see ``compute``)
@@ -76,6 +78,11 @@ def make_plan(snap, mode: str, ix: int = 0, iy: int = 1, seed: int = 0, resoluti
     """The slice through the snapshot's weights for the given settings; raises PlanError when there is none."""
     centre = snap.current_flat_weights()
     n = centre.size
+    if not sane(centre).all():  # the loss around such weights overflows; there is no slice worth drawing
+        finite = np.abs(centre[np.isfinite(centre)])
+        size = f"up to {fmt(finite.max())}" if finite.size and finite.max() > 1 else "not numbers"
+        raise PlanError(f"These weights are too large to draw a slice around ({size}): the run diverged. Reset, "
+                        "or lower the learning rate.")
     _, path = snap.training_path()
     axes = None
     origin = np.zeros(2)
@@ -117,11 +124,13 @@ def make_plan(snap, mode: str, ix: int = 0, iy: int = 1, seed: int = 0, resoluti
             d2 = _perpendicular(d1, np.random.default_rng(seed))
         share = np.r_[share, 0.0, 0.0]
         coords = landscape.project(path, centre, d1, d2)
-        floor = 0.25 * float(np.ptp(coords[:, 0]))  # room beyond the current weights, where the path may go on
-        labels = (f"direction 1 ({share[0]:.1%} of the path's variance)",
-                  f"direction 2 ({share[1]:.1%} of the path's variance)")
+        along = coords[:, 0][sane(coords[:, 0])]
+        floor = 0.25 * float(np.ptp(along)) if along.size else 1.0  # room beyond the current weights, where the
+        #   path may go on
+        labels = (f"direction 1 ({percent(share[0])} of the path's variance)",
+                  f"direction 2 ({percent(share[1])} of the path's variance)")
         note = (f"The path is projected onto the plane of its two main directions, which hold "
-                f"{share[0] + share[1]:.1%} of its movement.")
+                f"{percent(share[0] + share[1])} of its movement.")
     else:
         raise PlanError(f"unknown slice {mode!r}; known: {', '.join(MODES)}")
     (lo1, hi1), (lo2, hi2) = _extent(coords[:, 0], floor), _extent(coords[:, 1], floor)
@@ -135,8 +144,9 @@ def make_plan(snap, mode: str, ix: int = 0, iy: int = 1, seed: int = 0, resoluti
 
 
 def _extent(c: np.ndarray, floor: float) -> tuple[float, float]:
-    """Offsets that show every path coordinate and at least ±floor around the centre, plus a margin."""
-    c = c[np.isfinite(c)]
+    """Offsets that show every path coordinate and at least ±floor around the centre, plus a margin. Coordinates
+    that are not finite or beyond ±LIMIT (a run that diverged) are left out: the path is drawn leaving the plot."""
+    c = c[sane(c)]
     lo, hi = min(float(c.min(initial=0.0)), -floor), max(float(c.max(initial=0.0)), floor)
     pad = MARGIN * (hi - lo)
     return lo - pad, hi + pad

@@ -1,5 +1,9 @@
 """The drawing half of the loss-surface panel: a heatmap with contour lines and the path on it, or the 1-D cut as a
-curve with the path's steps on it. It is handed finished numbers and draws them; plot items are made once."""
+curve with the path's steps on it. It is handed finished numbers and draws them; plot items are made once.
+
+Both plots show a fixed range (the grid, or the cut's finite losses), and everything drawn on them stays inside a box
+a few plots wide around it (``bounds``): the path of a run that diverges goes to 1e40 and beyond, and Qt crashed
+painting such a line. ``show_path`` says where the path left the plot."""
 
 from __future__ import annotations
 
@@ -7,8 +11,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
-from nnstudio.qt.panels.colormaps import light_grid, plain_numbers
-from nnstudio.qt.panels.curves import thin
+from nnstudio.qt.panels.bounds import LIMIT, Box, box_around, bounded_line, first_outside, inside, sane_range
+from nnstudio.qt.panels.colormaps import ColorBar, light_grid, plain_numbers
+from nnstudio.qt.panels.thinning import thin
 from nnstudio.qt.panels.surface_job import SlicePlan, contour_levels, contour_segments, segments_to_xy
 from nnstudio.qt.widgets import setup
 
@@ -20,13 +25,15 @@ LEGEND = ("<span style='font-size:large'>&#9633;</span> start &nbsp;&nbsp; {path
 
 
 def colour_values(Z: np.ndarray, log: bool) -> np.ndarray:
-    """What the colours show: log₁₀ of the loss (or the loss itself). NaN (not computed) stays NaN; an infinite
-    loss stays +inf (drawn in the top colour)."""
+    """What the colours show: log₁₀ of the loss (or the loss itself, within ±LIMIT). NaN (not computed) stays NaN;
+    an infinite loss stays +inf (drawn in the top colour)."""
     with np.errstate(all="ignore"):
         V = np.asarray(Z, dtype=np.float64).copy()
         if log:
             positive = V[V > 0]
             V = np.log10(np.maximum(V, positive.min() if positive.size else 1e-300))
+        else:
+            V = np.where(np.isfinite(V), np.clip(V, -LIMIT, LIMIT), V)
     return V
 
 
@@ -58,9 +65,8 @@ class SurfaceView(QWidget):
             plain_numbers(plot)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
-        self.colorbar = pg.ColorBarItem(colorMap="viridis", interactive=False, width=14)
+        self.colorbar = ColorBar(colorMap="viridis", interactive=False, width=14)
         self.colorbar.setImageItem(self.image, insert_in=self.plot.getPlotItem())
-        self.colorbar.axis.enableAutoSIPrefix(False)
         self.contours = pg.PlotDataItem(connect="pairs", pen=pg.mkPen(255, 255, 255, 110, width=1))
         self.path_shadow = pg.PlotDataItem(pen=pg.mkPen(0, 0, 0, 140, width=3.5))  # keeps the path visible on
         self.path_line = pg.PlotDataItem(pen=pg.mkPen("w", width=1.6))  # light and dark colours alike
@@ -88,6 +94,7 @@ class SurfaceView(QWidget):
         layout.addWidget(self.legend)
         layout.addWidget(self.stack, 1)
         self._cut_xy: tuple[np.ndarray, np.ndarray] | None = None
+        self._boxes: dict[object, Box] = {}  # per plot: what may be drawn on it (a few times its range)
 
     def plots(self) -> tuple[pg.PlotWidget, pg.PlotWidget]:
         return self.plot, self.cut_plot
@@ -95,6 +102,7 @@ class SurfaceView(QWidget):
     def clear(self) -> None:
         self.image.clear()
         self._cut_xy = None
+        self._boxes = {}
         for item in (self.contours, self.path_shadow, self.path_line, self.cut_curve, self.path_dots,
                      self.start_marker, self.current_marker, self.cut_path, self.cut_start, self.cut_current):
             item.setData([], [])
@@ -119,7 +127,9 @@ class SurfaceView(QWidget):
         self.contours.setData(*segments_to_xy(np.concatenate(segments) if segments else np.zeros((0, 2, 2))))
         self.plot.setLabel("bottom", plan.labels[0])
         self.plot.setLabel("left", plan.labels[1])
-        self.plot.setRange(xRange=(x0, x0 + da * len(alphas)), yRange=(y0, y0 + db * len(betas)), padding=0)
+        x_range, y_range = (x0, x0 + da * len(alphas)), (y0, y0 + db * len(betas))
+        self.plot.setRange(xRange=x_range, yRange=y_range, padding=0)
+        self._boxes[self.plot] = box_around(x_range, y_range)
         self.legend.setText(LEGEND.format(path="<b>&#8212;&#8226;&#8212;</b> path of gradient descent"))
         return ""
 
@@ -128,30 +138,54 @@ class SurfaceView(QWidget):
         alphas = plan.alphas + plan.origin[0]
         self.stack.setCurrentWidget(self.cut_plot)
         self._cut_xy = (alphas, np.where(np.isfinite(Z), Z, np.nan))
-        self.cut_curve.setData(alphas, Z, skipFiniteCheck=True)
+        # the range of the finite losses (and of the grid), set here: the path's far points must not stretch it
+        x_range, y_range = sane_range(alphas), sane_range(Z)
+        self.cut_plot.disableAutoRange()
+        self.cut_plot.setRange(xRange=x_range, yRange=y_range, padding=0.04)
+        box = self._boxes[self.cut_plot] = box_around(x_range, y_range)
+        x, y, connect = bounded_line(alphas, Z, box, clip=True)
+        self.cut_curve.setData(x, y, connect=connect, skipFiniteCheck=True)
         self.cut_plot.setLabel("bottom", plan.labels[0])
-        self.cut_plot.enableAutoRange()
         name = plan.labels[0].split(" (")[0]
         self.legend.setText(LEGEND.format(path=f"<span style='color:rgb(230,120,20); font-size:large'>&#9679;"
                                                f"</span> steps of the path, placed on the curve at their {name}"))
 
-    def show_path(self, pts: np.ndarray) -> None:
-        """The path (display coordinates, first row the start, last the current weights)."""
+    def show_path(self, pts: np.ndarray) -> int | None:
+        """The path (display coordinates, first row the start, last the current weights). Only what lies inside the
+        plot's box is drawn; returns the position of the first point that left it (None when none did)."""
         if not len(pts):
-            return
+            return None
         if self.stack.currentWidget() is self.cut_plot:
             if self._cut_xy is None or not np.isfinite(self._cut_xy[1]).any():
-                return
+                return None
+            box = self._boxes[self.cut_plot]
             alphas, curve = self._cut_xy
-            on_curve = np.interp(pts[:, 0], alphas, np.where(np.isnan(curve), np.nanmax(curve), curve))
-            self.cut_path.setData(*thin(pts[:, 0], on_curve))
-            self.cut_start.setData([pts[0, 0]], [on_curve[0]])
-            self.cut_current.setData([pts[-1, 0]], [on_curve[-1]])
-            return
+            with np.errstate(invalid="ignore"):
+                on_curve = np.interp(pts[:, 0], alphas, np.where(np.isnan(curve), np.nanmax(curve), curve))
+            on_curve = np.where(np.isfinite(pts[:, 0]), on_curve, np.nan)
+            shown = inside(pts[:, 0], on_curve, box)
+            self.cut_path.setData(*thin(pts[shown, 0], on_curve[shown]))
+            self._marker(self.cut_start, pts[0, 0], on_curve[0], box)
+            self._marker(self.cut_current, pts[-1, 0], on_curve[-1], box)
+            return first_outside(pts[:, 0], on_curve, box)
+        box = self._boxes.get(self.plot)
+        if box is None:
+            return None
         x, y = thin(pts[:, 0], pts[:, 1])
-        self.path_shadow.setData(x, y, skipFiniteCheck=True)
-        self.path_line.setData(x, y, skipFiniteCheck=True)
+        lx, ly, connect = bounded_line(x, y, box, clip=True)
+        self.path_shadow.setData(lx, ly, connect=connect, skipFiniteCheck=True)
+        self.path_line.setData(lx, ly, connect=connect, skipFiniteCheck=True)
         dots = np.unique(np.linspace(0, len(pts) - 1, min(len(pts), PATH_DOTS)).astype(int))
-        self.path_dots.setData(pts[dots, 0], pts[dots, 1])
-        self.start_marker.setData([pts[0, 0]], [pts[0, 1]])
-        self.current_marker.setData([pts[-1, 0]], [pts[-1, 1]])
+        shown = dots[inside(pts[dots, 0], pts[dots, 1], box)]
+        self.path_dots.setData(pts[shown, 0], pts[shown, 1])
+        self._marker(self.start_marker, pts[0, 0], pts[0, 1], box)
+        self._marker(self.current_marker, pts[-1, 0], pts[-1, 1], box)
+        return first_outside(pts[:, 0], pts[:, 1], box)
+
+    @staticmethod
+    def _marker(item, x: float, y: float, box: Box) -> None:
+        """One marker at (x, y), or none when that point is off the plot."""
+        if inside([x], [y], box)[0]:
+            item.setData([x], [y])
+        else:
+            item.setData([], [])

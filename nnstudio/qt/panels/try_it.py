@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QFormLayout, QGridLayout, QGroupBox, QLabel, QLin
                                QWidget)
 
 from nnstudio.data.dataset import Dataset
+from nnstudio.numbers import count, fixed, fmt, percent
 from nnstudio.training.trainer import Snapshot
 
 MAX_FIELDS = 16  # datasets with more features (images) are tried from the data table instead
@@ -24,6 +25,7 @@ class TryItPanel(QWidget):
         self.dataset: Dataset | None = None
         self.snapshot: Snapshot | None = None
         self.fields: list[QLineEdit] = []
+        self.query_buttons: list[QPushButton] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         self.form_box = QGroupBox("Inputs (raw units)")
@@ -50,16 +52,26 @@ class TryItPanel(QWidget):
         layout.addStretch(1)
 
     def set_dataset(self, ds: Dataset) -> None:
+        """Fields for ``ds``; the answer waits for the first snapshot of the network that goes with it (the one on
+        show belonged to the old dataset, and may even take the same inputs)."""
         self.dataset = ds
+        self.snapshot = None
+        self.output.setText("–")
         while self.form.rowCount():
             self.form.removeRow(0)
         self.fields = []
-        for i in reversed(range(self.queries_layout.count())):
-            self.queries_layout.itemAt(i).widget().deleteLater()
+        # The buttons are dropped through our own list, never through QLayout.itemAt: PySide keeps the QWidgetItem
+        # wrapper itemAt returns alive as the layout's child, Qt deletes that item with its widget, and the stale
+        # wrapper then answers for whatever object Qt next puts at its address (a segfault in a later rebuild).
+        for button in self.query_buttons:
+            self.queries_layout.removeWidget(button)
+            button.deleteLater()
+        self.query_buttons = []
         if ds.n_features > MAX_FIELDS:
             self.form_box.hide()
             self.queries_box.hide()
-            self.note.setText(f"{ds.n_features} inputs are too many to type; pick rows in the data table instead.")
+            self.note.setText(f"{count(ds.n_features)} inputs are too many to type; pick rows in the data table "
+                              "instead.")
             self._recompute()
             return
         self.form_box.show()
@@ -67,7 +79,7 @@ class TryItPanel(QWidget):
                           else "")
         start = ds.queries[0].values if ds.queries else ds.X[0]
         for i, name in enumerate(ds.feature_names, start=1):
-            edit = QLineEdit(f"{float(start[i - 1]):g}")
+            edit = QLineEdit(fmt(start[i - 1], 6))
             edit.setObjectName(f"tryInput_{i}")
             edit.setAccessibleName(f"Value of {name}")
             edit.setToolTip(f"Type a value for {name}, in the table's own units")
@@ -79,16 +91,17 @@ class TryItPanel(QWidget):
             button.setObjectName(f"queryButton_{k}")
             button.setAccessibleName(f"Try {q.label}")
             expected = f"; the lesson expects {q.expected}" if q.expected else ""
-            button.setToolTip(f"Fill in {', '.join(f'{v:g}' for v in q.values)}{expected}")
+            button.setToolTip(f"Fill in {', '.join(fmt(v, 6) for v in q.values)}{expected}")
             button.clicked.connect(lambda _=False, values=q.values: self.fill(values))
             self.queries_layout.addWidget(button, (k - 1) // 2, (k - 1) % 2)
+            self.query_buttons.append(button)
         self.queries_box.setVisible(bool(ds.queries))
         self._recompute()
 
     def fill(self, values) -> None:
         for edit, v in zip(self.fields, values):
             edit.blockSignals(True)
-            edit.setText(f"{float(v):g}")
+            edit.setText(fmt(v, 6))
             edit.blockSignals(False)
         self._recompute()
 
@@ -122,7 +135,8 @@ class TryItPanel(QWidget):
             self.output.setText("Type a number in every field")
             return
         try:
-            out = snap.predict([values])[0]
+            with np.errstate(all="ignore"):  # a diverged network answers inf or NaN: written as such
+                out = snap.predict([values])[0]
         except ValueError as e:  # the network and the dataset disagree for a moment while a change settles
             self.output.setText(str(e))
             return
@@ -130,15 +144,18 @@ class TryItPanel(QWidget):
 
 
 def describe_output(ds: Dataset, out: np.ndarray) -> str:
-    """The network's output as a learner reads it."""
+    """The network's output as a learner reads it; short whatever the numbers (a diverged network answers nan)."""
+    out = np.asarray(out, dtype=np.float64)
+    if ds.task != "regression" and not np.isfinite(out).all():
+        return ", ".join(fmt(v) for v in out) + ": not a number, so no class (the network diverged)"
     if ds.task == "binary":
         p = float(out[0])
-        return f"{p:.6f} → {ds.class_names[int(p >= 0.5)]} ({ds.output_names[0]} = {p:.3f})"
+        return f"{fixed(p, 6)} → {ds.class_names[int(p >= 0.5)]} ({ds.output_names[0]} = {fixed(p, 3)})"
     if ds.task == "multiclass":
         k = int(np.argmax(out))
-        return f"{ds.class_names[k]} ({float(out[k]):.1%}); " + ", ".join(
-            f"{name}: {float(v):.3f}" for name, v in zip(ds.class_names, out))
-    return ", ".join(f"{name} = {float(v):.6g}" for name, v in zip(ds.output_names, out))
+        return f"{ds.class_names[k]} ({percent(out[k])}); " + ", ".join(
+            f"{name}: {fixed(v, 3)}" for name, v in zip(ds.class_names, out))
+    return ", ".join(f"{name} = {fmt(v, 6)}" for name, v in zip(ds.output_names, out))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QTabWidget, QToolTip, QVBoxLayout
 
+from nnstudio.numbers import count, fixed, fmt
 from nnstudio.qt.panels.base import Panel, PanelContext
 from nnstudio.qt.panels.colormaps import Throttle, diverging_colormap
 from nnstudio.qt.panels.weights_history import WeightHistory, global_to_local, parameter_label
@@ -23,12 +24,6 @@ from nnstudio.training.trainer import Snapshot
 REDRAW_RATE = 8.0  # image redraws per second at most
 MAX_COLUMNS = 3  # layers side by side; more wrap onto another row
 HINT = "Hover over a cell to read a weight; click it to follow that weight in the history below."
-
-
-def fmt(v: float) -> str:
-    """Four decimals, or scientific notation for values too small or large to read that way."""
-    v = float(v)
-    return f"{v:.4f}" if v == 0 or 1e-3 <= abs(v) < 1e5 or not np.isfinite(v) else f"{v:.3e}"
 
 
 class WeightsPanel(Panel):
@@ -123,13 +118,24 @@ class WeightsPanel(Panel):
         self._throttle.flush()
 
     def _data_changed(self) -> None:
+        """Another network or dataset: what is on show (matrices, pictures, history, the weight under the mouse)
+        belonged to the old one. It goes now; the new network's first snapshot draws it again."""
+        self.snapshot = None
         self._signature = None
-        if self.snapshot is not None:
-            self.set_snapshot(self.snapshot)
+        self._clear_views()
+        self.tile_widget.clear()
+        self.tile_view = None
+        self.tabs.setTabVisible(1, False)
+        self.tabs.tabBar().setVisible(False)
+        self.history.clear()
+        self.info.setText(HINT)
 
-    def _build(self, snap: Snapshot) -> None:
+    def _clear_views(self) -> None:
         self.view.clear()
         self.layer_views, self._params = [], []
+
+    def _build(self, snap: Snapshot) -> None:
+        self._clear_views()
         ds = self.context.dataset
         names = ds.feature_names if ds is not None else None
         i = 0
@@ -205,7 +211,8 @@ class WeightsPanel(Panel):
         return w_index, row * self.layer_views[layer].n_out + unit
 
     def hover_text(self, layer: int, row: int, unit: int) -> str:
-        """E.g. "W2[3,1] = 0.4213 (input 3 → unit 1), gradient -0.0012"."""
+        """E.g. "W2[3,1] = 0.4213 (input 3 → unit 1), gradient -0.0012"; short whatever the numbers (1.334e+21,
+        nan)."""
         snap = self.snapshot
         param, flat = self.selection_of(layer, row, unit)
         label = parameter_label(snap.parameter_names, [w.shape for w in snap.weights], param, flat)
@@ -217,7 +224,7 @@ class WeightsPanel(Panel):
         else:
             name = f" {view.input_names[row]}" if view.input_names else ""
             where = f"input {row}{name} → unit {unit}"
-        return f"{label} = {fmt(value)} ({where}), gradient {fmt(grad)}"
+        return f"{label} = {fixed(value)} ({where}), gradient {fmt(grad)}"
 
     def click_cell(self, layer: int, row: int, unit: int) -> None:
         self.context.select_weight(self.selection_of(layer, row, unit))
@@ -256,7 +263,7 @@ class WeightsPanel(Panel):
         g, x, y = picked
         shapes = [w.shape for w in self.snapshot.weights]
         label = parameter_label(self.snapshot.parameter_names, shapes, *global_to_local(shapes, g))
-        self.info.setText(f"{label} = {fmt(y)} after update {int(x)} (click to select it)")
+        self.info.setText(f"{label} = {fixed(y)} after update {count(x)} (click to select it)")
 
     def _clicked_history(self, ev) -> None:
         if ev.button() != Qt.MouseButton.LeftButton or self.snapshot is None:

@@ -12,6 +12,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QSizePolicy
 
+from nnstudio.numbers import count, fmt
+from nnstudio.qt.panels.bounds import bounded_line, sane
 from nnstudio.qt.panels.colormaps import UNIT_COLOURS, dark_axes, light_grid, plain_numbers, thin_indices
 from nnstudio.training.trainer import Snapshot
 
@@ -42,6 +44,37 @@ def local_to_global(shapes, param: int, flat: int) -> int:
     return int(sum(int(np.prod(s)) for s in shapes[:param]) + flat)
 
 
+def set_line(curve: pg.PlotDataItem, x, y, connect=None) -> None:
+    """Hand a curve its points, leaving out (and breaking the line at) values that are not finite or beyond ±LIMIT:
+    a weight of 1e300 after a divergence is off the chart, not a coordinate for Qt. ``connect`` (one per point) breaks
+    the line between curves drawn as one item."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if connect is None:
+        xs, ys, joined = bounded_line(x, y)
+    else:
+        keep = sane(x) & sane(y)
+        idx = np.flatnonzero(keep)
+        joined = np.zeros(len(idx), dtype=bool)
+        if len(idx) > 1:
+            joined[:-1] = (np.diff(idx) == 1) & np.asarray(connect, dtype=bool)[idx[:-1]]
+        xs, ys = x[idx], y[idx]
+    curve.setData(xs, ys, connect=joined, skipFiniteCheck=True)
+
+
+def left_the_plot(x: np.ndarray, values: np.ndarray) -> list[str]:
+    """A line saying where the recorded weights first could not be drawn (not finite, or beyond ±LIMIT), if anywhere;
+    found in the recorded values, so thinning never hides it."""
+    if not values.size:
+        return []
+    bad = np.flatnonzero(~sane(values).all(axis=1))
+    if not bad.size:
+        return []
+    later = values[bad[0]:]
+    finite = np.abs(later[np.isfinite(later)])
+    reach = f" (they reach {fmt(finite.max())})" if finite.size else " (they are not numbers)"
+    return [f"weights left the plot at update {count(x[bad[0]])}{reach}"]
+
+
 class WeightHistory:
     """Owns the history plot (``widget``, a GraphicsLayoutWidget, and ``plot``, its PlotItem) with the legend to the
     right of the data, where it hides no curve; ``pick(scene_pos)`` names the curve under the mouse."""
@@ -52,8 +85,8 @@ class WeightHistory:
         self.widget.setObjectName("weightsHistoryPlot")
         self.widget.setAccessibleName("Weight history")
         self.widget.setToolTip("Each recorded weight against the update number; click a curve to select that weight")
-        self.plot = self.widget.addPlot(row=0, col=0)
-        self.plot.setMenuEnabled(False)  # right-click gives the panel's export menu (the "A" button resets zoom)
+        # right-click gives the panel's export menu, not pyqtgraph's (the "A" button resets zoom)
+        self.plot = self.widget.addPlot(row=0, col=0, enableMenu=False)
         self.plot.setLabel("left", "weight value")
         self.plot.setLabel("bottom", "update (parameter changes so far)")
         light_grid(self.plot)
@@ -86,12 +119,28 @@ class WeightHistory:
         self._data: tuple[np.ndarray, dict[str, np.ndarray]] = (np.zeros(0), {})
 
     # -- building ------------------------------------------------------------------------------------------------------
-    def _rebuild(self, snap: Snapshot) -> None:
+    def clear(self) -> None:
+        """Nothing on show (another network is coming): no curves, no legend, no selected weight."""
+        self._drop_items()
+        self.columns, self.labels, self.params = np.zeros(0, np.int64), [], np.zeros(0, np.int64)
+        self._signature, self._selected = None, None
+        self._data = (np.zeros(0), {})
+        for item in (self.extra, self.selected_curve):
+            item.setData([], [])
+        self.extra_label = ""
+        self.note.setText("")
+        self._legend_changed()
+
+    def _drop_items(self) -> None:
         for item in (*self.curves, *self.groups):
             self.plot.removeItem(item)
+        self.curves, self.groups = [], []
         self.legend.clear()
         self._legend_extra = ""
         self._styled_for = -1
+
+    def _rebuild(self, snap: Snapshot) -> None:
+        self._drop_items()
         shapes = [w.shape for w in snap.weights]
         self.columns = np.asarray(snap.tracked, dtype=np.int64)
         self.labels = [parameter_label(snap.parameter_names, shapes, *global_to_local(shapes, int(g)))
@@ -159,27 +208,29 @@ class WeightHistory:
         for k, curve in enumerate(self.curves):
             if self._selected == int(self.columns[k]) and len(x) > DENSE:  # a wide line: fewer points (see DENSE)
                 few = thin_indices(len(x), DENSE)
-                curve.setData(x[few], kept[few, k], skipFiniteCheck=True)
+                set_line(curve, x[few], kept[few, k])
             else:
-                curve.setData(x, kept[:, k], skipFiniteCheck=True)
+                set_line(curve, x, kept[:, k])
         for group in self.groups:  # all curves of a parameter as one path, broken between curves
             m = len(group.columns)
             connect = np.ones(m * len(x), dtype=bool)
             connect[len(x) - 1::max(len(x), 1)] = False
-            group.setData(np.tile(x, m), kept[:, group.columns].T.ravel(), connect=connect, skipFiniteCheck=True)
+            set_line(group, np.tile(x, m), kept[:, group.columns].T.ravel(), connect)
         k = self._selected_column()
         if self.groups and k is not None:
             self.selected_curve.setPen(pg.mkPen((20, 20, 20), width=3.5))
             few = thin_indices(len(x), DENSE)
-            self.selected_curve.setData(x[few], kept[few, k], skipFiniteCheck=True)
+            set_line(self.selected_curve, x[few], kept[few, k])
         else:
             self.selected_curve.setData([], [])
         self._follow_untracked(snap, shapes, selection)
         total = sum(int(np.prod(s)) for s in shapes)
         if len(self.columns) == total:
-            self.note.setText("" if len(x) else "no updates yet")
+            lines = [] if len(x) else ["no updates yet"]
         else:
-            self.note.setText(f"{len(self.columns)} of {total} weights recorded;\nclick a cell to follow another")
+            lines = [f"{count(len(self.columns))} of {count(total)} weights recorded;",
+                     "click a cell to follow another"]
+        self.note.setText("\n".join(lines + left_the_plot(x_all, values)))
 
     def _follow_untracked(self, snap: Snapshot, shapes, selection) -> None:
         """The selected weight from the coarse full path when it is not recorded at every update."""
@@ -204,7 +255,7 @@ class WeightHistory:
         else:
             self.extra_label = name + " · coarse path"
         few = thin_indices(len(xs), DENSE)  # a wide line (see DENSE); the data export keeps every point
-        self.extra.setData(xs[few], y[few], skipFiniteCheck=True)
+        set_line(self.extra, xs[few], y[few])
         self._data[1][self.extra_label] = y
         if self._legend_extra != self.extra_label:
             self.legend.removeItem(self.extra)

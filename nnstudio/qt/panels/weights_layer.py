@@ -14,7 +14,8 @@ from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QGraphicsRectItem
 
-from nnstudio.qt.panels.colormaps import dark_axes, nice_ceil, plain_numbers, sign_colour
+from nnstudio.qt.panels.bounds import LIMIT
+from nnstudio.qt.panels.colormaps import ColorBar, dark_axes, nice_ceil, plain_numbers, sign_colour
 
 HIST_BINS = 24
 MAX_TICKS = 16  # below this many rows / columns every one gets a tick (labelled when there is room)
@@ -39,10 +40,17 @@ def _ticks(n: int, names=None, extra=()) -> list[list[tuple[float, str]]]:
 
 
 def symmetric_scale(W: np.ndarray, b: np.ndarray | None) -> float:
-    """The nice number just above the largest |value| of a layer's weights and bias (1 when all are 0)."""
-    peak = max([float(np.abs(W).max()) if W.size else 0.0] + ([float(np.abs(b).max())] if b is not None and b.size
-                                                                else []))
-    return nice_ceil(peak)
+    """The nice number just above the largest |value| of a layer's weights and bias (1 when all are 0), at most
+    LIMIT: a weight of 1e300 after a divergence makes the scale ±1e15 (its colour bar then says how large the weights
+    got) and takes the end colour. NaN does not count (it is drawn transparent)."""
+    values = np.abs(np.concatenate([np.ravel(W)] + ([np.ravel(b)] if b is not None else [])).astype(np.float64))
+    values = values[~np.isnan(values)]
+    return nice_ceil(min(float(values.max()), LIMIT)) if values.size else 1.0
+
+
+def on_scale(A, scale: float) -> np.ndarray:
+    """A as float64 clipped to ±scale (NaN stays NaN and is drawn transparent): no inf or 1e300 reaches the image."""
+    return np.clip(np.asarray(A, dtype=np.float64), -scale, scale)
 
 
 def style_plot(plot) -> None:
@@ -56,7 +64,7 @@ def style_plot(plot) -> None:
 
 
 def add_colorbar(plot, images, cmap: pg.ColorMap) -> pg.ColorBarItem:
-    bar = pg.ColorBarItem(values=(-1, 1), colorMap=cmap, interactive=False, width=10, colorMapMenu=False)
+    bar = ColorBar(values=(-1, 1), colorMap=cmap, interactive=False, width=10, colorMapMenu=False)
     bar.setImageItem(images, insert_in=plot)
     bar.getAxis("right").setWidth(38)
     bar.getAxis("right").setStyle(tickFont=small_font())
@@ -85,7 +93,7 @@ class LayerView:
         # The title gets its own layout row: as a plot title it would set the width of the heatmap column alone.
         title = f"Layer {k}: W{k}" + (f" and b{k}" if has_bias else "") + f" ({activation})"
         self.title = glw.addLabel(title, row=row, col=col, size="9pt", color="#222")
-        self.plot = glw.addPlot(row=row + 1, col=col)
+        self.plot = glw.addPlot(row=row + 1, col=col, enableMenu=False)  # (see colormaps.ColorBar)
         style_plot(self.plot)
         vb = self.plot.getViewBox()
         vb.invertY(True)  # row 0 at the top, as a matrix is written
@@ -113,7 +121,7 @@ class LayerView:
         vb.setLimits(xMin=0, xMax=n_out, yMin=0, yMax=bottom)
         vb.setRange(xRange=(0, n_out), yRange=(0, bottom), padding=0)
 
-        self.hist = glw.addPlot(row=row + 2, col=col)
+        self.hist = glw.addPlot(row=row + 2, col=col, enableMenu=False)
         style_plot(self.hist)
         self.hist.setLabel("bottom", f"value of a W{k} weight")
         self.hist.setLabel("left", "count")
@@ -131,12 +139,12 @@ class LayerView:
         if needed > self.scale or not grow_only:
             self._set_scale(needed)
         levels = (-self.scale, self.scale)
-        self.image.setImage(np.asarray(W, dtype=np.float64), autoLevels=False, levels=levels, rect=self.image_rect)
+        self.image.setImage(on_scale(W, self.scale), autoLevels=False, levels=levels, rect=self.image_rect)
         if b is not None:
-            self.bias_image.setImage(np.asarray(b, dtype=np.float64)[None, :], autoLevels=False, levels=levels,
+            self.bias_image.setImage(on_scale(b, self.scale)[None, :], autoLevels=False, levels=levels,
                                      rect=self.bias_rect)
         # equal bins over a given range take numpy's fast path (bins given as edges sort all the weights first)
-        counts, _ = np.histogram(np.clip(W.ravel(), levels[0], levels[1]), bins=HIST_BINS, range=levels)
+        counts, _ = np.histogram(on_scale(W, self.scale).ravel(), bins=HIST_BINS, range=levels)  # (NaN: not counted)
         self.bars.setOpts(x0=self._edges[:-1], x1=self._edges[1:], height=counts, brushes=self._brushes)
         top = int(counts.max()) if counts.size else 0
         # whole counts only: a handful of weights would otherwise get ticks at 0.5

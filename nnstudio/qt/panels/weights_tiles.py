@@ -11,7 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF
 
-from nnstudio.qt.panels.weights_layer import add_colorbar, highlight_item, small_font
+from nnstudio.qt.panels.weights_layer import add_colorbar, highlight_item, on_scale, small_font
 
 MAX_TILES = 64  # units drawn
 GAP = 2  # empty pixels between tiles
@@ -34,7 +34,7 @@ class TileView:
         self.title = glw.addLabel(f"Layer 1, {shown}: each unit's {self.n_in} incoming weights as a {side}×{side} "
                                   "picture" + (", its bias in the strip below" if has_bias else ""),
                                   row=0, col=0, size="9pt", color="#222")
-        self.plot = glw.addPlot(row=1, col=0)
+        self.plot = glw.addPlot(row=1, col=0, enableMenu=False)  # (see colormaps.ColorBar)
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")
         self.plot.hideButtons()
@@ -110,12 +110,14 @@ class TileView:
     def update(self, W: np.ndarray, b: np.ndarray | None, levels: tuple[float, float]) -> None:
         self._W, self._b, self._levels = W, b, levels
         s, m = self.side, self.mosaic
-        pictures = np.asarray(W[:, :self.n_tiles], dtype=np.float64).T.reshape(self.n_tiles, s, s)
+        top = max(abs(levels[0]), abs(levels[1]))
+        pictures = on_scale(W[:, :self.n_tiles], top).T.reshape(self.n_tiles, s, s)
+        bias = on_scale(b, top) if b is not None else None
         for u in range(self.n_tiles):
             x0, y0 = self.origin(u)
             m[y0:y0 + s, x0:x0 + s] = pictures[u]
-            if b is not None:
-                m[y0 + s + 1:y0 + s + 1 + BIAS_ROWS, x0:x0 + s] = b[u]
+            if bias is not None:
+                m[y0 + s + 1:y0 + s + 1 + BIAS_ROWS, x0:x0 + s] = bias[u]
         self.colorbar.setLevels(levels)
         refit = self.image.image is None or self.image.image.shape != m.shape
         self.image.setImage(m, autoLevels=False, levels=levels)

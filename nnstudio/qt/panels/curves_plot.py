@@ -1,0 +1,95 @@
+"""One plot of the curves panel: a pyqtgraph plot with plain log axes and a text legend above it, whose range is set
+from the points it was handed (or a tidy empty frame), never left over from other data or other axes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from nnstudio.qt.panels.bounds import sane_range
+from nnstudio.qt.panels.colormaps import light_grid, plain_numbers
+from nnstudio.qt.panels.ticks import PlainLogAxis
+
+FRAME = ((0.0, 10.0), (0.0, 1.0))  # the tidy empty frame: x 0..10, y 0..1 (1..10 on a log axis)
+LOG_FRAME_X = (0.0, 2.0)  # on a log x axis: 1..100
+
+
+class CurvePlot:
+    """One pyqtgraph plot with a text legend above it (a legend outside the axes never hides a curve). Its range is
+    always set from the finite points it was handed (or a tidy empty frame), never left over from other data or
+    other axes: pyqtgraph keeps a range when it has nothing to fit, and on a log axis a leftover linear range of 1e304
+    became 1e304 decades."""
+
+    def __init__(self, panel, name: str, accessible: str):
+        self.widget = QWidget()
+        self.legend = QLabel()
+        self.legend.setObjectName(f"{name}Legend")
+        self.legend.setWordWrap(True)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.plot = pg.PlotWidget(background="w", enableMenu=False,
+                                  axisItems={"left": PlainLogAxis("left"), "bottom": PlainLogAxis("bottom")})
+        self.plot.setObjectName(name)
+        self.plot.setAccessibleName(accessible)
+        light_grid(self.plot)
+        self.plot.setMinimumHeight(110)
+        plain_numbers(self.plot)
+        for action in self.plot.scene().contextMenu:  # pyqtgraph's own "Export..." (replaced by the panel's)
+            action.setObjectName(f"{name}PyqtgraphExport")
+        panel.adopt_plot(self.plot)
+        layout = QVBoxLayout(self.widget)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.legend)
+        layout.addWidget(self.plot, 1)
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.drawn: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # key -> (x, y) handed to the plot
+        self._axes = None
+        self.frame()
+
+    def curve(self, key: str, pen) -> pg.PlotDataItem:
+        if key not in self.curves:
+            self.curves[key] = self.plot.plot(pen=pen, antialias=True)
+        return self.curves[key]
+
+    def set_axes(self, log_x: bool, log_y: bool, x_label: str, y_label: str) -> bool:
+        """Axis modes and titles; a no-op when nothing changed (it runs for every snapshot). True when the axis
+        modes changed (the range must then be set again: it meant something else)."""
+        modes_changed = self._axes is None or self._axes[:2] != (log_x, log_y)
+        if self._axes != (log_x, log_y, x_label, y_label):
+            self._axes = (log_x, log_y, x_label, y_label)
+            self.plot.setLogMode(x=log_x, y=log_y)
+            self.plot.setLabel("bottom", x_label)
+            self.plot.setLabel("left", y_label)
+        return modes_changed
+
+    def clear(self) -> None:
+        for c in self.curves.values():
+            c.setData([], [])
+        self.drawn = {}
+
+    def frame(self) -> None:
+        """The tidy empty frame, in the axes' own scale, and no auto range (with nothing to fit, pyqtgraph's auto
+        range would keep whatever range was there)."""
+        log_x = bool(self._axes and self._axes[0])
+        self.plot.disableAutoRange()
+        self.plot.setRange(xRange=LOG_FRAME_X if log_x else FRAME[0], yRange=FRAME[1], padding=0.02)
+
+    def fit(self) -> None:
+        """The range of the points drawn, in the axes' own scale, then auto range (pyqtgraph follows the curves as
+        they grow, from points that are all finite and within ±LIMIT)."""
+        log_x, log_y = self._axes[:2] if self._axes else (False, False)
+        xs = np.concatenate([x for x, _ in self.drawn.values()] or [np.zeros(0)])
+        ys = np.concatenate([y for _, y in self.drawn.values()] or [np.zeros(0)])
+        if not xs.size:
+            self.frame()
+            return
+        with np.errstate(divide="ignore", invalid="ignore"):
+            xs, ys = (np.log10(xs) if log_x else xs), (np.log10(ys) if log_y else ys)
+        self.plot.setRange(xRange=sane_range(xs, FRAME[0]), yRange=sane_range(ys, FRAME[1]), padding=0.02)
+        self.plot.enableAutoRange()
+
+    def set_legend(self, html: str) -> None:
+        if self.legend.text() != html:
+            self.legend.setText(html)
