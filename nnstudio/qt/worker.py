@@ -49,9 +49,9 @@ class TrainingWorker(QObject):
         self._trainer: Trainer | None = None
         self._latest: Snapshot | None = None
         self._lock = threading.Lock()
-        # Each Trainer handed over gets a generation number. Until the worker thread has taken the newest one, the
-        # latest snapshot is an older Trainer's (a run finishing, say) and must not reach views that were already
-        # told about the new network and data: latest() hides it.
+        # Each Trainer handed over gets a generation number. Until the worker thread has taken the newest one, it may
+        # still publish an older Trainer's snapshots (a run finishing, say), which must not reach views that were
+        # already told about the new network and data: _publish drops them.
         self._generation = 0  # of the newest Trainer handed over (GUI side)
         self._trainer_generation = 0  # of the Trainer the worker thread holds
         self._latest_generation = 0
@@ -79,9 +79,14 @@ class TrainingWorker(QObject):
 
     # -- the GUI side ------------------------------------------------------------------------------------------------
     def set_trainer(self, trainer: Trainer) -> None:
-        """Hand over a new Trainer (stops any run first). The caller must not use it afterwards."""
+        """Hand over a new Trainer (stops any run first). The caller must not use it afterwards. Its first snapshot is
+        the latest at once (taken here, before the worker thread owns it), so views never wait for it and never see
+        the replaced Trainer's again."""
         self.pause()
-        self._generation += 1
+        snap = trainer.snapshot()
+        with self._lock:
+            self._generation += 1
+            self._latest, self._latest_generation = snap, self._generation
         self._set_trainer.emit(trainer, self._generation)
 
     def apply_settings(self, experiment) -> None:
@@ -163,13 +168,15 @@ class TrainingWorker(QObject):
         return self._running
 
     def latest(self) -> Snapshot | None:
-        """The newest snapshot of the newest Trainer handed over (None until the worker thread has published one)."""
+        """The newest snapshot of the newest Trainer handed over (None before the first)."""
         with self._lock:
             return self._latest if self._latest_generation == self._generation else None
 
     # -- the worker side -----------------------------------------------------------------------------------------------
     def _publish(self, snap: Snapshot) -> None:
         with self._lock:
+            if self._trainer_generation != self._generation:
+                return  # a replaced Trainer's (a run finishing after the hand-over was asked for): never shown
             self._latest = snap
             self._latest_generation = self._trainer_generation
 

@@ -4,6 +4,10 @@ A ``Series`` stores rows ``(x, values...)`` against a whole-number x (the update
 until it holds ``capacity`` of them; then it drops every other row and from there on keeps only rows whose x is a
 multiple of its ``stride`` (which doubles each time). So a run of any length keeps between capacity/2 and capacity
 evenly spaced rows, the first row (x = 0) always among them, and recording costs O(1) per row.
+
+Rows with x below ``head`` are never dropped: on a log axis the first updates take as much room as all the later
+ones (updates 1 to 10 span a decade, as do 10,000 to 100,000), so a plot of a long run on log-log axes needs them
+all. The head takes an eighth of a history's room.
 """
 
 from __future__ import annotations
@@ -17,11 +21,14 @@ PATH_CAPACITY = 64
 
 
 class Series:
-    def __init__(self, width: int, capacity: int = DEFAULT_CAPACITY, dtype=np.float64):
+    def __init__(self, width: int, capacity: int = DEFAULT_CAPACITY, dtype=np.float64, head: int = 0):
         if capacity < 4 or capacity % 2:
             raise ValueError("capacity must be an even number of at least 4")
+        if not 0 <= head <= capacity // 4:
+            raise ValueError("the head must leave at least three quarters of the capacity to thin")
         self.width = width
         self.capacity = capacity
+        self.head = head
         self.stride = 1
         self._x = np.zeros(capacity, dtype=np.int64)
         self._v = np.zeros((capacity, width), dtype=dtype)
@@ -30,10 +37,10 @@ class Series:
 
     def wants(self, x: int) -> bool:
         """Whether a row at x would be kept (callers skip computing values that would be thrown away)."""
-        return x % self.stride == 0
+        return x < self.head or x % self.stride == 0
 
     def append(self, x: int, values) -> None:
-        if x % self.stride:
+        if x >= self.head and x % self.stride:
             return
         if self._n and x == self._x[self._n - 1]:
             # the same x again: an update retried after its weights overflowed and were set back (Trainer._diverge)
@@ -45,9 +52,10 @@ class Series:
             raise ValueError(f"x must increase (got {x} after {self._x[self._n - 1]})")
         if self._n == self.capacity:
             self.stride *= 2
-            keep = self._x[: self._n] % self.stride == 0
+            xs = self._x[: self._n]
+            keep = (xs % self.stride == 0) | (xs < self.head)
             k = int(keep.sum())
-            self._x[:k] = self._x[: self._n][keep]
+            self._x[:k] = xs[keep]
             self._v[:k] = self._v[: self._n][keep]
             self._n = k
             if x % self.stride:
@@ -86,7 +94,8 @@ class Series:
         return self._frozen
 
     def to_dict(self) -> dict:
-        return {"stride": self.stride, "capacity": self.capacity, "x": self.x.tolist(), "values": self.values.tolist()}
+        return {"stride": self.stride, "capacity": self.capacity, "head": self.head, "x": self.x.tolist(),
+                "values": self.values.tolist()}
 
     @classmethod
     def from_dict(cls, d: dict, width: int, dtype=np.float64, where: str = "history", last_x: int | None = None,
@@ -118,8 +127,9 @@ class Series:
         if n > 1 and np.any(np.diff(x) <= 0):
             i = int(np.flatnonzero(np.diff(x) <= 0)[0]) + 1
             raise checks.FieldError(f"{where}.x[{i}]", f"{x[i]} does not come after {x[i - 1]}")
-        if n and np.any(x % stride):
-            i = int(np.flatnonzero(x % stride)[0])
+        head = checks.whole(d.get("head", 0), f"{where}.head", 0, cap // 4)
+        if n and np.any((x % stride != 0) & (x >= head)):
+            i = int(np.flatnonzero((x % stride != 0) & (x >= head))[0])
             raise checks.FieldError(f"{where}.x[{i}]", f"{x[i]} is not a multiple of the stride {stride}")
         if stride > 1 and (n == 0 or x[-1] < stride):
             raise checks.FieldError(f"{where}.stride", f"{stride} claims the history was thinned, but its rows "
@@ -132,7 +142,7 @@ class Series:
             if checks.seq(d.get("values"), f"{where}.values"):
                 raise checks.FieldError(f"{where}.values", "values without x")
             v = np.zeros((0, width), dtype=dtype)
-        s = cls(width, cap, dtype)
+        s = cls(width, cap, dtype, head)
         s.stride = stride
         s._x[:n], s._v[:n], s._n = x, v, n
         s._frozen = None
@@ -149,10 +159,11 @@ class History:
 
     def __init__(self, n_tracked: int, n_errors: int, capacity: int = DEFAULT_CAPACITY, n_path: int = 0):
         self.capacity = capacity
-        self.update_loss = Series(1, capacity)
-        self.weights = Series(n_tracked, capacity) if n_tracked else None
-        self.errors = Series(n_errors, capacity) if n_errors else None
-        self.epochs = Series(len(EPOCH_COLUMNS), capacity)
+        head = capacity // 8  # the first updates (epochs), every one kept: see the module's docstring
+        self.update_loss = Series(1, capacity, head=head)
+        self.weights = Series(n_tracked, capacity, head=head) if n_tracked else None
+        self.errors = Series(n_errors, capacity, head=head) if n_errors else None
+        self.epochs = Series(len(EPOCH_COLUMNS), capacity, head=head)
         # every weight, at a few evenly spaced updates: the training path of networks too big to track in full
         self.path = Series(n_path, PATH_CAPACITY, np.float32) if n_path else None
 

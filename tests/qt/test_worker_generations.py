@@ -17,7 +17,9 @@ def test_an_old_trainers_snapshot_is_hidden_once_a_new_one_is_handed_over(qtbot)
     w._set_trainer.disconnect()
     w._set_trainer.connect(w._do_set_trainer, Qt.ConnectionType.QueuedConnection)
     w.set_trainer(new)
-    w._publish(old.snapshot())  # ... and the run's last snapshot comes out meanwhile
-    assert w.latest() is None
-    qtbot.waitUntil(lambda: w.latest() is not None, timeout=3000)
-    assert len(w.latest().weights) == 1  # the perceptron's one weight matrix
+    assert len(w.latest().weights) == 1  # the new one's first snapshot at once: the perceptron's one weight matrix
+    w._publish(old.snapshot())  # ... and the run's last snapshot comes out meanwhile: dropped
+    assert len(w.latest().weights) == 1
+    qtbot.waitUntil(lambda: w._trainer is new, timeout=3000)
+    w._publish(new.snapshot())
+    assert len(w.latest().weights) == 1 and w.latest().n_train == new.n_train

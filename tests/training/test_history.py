@@ -87,3 +87,21 @@ def test_rows_beyond_the_owner_are_refused_and_missing_values_are_allowed():
         Series.from_dict(d, 2, capacity=16, last_x=100)
     d["values"][3][1] = None  # NaN is written as null: a test loss before there is a test set
     assert np.isnan(Series.from_dict(d, 2, capacity=16).values[3, 1])
+
+
+def test_the_first_rows_are_all_kept_however_long_the_run():
+    """On log-log axes updates 1 to 10 take as much room as 10,000 to 100,000: the perceptron lesson's 50,000 updates
+    must still have every early update to draw."""
+    from nnstudio.training.history import History
+
+    h = History(n_tracked=3, n_errors=4, capacity=64)
+    for x in range(50_000):
+        h.update_loss.append(x, (float(x),))
+        h.errors.append(x, np.full(4, float(x)))
+    for series in (h.update_loss, h.errors):
+        assert list(series.x[:8]) == list(range(8)), "every one of the first updates"
+        assert series.stride > 1 and len(series) <= 64
+        later = series.x[series.x >= 8]
+        assert np.all(later % series.stride == 0) and series.x[-1] >= 50_000 - series.stride
+    round_trip = Series.from_dict(h.update_loss.to_dict(), 1, capacity=64)
+    assert list(round_trip.x) == list(h.update_loss.x) and round_trip.head == 8
