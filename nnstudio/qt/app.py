@@ -66,7 +66,18 @@ def main(argv: list[str] | None = None) -> int:
         QTimer.singleShot(int(quit_after), window.close)
     code = app.exec()
     window.shutdown()  # idempotent: the close event already did it unless the app was quit another way
+    _delete_before_exit(window)
     return code
+
+
+def _delete_before_exit(window) -> None:
+    """Delete the window and its plot items now, while Python and Qt are whole. Left to interpreter exit, a plot
+    item's event ran Python code while modules were being torn down: a segfault after about half of long runs."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    QCoreApplication.processEvents()
 
 
 def _stop_half_built_windows(app) -> None:
