@@ -17,20 +17,20 @@ def window(qtbot):
     w.close()
 
 
-def _train(window, qtbot, lesson, **change):
+def _train(window, qtbot, in_gui_thread, lesson, **change):
     window.session.open_lesson(lesson)
     if change:
         assert window.controller.edit(window.controller.experiment.replace(**change), "change")
-    with qtbot.waitSignal(window.worker.runFinished, timeout=20000):
+    with qtbot.waitSignal(in_gui_thread(window.worker.runFinished), timeout=20000):
         window.run_action.setChecked(True)
     qtbot.waitUntil(lambda: not window.worker.running, timeout=5000)
     window.pull_snapshot()
 
 
-def test_a_far_too_large_learning_rate_that_saturates_the_sigmoids_is_named(window, qtbot):
+def test_a_far_too_large_learning_rate_that_saturates_the_sigmoids_is_named(window, qtbot, in_gui_thread):
     messages = []
     window.statusBar().messageChanged.connect(messages.append)
-    _train(window, qtbot, "gender-network", learning_rate=1e6, epochs=50)
+    _train(window, qtbot, in_gui_thread, "gender-network", learning_rate=1e6, epochs=50)
     button = window.findChild(QToolButton, "saturationButton")
     assert button.isVisible() and button.accessibleName() == "Saturated neurons"
     assert "saturated" in button.toolTip() and "learning rate" in button.toolTip()
@@ -42,6 +42,6 @@ def test_a_far_too_large_learning_rate_that_saturates_the_sigmoids_is_named(wind
     assert not button.isVisible()
 
 
-def test_the_gender_lesson_as_taught_is_not_called_stuck(window, qtbot):
-    _train(window, qtbot, "gender-network", epochs=300)
+def test_the_gender_lesson_as_taught_is_not_called_stuck(window, qtbot, in_gui_thread):
+    _train(window, qtbot, in_gui_thread, "gender-network", epochs=300)
     assert not window.findChild(QToolButton, "saturationButton").isVisible()

@@ -177,10 +177,10 @@ def test_log_log_curves_keep_every_early_update(qtbot):
     panel.set_scale("log_log")
     panel.set_snapshot(t.snapshot())
     snap = t.snapshot()
-    early = set((snap.update_x[snap.update_x <= 1000] + 1).tolist())  # (the history keeps every 16th update)
-    assert len(snap.update_x) > 2000 and len(early) > 50
+    early = set((snap.update_x[snap.update_x < 100] + 1).tolist())
+    assert len(snap.update_x) > 2000 and early == set(range(1, 101)), "the history keeps every one of the first updates"
     x, y = panel.curve_arrays()["loss per update"]
-    assert early <= set(x.tolist())  # drawn at update + 1: every recorded one of the first thousand
+    assert early <= set(x.tolist())  # drawn at update + 1: every one of the first hundred (two decades on log x)
     assert len(x) <= 2001 and x[0] == 1 and x[-1] == snap.update_x[-1] + 1
     idx = np.searchsorted(snap.update_x + 1, x)
     np.testing.assert_array_equal(snap.update_x[idx] + 1, x)
