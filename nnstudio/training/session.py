@@ -91,7 +91,9 @@ class Session:
         })
 
     def save(self, path: str | Path) -> None:
-        atomic_write_text(Path(path), json.dumps(self.to_dict()))
+        from nnstudio.training.session_writer import save_session  # the same text as json.dumps(self.to_dict())
+
+        save_session(self, Path(path))
 
     @classmethod
     def from_dict(cls, d: dict, origin: str = "session") -> "Session":
