@@ -83,15 +83,17 @@ class StudioController(QObject):
         return True
 
     # -- editing -----------------------------------------------------------------------------------------------------
-    def edit(self, new: Experiment, text: str) -> bool:
+    def edit(self, new: Experiment, text: str, prepared: Trainer | None = None) -> bool:
         """Ask for ``new`` to replace the current experiment, as one undoable step named ``text``. Returns whether
-        it was accepted; a refused edit emits ``problem`` and re-emits the current experiment so editors revert."""
+        it was accepted; a refused edit emits ``problem`` and re-emits the current experiment so editors revert.
+        ``prepared``: a Trainer already built for ``new`` (off the GUI thread), used instead of building one."""
         if self.experiment is None or new == self.experiment:
             return True
-        prepared = None
         try:
             new.validate()
-            if new.architecture_key() != self.experiment.architecture_key():
+            if new.architecture_key() == self.experiment.architecture_key():
+                prepared = None
+            elif prepared is None or prepared.experiment != new:
                 prepared = self._build(new)
         except (ExperimentError, DataError) as e:
             self.problem.emit("That change cannot be made", str(e))
@@ -100,13 +102,19 @@ class StudioController(QObject):
         self.undo_stack.push(ExperimentCommand(self, self.experiment, new, text, prepared))
         return True
 
-    def import_dataset(self, dataset: Dataset, params: dict, text: str = "Import CSV") -> bool:
-        """Switch to an imported dataset (already loaded and validated), adapting the output layer to it."""
+    def import_dataset(self, dataset: Dataset, params: dict, text: str = "Import CSV",
+                       trainer: Trainer | None = None) -> bool:
+        """Switch to an imported dataset (already loaded and validated), adapting the output layer to it.
+        ``trainer``: one built off the GUI thread for ``import_experiment(experiment, dataset, params)``."""
         key = json.dumps({"name": "csv", **params}, sort_keys=True, default=str)
         self._datasets[key] = dataset
-        new = self.adapt_to_dataset(self.experiment.replace(dataset="csv", dataset_params=dict(params),
-                                                            excluded_rows=(), cell_edits=()), dataset)
-        return self.edit(new, text)
+        return self.edit(self.import_experiment(self.experiment, dataset, params), text, trainer)
+
+    @classmethod
+    def import_experiment(cls, base: Experiment, dataset: Dataset, params: dict) -> Experiment:
+        """What ``base`` becomes when ``dataset`` is imported (pure: any thread may ask)."""
+        return cls.adapt_to_dataset(base.replace(dataset="csv", dataset_params=dict(params), excluded_rows=(),
+                                                 cell_edits=()), dataset)
 
     def choose_dataset(self, name: str, params: dict | None = None) -> bool:
         """Switch to a registered dataset, adapting the output layer and loss to its task."""
