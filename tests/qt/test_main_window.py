@@ -527,3 +527,48 @@ def test_a_run_goes_on_after_a_save(window, qtbot, tmp_path):
     assert window.session.save_as()
     qtbot.waitUntil(lambda: window.worker.running, timeout=3000)
     window.worker.pause()
+
+
+def test_export_draws_a_panel_at_a_time_with_the_window_live(window, qtbot, tmp_path, monkeypatch):
+    from nnstudio.qt import background
+
+    import threading
+
+    from nnstudio.qt.panels import surface, surface_job
+
+    tasks, real = [], background.run_steps
+    monkeypatch.setattr(background, "run_steps", lambda *a: tasks.append(real(*a)) or tasks[-1])
+    grids = []  # the threads that computed a loss surface
+    for module in (surface, surface_job):
+        monkeypatch.setattr(module, "compute", lambda *a, c=module.compute, **k: grids.append(
+            threading.get_ident()) or c(*a, **k))
+    heartbeat = Heartbeat()
+    window.session.ask_export_folder = lambda: tmp_path / "out"
+    before = heartbeat.count
+    index = window.export_all_panels()
+    assert heartbeat.count - before > 20  # the timer kept its turns while the export went on
+    assert grids and threading.get_ident() not in grids
+    assert index == tmp_path / "out" / "index.html" and tasks[0].fraction == 1.0
+    assert len(list((tmp_path / "out").iterdir())) == 19  # 6 panels x 3 files and the index, nothing else
+
+
+def test_a_cancelled_export_leaves_the_folder_as_it_was(window, qtbot, tmp_path, monkeypatch):
+    from nnstudio.qt import export
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    drawn = []
+    real = export.render_svg
+
+    def render_svg(widget, title=""):
+        drawn.append(title)
+        if len(drawn) == 3:  # two panels are done (their files are being written): the learner presses Escape
+            qtbot.keyClick(window.network_view, Qt.Key.Key_Escape)
+        return real(widget, title)
+
+    monkeypatch.setattr(export, "render_svg", render_svg)
+    window.session.ask_export_folder = lambda: folder
+    assert window.export_all_panels() is None
+    qtbot.waitUntil(lambda: [p.name for p in folder.iterdir()] == ["notes.txt"], timeout=10000)
+    assert len(drawn) == 3 and "cancelled" in window.statusBar().currentMessage()
