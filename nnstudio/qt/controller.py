@@ -83,15 +83,17 @@ class StudioController(QObject):
         return True
 
     # -- editing -----------------------------------------------------------------------------------------------------
-    def edit(self, new: Experiment, text: str) -> bool:
+    def edit(self, new: Experiment, text: str, prepared: Trainer | None = None) -> bool:
         """Ask for ``new`` to replace the current experiment, as one undoable step named ``text``. Returns whether
-        it was accepted; a refused edit emits ``problem`` and re-emits the current experiment so editors revert."""
+        it was accepted; a refused edit emits ``problem`` and re-emits the current experiment so editors revert.
+        ``prepared``: a Trainer already built for ``new`` (off the GUI thread), used instead of building one."""
         if self.experiment is None or new == self.experiment:
             return True
-        prepared = None
         try:
             new.validate()
-            if new.architecture_key() != self.experiment.architecture_key():
+            if new.architecture_key() == self.experiment.architecture_key():
+                prepared = None
+            elif prepared is None or prepared.experiment != new:
                 prepared = self._build(new)
         except (ExperimentError, DataError) as e:
             self.problem.emit("That change cannot be made", str(e))
@@ -100,12 +102,20 @@ class StudioController(QObject):
         self.undo_stack.push(ExperimentCommand(self, self.experiment, new, text, prepared))
         return True
 
-    def import_dataset(self, dataset: Dataset, params: dict, text: str = "Import CSV") -> bool:
-        """Switch to an imported dataset (already loaded and validated), adapting the network's settings to it."""
+    def import_dataset(self, dataset: Dataset, params: dict, text: str = "Import CSV",
+                       trainer: Trainer | None = None) -> bool:
+        """Switch to an imported dataset (already loaded and validated), adapting the network's settings to it.
+        ``trainer``: one built off the GUI thread for ``import_experiment(experiment, dataset, params)``."""
         key = json.dumps({"name": "csv", **params}, sort_keys=True, default=str)
         self._datasets[key] = dataset
         exp = self.experiment.replace(dataset="csv", dataset_params=dict(params), excluded_rows=(), cell_edits=())
-        return self._switch(exp, dataset, text, new_dataset=True)
+        return self._switch(exp, dataset, text, new_dataset=True, prepared=trainer)
+
+    @classmethod
+    def import_experiment(cls, base: Experiment, dataset: Dataset, params: dict) -> Experiment:
+        """What ``base`` becomes when ``dataset`` is imported (pure: any thread may ask)."""
+        exp = base.replace(dataset="csv", dataset_params=dict(params), excluded_rows=(), cell_edits=())
+        return cls._switched(exp, dataset, new_dataset=True)[0]
 
     def choose_dataset(self, name: str, params: dict | None = None) -> bool:
         """Switch to a registered dataset. Another dataset gets settings that fit it (loss, batch, learning rate) and
@@ -121,15 +131,24 @@ class StudioController(QObject):
             return False
         return self._switch(exp, ds, f"Dataset: {ds.title}", new_dataset=not same)
 
-    def _switch(self, exp: Experiment, ds: Dataset, text: str, new_dataset: bool) -> bool:
-        """One undoable step to ``exp`` on ``ds``, with the settings adapted to the data; says what changed."""
-        from nnstudio.training.adapt import adapt_to_dataset, hint_for
+    @staticmethod
+    def _switched(exp: Experiment, ds: Dataset, new_dataset: bool) -> tuple[Experiment, list[str]]:
+        """``exp`` adapted to ``ds`` (settings, and a name of its own on another dataset), with what changed."""
+        from nnstudio.training.adapt import adapt_to_dataset
 
         new, changes = adapt_to_dataset(exp, ds, new_dataset)
         if new_dataset:
             # a lesson on other data is no longer that lesson: the window title and file name follow the data
             new = new.replace(name="untitled", title=ds.title, description="")
-        if not self.edit(new, text):
+        return new, changes
+
+    def _switch(self, exp: Experiment, ds: Dataset, text: str, new_dataset: bool,
+                prepared: Trainer | None = None) -> bool:
+        """One undoable step to ``exp`` on ``ds``, with the settings adapted to the data; says what changed."""
+        from nnstudio.training.adapt import hint_for
+
+        new, changes = self._switched(exp, ds, new_dataset)
+        if not self.edit(new, text, prepared):
             return False
         said = f"{ds.title}: " + ("; ".join(changes) + " (Ctrl+Z undoes it all)." if changes else "settings kept.")
         hint = hint_for(new, ds)

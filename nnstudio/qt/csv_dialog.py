@@ -1,7 +1,8 @@
 """Importing a CSV file: a preview of the first rows, a choice of target column and task, an optional test share.
 
-The file is only read by the strict loader when the learner presses Import; if anything is wrong with it, a message
-says which line and column, the dialog stays open, and the session is not touched. A file that cannot even be
+The file is only read by the strict loader when the learner presses Import, on another thread with a progress
+dialog and Cancel (a million rows take a few seconds); if anything is wrong with it, a message says which line and
+column, the dialog stays open, and the session is not touched. A file that cannot even be
 previewed (missing, empty, binary, not UTF-8) gets the same kind of message straight away.
 """
 
@@ -32,9 +33,11 @@ from PySide6.QtWidgets import (
 
 from nnstudio.data.csv_loader import load_csv, preview_csv
 from nnstudio.data.dataset import DataError
+from nnstudio.qt.background import CANCELLED, FAILED, Task, TaskPanel, run_in_thread
 from nnstudio.qt.widgets import setup
 
 PREVIEW_ROWS = 20
+LOAD_SHARE = 0.8  # of the import's progress bar: reading the file (the rest: setting up the network on it)
 TASKS = (("auto", "Decide from the values"),
          ("classification", "Classification (the target names a class)"),
          ("regression", "Regression (the target is a number to predict)"))
@@ -65,6 +68,7 @@ class ImportCsvDialog(QDialog):
         self.path = str(path)
         self.header, self.rows = preview
         self.error_box: QMessageBox | None = None
+        self.task: Task | None = None  # the import under way
         self.setWindowTitle(f"Import {Path(self.path).name}")
         self.setAccessibleName("Import a CSV file")
         self.resize(560, 480)
@@ -116,6 +120,9 @@ class ImportCsvDialog(QDialog):
         form.addRow("Test share", self.csvTestFractionSpin)
         form.addRow("Split seed", self.csvSeedSpin)
         layout.addLayout(form)
+
+        self.progress = TaskPanel("csvProgress", self, with_cancel=False)  # the dialog's Cancel stops an import
+        layout.addWidget(self.progress)
 
         buttons = QDialogButtonBox()
         self.csvImportButton = setup(QPushButton("Import"), "csvImportButton", "Import",
@@ -176,21 +183,65 @@ class ImportCsvDialog(QDialog):
                 "test_fraction": round(self.csvTestFractionSpin.value(), 4), "seed": self.csvSeedSpin.value()}
 
     def try_import(self) -> bool:
-        """Load the file with the chosen settings; on success hand it to the controller and close."""
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            dataset = load_csv(self.path, **self.settings())
-        except DataError as e:
-            QApplication.restoreOverrideCursor()
-            self.error_box = show_csv_error(self, str(e), self.error_box)
+        """Read the file with the chosen settings on another thread, showing progress (the window stays live and
+        Cancel stops it); on success hand the data to the controller and close. A problem is explained and, like
+        Cancel, leaves the session as it was and this dialog open. Returns whether the data was imported."""
+        if self.task is not None:  # already importing
             return False
+        task = self.task = start_import(self.controller.experiment, self.path, self.settings(), self)
+        self.progress.follow(task, f"Reading {Path(self.path).name}…")
+        self._set_busy(True)
         try:
-            ok = self.controller.import_dataset(dataset, dict(dataset.params), f"Import {dataset.title}")
+            state = task.wait()
         finally:
-            QApplication.restoreOverrideCursor()
+            self.task = None
+            self._set_busy(False)
+        if state == CANCELLED:
+            return False
+        if state == FAILED:
+            error = task.error
+            text = str(error) if isinstance(error, DataError) else f"{Path(self.path).name}: {type(error).__name__}: " \
+                                                                     f"{error}"
+            self.error_box = show_csv_error(self, text, self.error_box)
+            return False
+        dataset, trainer = task.result
+        ok = self.controller.import_dataset(dataset, dict(dataset.params), f"Import {dataset.title}", trainer)
         if ok:
             self.accept()
         return ok
+
+
+    def _set_busy(self, busy: bool) -> None:
+        for widget in (self.csvTargetCombo, self.csvTaskCombo, self.csvTestFractionSpin, self.csvImportButton):
+            widget.setEnabled(not busy)
+        self.csvSeedSpin.setEnabled(not busy and self.csvTestFractionSpin.value() > 0)
+
+    def reject(self) -> None:
+        """Cancel or Escape: stops an import under way (the dialog stays), else closes without importing."""
+        if self.task is not None:
+            self.progress.cancel()
+            return
+        super().reject()
+
+
+def start_import(base, path: str, settings: dict, parent=None) -> Task:
+    """Load ``path`` with ``settings`` (load_csv's keywords) on a new thread, and build the Trainer the import will
+    switch to from the experiment ``base``, so that the GUI thread only has to show it. The task's result is
+    (dataset, trainer); the trainer is None if it cannot be built (the controller then explains why)."""
+    from nnstudio.qt.controller import StudioController
+    from nnstudio.training.experiment import ExperimentError
+    from nnstudio.training.trainer import Trainer
+
+    def work(report):
+        dataset = load_csv(path, progress=lambda fraction: report(LOAD_SHARE * fraction), **settings)
+        try:
+            trainer = Trainer(StudioController.import_experiment(base, dataset, dataset.params), dataset)
+        except (ExperimentError, DataError):
+            trainer = None
+        report(1.0)  # the last chance to cancel
+        return dataset, trainer
+
+    return run_in_thread(work, parent, "csv-import")
 
 
 def import_csv_file(controller, path, parent: QWidget | None = None) -> QDialog | QMessageBox:

@@ -38,6 +38,7 @@ from nnstudio.qt.data_table import DataCellDelegate, DataTableModel, format_numb
 from nnstudio.qt.widgets import setup
 
 IMPORT = "__import_csv__"  # item data of the combo's last entry
+FIT_ROWS = 40  # rows measured to size the table's columns
 # (key, object name, label, accessible name, tooltip) of a generated set's parameters
 PARAMS = (("size", "sizeSpin", "Points", "Number of points",
            "How many points to generate in all, test points included"),
@@ -138,7 +139,9 @@ class DataPanel(QWidget):
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # uniform rows: big tables scroll smoothly
         rows.setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.dataTable.horizontalHeader().setStretchLastSection(True)
-        self.dataTable.horizontalHeader().setResizeContentsPrecision(200)
+        # column widths from the first rows only: each row measured is a dozen model calls, and 200 rows kept
+        # the window still for a third of a second after every import of a table that long
+        self.dataTable.horizontalHeader().setResizeContentsPrecision(FIT_ROWS)
 
         self.messageLabel = QLabel()
         self.messageLabel.setObjectName("dataMessageLabel")

@@ -1,18 +1,28 @@
 """Exporting what a panel shows: PNG at a chosen size, SVG, and CSV of the numbers behind it; and every panel at
-once into a folder with an index page."""
+once into a folder with an index page.
+
+Widgets can only be drawn on the GUI thread, so drawing (``render_png``, ``render_svg``) is kept apart from what
+can happen anywhere: encoding the PNG, writing files, building CSV rows. "Export all panels" (``export_all_steps``)
+draws one panel per turn of the event loop and leaves the rest to background threads (see background.py)."""
 
 from __future__ import annotations
 
 import csv
 import html
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPoint, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QRegion
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QWidget
 
+from nnstudio.qt.background import FINISHED, Pause, Task, run_in_thread
+
 FORMATS = ("png", "svg", "csv")
+BANDS = 4  # "Export all panels" draws each PNG in this many horizontal bands, one per turn of the event loop
 
 
 def _render(widget: QWidget, painter: QPainter, size: QSize) -> None:
@@ -22,9 +32,9 @@ def _render(widget: QWidget, painter: QPainter, size: QSize) -> None:
     widget.render(painter, QPoint(0, 0))
 
 
-def export_png(widget: QWidget, path: str | Path, width: int | None = None, height: int | None = None) -> Path:
-    """A PNG of ``width`` x ``height`` pixels (default: the widget's own size, doubled for sharpness)."""
-    path = Path(path)
+def render_png(widget: QWidget, width: int | None = None, height: int | None = None) -> QImage:
+    """``widget`` drawn into an image of ``width`` x ``height`` pixels (default: its own size, doubled for
+    sharpness). GUI thread only."""
     size = QSize(width or widget.width() * 2, height or widget.height() * 2)
     image = QImage(size, QImage.Format.Format_ARGB32)
     image.fill(QColor("white"))
@@ -33,15 +43,50 @@ def export_png(widget: QWidget, path: str | Path, width: int | None = None, heig
     painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
     _render(widget, painter, size)
     painter.end()
+    return image
+
+
+def render_png_steps(widget: QWidget, width: int | None = None, height: int | None = None, bands: int = BANDS):
+    """``render_png`` a horizontal band at a time, as a generator for ``background.run_steps`` (it yields between
+    bands, and returns the image): drawing a whole panel at twice its size can take a tenth of a second."""
+    size = QSize(width or widget.width() * 2, height or widget.height() * 2)
+    image = QImage(size, QImage.Format.Format_ARGB32)
+    image.fill(QColor("white"))
+    w, h = max(widget.width(), 1), max(widget.height(), 1)
+    edges = [round(h * k / bands) for k in range(bands + 1)]
+    for top, bottom in zip(edges, edges[1:]):
+        if bottom <= top:
+            continue
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        painter.scale(size.width() / w, size.height() / h)
+        widget.render(painter, QPoint(0, top), QRegion(0, top, w, bottom - top))
+        painter.end()
+        yield
+    return image
+
+
+def save_png(image: QImage, path: str | Path) -> Path:
+    """Encode and write ``image`` (any thread: the encoding lets go of Python's interpreter lock)."""
+    path = Path(path)
     if not image.save(str(path), "PNG"):
         raise OSError(f"could not write {path}")
     return path
 
 
-def export_svg(widget: QWidget, path: str | Path, title: str = "") -> Path:
-    path = Path(path)
+def export_png(widget: QWidget, path: str | Path, width: int | None = None, height: int | None = None) -> Path:
+    """A PNG of ``width`` x ``height`` pixels (default: the widget's own size, doubled for sharpness)."""
+    return save_png(render_png(widget, width, height), path)
+
+
+def render_svg(widget: QWidget, title: str = "") -> bytes:
+    """``widget`` as an SVG document. GUI thread only."""
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     gen = QSvgGenerator()
-    gen.setFileName(str(path))
+    gen.setOutputDevice(buffer)
     size = QSize(widget.width(), widget.height())
     gen.setSize(size)
     gen.setViewBox(QRectF(0, 0, size.width(), size.height()))
@@ -51,8 +96,16 @@ def export_svg(widget: QWidget, path: str | Path, title: str = "") -> Path:
     painter.fillRect(QRectF(0, 0, size.width(), size.height()), Qt.GlobalColor.white)
     _render(widget, painter, size)
     painter.end()
-    if not path.exists() or path.stat().st_size == 0:
+    buffer.close()
+    return bytes(data)
+
+
+def export_svg(widget: QWidget, path: str | Path, title: str = "") -> Path:
+    path = Path(path)
+    document = render_svg(widget, title or widget.objectName())
+    if not document:
         raise OSError(f"could not write {path}")
+    path.write_bytes(document)
     return path
 
 
@@ -110,13 +163,97 @@ def export_all(panels, folder: str | Path) -> Path:
     rows = []
     for panel in panels:
         files = [export_panel(panel, folder / f"{panel.name}.{kind}").name for kind in FORMATS]
-        rows.append((panel, files))
+        rows.append((panel.title, panel.description, files))
+    index = folder / "index.html"
+    index.write_text(index_page(rows), encoding="utf-8")
+    return index
+
+
+def index_page(rows) -> str:
+    """The index page: for each panel (title, description, file names) its links and picture."""
     parts = ["<!doctype html><meta charset='utf-8'><title>NN Studio export</title>",
              "<h1>NN Studio: exported panels</h1>"]
-    for panel, files in rows:
+    for title, description, files in rows:
         links = " · ".join(f"<a href='{html.escape(f)}'>{html.escape(f)}</a>" for f in files)
-        parts.append(f"<h2>{html.escape(panel.title)}</h2><p>{html.escape(panel.description)}</p>"
+        parts.append(f"<h2>{html.escape(title)}</h2><p>{html.escape(description)}</p>"
                      f"<p>{links}</p><img src='{html.escape(files[0])}' style='max-width:100%'>")
-    index = folder / "index.html"
-    index.write_text("\n".join(parts), encoding="utf-8")
-    return index
+    return "\n".join(parts)
+
+
+def export_all_steps(classes, context, snapshot, folder: str | Path, width: int = 1200, height: int = 800):
+    """"Export all panels" as steps for ``background.run_steps``: every panel class drawn afresh at ``width`` x
+    ``height`` showing ``snapshot``, into ``folder`` as PNG, SVG and CSV, with ``index.html``; returns its path.
+
+    On the GUI thread, one short step per turn of the event loop: make the panel, give it the snapshot, let its
+    background work finish (the loss surface's grid is computed on its own thread), draw the PNG, draw the SVG.
+    On other threads: encoding the PNG, building the CSV rows, writing the files. Everything is written into a
+    hidden folder inside ``folder`` and moved into place at the end, so a cancel or a failure leaves ``folder`` as
+    it was (the hidden folder is removed)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".nnstudio-export-", dir=folder))
+    writers: list[Task] = []
+    panel = None
+    share = 0.9 / max(len(classes), 1)
+    try:
+        for k, cls in enumerate(classes):
+            panel = cls(context)
+            panel.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
+            panel.resize(width, height)
+            panel.show()
+            yield (k + 0.1) * share  # laid out
+            panel.set_snapshot(snapshot)
+            yield (k + 0.2) * share
+            if panel.compute_in_background():
+                while panel.is_computing():
+                    yield Pause(0.05)
+            else:
+                panel.finish()
+            yield (k + 0.5) * share  # drawn, at last
+            image = yield from render_png_steps(panel.export_widget())
+            yield (k + 0.7) * share
+            svg = render_svg(panel.export_widget(), panel.title)
+            yield (k + 0.9) * share
+            writer = run_in_thread(lambda report, p=panel, i=image, s=svg: _write_panel(p, i, s, staging, report),
+                                   None, f"export-{panel.name}")
+            writer.when_done(lambda p=panel: _close(p))  # its CSV rows are built from it meanwhile
+            writers.append(writer)
+            panel = None
+        rows = []
+        for writer in writers:
+            yield writer
+            if writer.state != FINISHED:
+                raise writer.error if writer.error is not None else OSError("the export was stopped")
+            rows.append(writer.result)
+        (staging / "index.html").write_text(index_page(rows), encoding="utf-8")
+        for name in [name for _, _, files in rows for name in files] + ["index.html"]:
+            os.replace(staging / name, folder / name)
+        return folder / "index.html"
+    finally:  # done, failed or cancelled: the hidden folder goes once no writer uses it
+        if panel is not None:
+            _close(panel)
+        for writer in writers:
+            writer.cancel()
+        pending = [w for w in writers if not w.is_done]
+        if not pending:
+            shutil.rmtree(staging, ignore_errors=True)
+        for w in pending:
+            w.when_done(lambda: all(w.is_done for w in writers) and shutil.rmtree(staging, ignore_errors=True))
+
+
+def _write_panel(panel, image: QImage, svg: bytes, folder: Path, report) -> tuple[str, str, list[str]]:
+    """The files of one panel (on a background thread); returns (title, description, file names)."""
+    names = [f"{panel.name}.{kind}" for kind in FORMATS]
+    save_png(image, folder / names[0])
+    report(0.4)
+    (folder / names[1]).write_bytes(svg)
+    report(0.5)
+    header, rows = panel.csv_table()  # reads what the panel shows; nothing changes it any more
+    report(0.8)
+    export_csv(header, rows, folder / names[2])
+    return panel.title, panel.description, names
+
+
+def _close(panel) -> None:
+    panel.close()
+    panel.deleteLater()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QCoreApplication, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QApplication, QDockWidget, QGraphicsView, QLabel, QMainWindow, QMessageBox, QSlider,
+from PySide6.QtWidgets import (QDockWidget, QGraphicsView, QLabel, QMainWindow, QMessageBox, QSlider,
                                QToolButton, QWidget)
 
 from nnstudio import __version__
@@ -347,25 +347,29 @@ class MainWindow(QMainWindow):
 
     def export_all_panels(self) -> Path | None:
         """Every panel as PNG, SVG and CSV into a folder, with an index page (fresh panels drawn off screen at a
-        standard size, so hidden tabs export as well as visible ones)."""
-        from nnstudio.qt.export import export_all, offscreen_panel
+        standard size, so hidden tabs export as well as visible ones). One panel is drawn per turn of the event
+        loop and the files are written on other threads, with progress and Cancel in the status bar; the window
+        stays live. Returns the index page, or None (cancelled or failed: the folder is as it was)."""
+        from nnstudio.qt.background import CANCELLED, FINISHED, run_steps, status_panel, wait_in
+        from nnstudio.qt.export import export_all_steps
         from nnstudio.qt.panels import panel_classes
 
         folder = self.session.ask_export_folder()
         snap = self.worker.latest()
         if folder is None or snap is None:
             return None
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            panels = [offscreen_panel(cls, self.context, snap, 1200, 800) for cls in panel_classes().values()]
-            index = export_all(panels, folder)
-        except (OSError, ValueError) as e:
-            self.show_message("warning", "Export failed", f"{folder}: {e}", "problemDialog")
+        task = run_steps(export_all_steps(list(panel_classes().values()), self.context, snap, folder), self)
+        state = wait_in(self, status_panel(self), task, f"Exporting the panels to {Path(folder).name}…")
+        if state == CANCELLED:
+            self.statusBar().showMessage("Export cancelled; nothing was written.", 5000)
             return None
-        finally:
-            QApplication.restoreOverrideCursor()
-        self.statusBar().showMessage(f"Exported {len(panels)} panels to {folder} (see index.html)", 6000)
-        return index
+        if state != FINISHED:
+            error = task.error
+            self.show_message("warning", "Export failed", f"{folder}: {error}", "problemDialog",
+                              None if isinstance(error, (OSError, ValueError)) else task.details)
+            return None
+        self.statusBar().showMessage(f"Exported {len(panel_classes())} panels to {folder} (see index.html)", 6000)
+        return task.result
 
     def step(self) -> None:
         if not self.worker.running:

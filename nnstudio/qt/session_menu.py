@@ -9,8 +9,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
+from nnstudio.qt.background import CANCELLED, FINISHED, status_panel, wait_in
 from nnstudio.training import Experiment, presets
 from nnstudio.training.session import Session, SessionError
 
@@ -139,25 +140,30 @@ class SessionMenu:
         return path is not None and self._save_to(path)
 
     def _save_to(self, path: Path) -> bool:
+        """Save on the training thread, with progress and Cancel in the status bar; the window stays live (training
+        pauses meanwhile and goes on afterwards). True once the file is written; cancelled or failed, the previous
+        file is as it was."""
         worker = self.window.worker
         was_running = worker.running
         worker.pause()
         ui = {"window_state": bytes(self.window.saveState().toBase64()).decode("ascii")}
-        QApplication.setOverrideCursor(self.window.cursor())
-        try:
-            error = worker.save(str(path), ui)
-        finally:
-            QApplication.restoreOverrideCursor()
-        if error is not None:
+        task = worker.save(str(path), ui)
+        state = wait_in(self.window, status_panel(self.window), task, f"Saving {path.name}…")
+        if was_running:
+            worker.run()
+        if state == CANCELLED:
+            self.window.statusBar().showMessage(f"Not saved; {path.name} is as it was.", 5000)
+            return False
+        if state != FINISHED:
+            error = task.error
             self.window.show_message("warning", "The session was not saved",
-                                     f"{path}: {error}\nThe previous file, if any, is unchanged.", "problemDialog")
+                                     f"{path}: {type(error).__name__}: {error}\n"
+                                     "The previous file, if any, is unchanged.", "problemDialog", task.details)
             return False
         self.controller.set_path(path)
         self.controller.set_dirty(False)
         self._remember(path)
         self.window.statusBar().showMessage(f"Saved {path.name}", 4000)
-        if was_running:
-            worker.run()
         return True
 
     # -- recent files ----------------------------------------------------------------------------------------------------

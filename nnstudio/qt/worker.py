@@ -15,9 +15,11 @@ import time
 import traceback
 from contextlib import contextmanager
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from nnstudio.qt.background import FINISHED, Task
 from nnstudio.training.session import Session
+from nnstudio.training.session_writer import save_session
 from nnstudio.training.trainer import Snapshot, Trainer
 
 PROGRESS_INTERVAL = 0.05  # seconds between snapshots during a run (the GUI pulls at ~20 Hz)
@@ -33,7 +35,7 @@ class TrainingWorker(QObject):
     _step = Signal()
     _step_epoch = Signal(int)
     _reset = Signal()
-    _save = Signal(str, object)
+    _save = Signal(str, object, object)  # path, ui, Task
 
     # reports (emitted in the worker thread, delivered to the GUI thread)
     runningChanged = Signal(bool)
@@ -73,9 +75,8 @@ class TrainingWorker(QObject):
         self._step.connect(self._do_step)
         self._step_epoch.connect(self._do_step_epoch)
         self._reset.connect(self._do_reset)
-        # saving blocks the caller until the worker thread has written the file: no save can race a later change
-        self._save.connect(self._do_save, Qt.ConnectionType.BlockingQueuedConnection)
-        self._save_error: str | None = None
+        # saving is a request like the others: it sees every change asked for before it and none asked for after
+        self._save.connect(self._do_save)
 
     # -- the GUI side ------------------------------------------------------------------------------------------------
     def set_trainer(self, trainer: Trainer) -> None:
@@ -156,12 +157,14 @@ class TrainingWorker(QObject):
         self.pause()
         self._reset.emit()
 
-    def save(self, path: str, ui: dict) -> str | None:
-        """Write the session to ``path`` and wait for it (call from the GUI thread after ``pause()``: a running
-        loop finishes its current update first). Returns None on success, else the reason it failed."""
-        self._save_error = None
-        self._save.emit(path, ui)
-        return self._save_error
+    def save(self, path: str, ui: dict) -> Task:
+        """Write the session to ``path`` in the worker thread, after the requests made before and before those made
+        after (so a save never races a change), a slice at a time while the window stays live. Call from the GUI
+        thread after ``pause()`` (a running loop finishes its current update first). Returns the Task to follow:
+        cancelling it, or a failure, leaves the previous file as it was."""
+        task = Task()
+        self._save.emit(path, ui, task)
+        return task
 
     @property
     def running(self) -> bool:
@@ -328,16 +331,16 @@ class TrainingWorker(QObject):
             self._publish(self._trainer.snapshot())
             self.snapshotReady.emit()
 
-    @Slot(str, object)
-    def _do_save(self, path: str, ui: dict) -> None:
-        try:
+    @Slot(str, object, object)
+    def _do_save(self, path: str, ui: dict, task: Task) -> None:
+        def work(report):
             if self._trainer is None:
                 raise RuntimeError("nothing to save yet")
-            Session(self._trainer, ui).save(path)
-        except Exception as e:  # noqa: BLE001 - handed back to the caller, which shows it
-            self._save_error = f"{type(e).__name__}: {e}"
-            return
-        self.saved.emit(path)
+            return save_session(Session(self._trainer, ui), path, report)
+
+        task.run(work)  # an error or a cancel ends the task (the caller shows it); the worker stays usable
+        if task.state == FINISHED:
+            self.saved.emit(path)
 
     del _guard
 

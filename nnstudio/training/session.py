@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from nnstudio import __version__
-from nnstudio.fileio import atomic_write_text, remove_stale_temporaries
+from nnstudio.fileio import remove_stale_temporaries
 from nnstudio.data.dataset import Dataset
 from nnstudio.training import checks
 from nnstudio.training.experiment import Experiment, ExperimentError
@@ -128,7 +128,9 @@ class Session:
         })
 
     def save(self, path: str | Path) -> None:
-        atomic_write_text(Path(path), json.dumps(self.to_dict()))
+        from nnstudio.training.session_writer import save_session  # the same text as json.dumps(self.to_dict())
+
+        save_session(self, Path(path))
 
     @classmethod
     def from_dict(cls, d: dict, origin: str = "session") -> "Session":

@@ -375,3 +375,137 @@ def test_malformed_quotes(tmp_path):
     # an unterminated quote swallows the rest of the file into one cell, which then cannot be a number
     msg = error(write(tmp_path, 'a,y\n1,0\n"2,1\n3,0\n'))
     assert "data.csv" in msg and "line 3" in msg
+
+
+# -- big files: chunks, progress, cancel -----------------------------------------------------------------------------
+def outcome(path, **kwargs):
+    """What loading gives, comparable between two ways of reading: the dataset's contents or the message."""
+    try:
+        ds = load_csv(path, **kwargs)
+    except DataError as e:
+        return ("error", str(e))
+    return ("ok", ds.task, ds.X.tolist(), ds.y.tolist(), ds.class_names, ds.target_names, ds.feature_names,
+            None if ds.X_test is None else ds.X_test.tolist(), None if ds.y_test is None else ds.y_test.tolist())
+
+
+CELLS = ["1", "2.5", " 3 ", "-4e2", "0", "1_000", "nan", "inf", "abc", "", " ", "1e999", '"5"', '"1,5"', '"a\nb"',
+         "\u0663", "0x1", "\t2"]
+LABELS = ["a", "b", " a ", "0", "1", "2.0", "3.5", "nan", "inf", "", '"a"', '"b,c"', "-0.0", "0.0"]
+
+
+def random_csv(rng) -> str:
+    """A small CSV file with a good chance of every kind of trouble: blank lines, ragged rows, quotes (also
+    spanning lines), bad numbers, NaN, empty cells, other delimiters and line ends, a byte-order mark."""
+    delimiter = rng.choice([",", ",", ";", "\t"])
+    n_cols = rng.choice([2, 2, 3, 4])
+    numeric = rng.random() < 0.7
+    cells = ["1", "2.5", "-3", "4e1", "0.125"] if numeric else CELLS
+    labels = rng.choice([["x", "y", "z"], ["0", "1", "2"], ["1.5", "2.25", "3", "7"], LABELS])
+    lines = [rng.choice(["", "  "]) for _ in range(rng.randint(0, 2))]
+    lines.append(delimiter.join(f"c{i}" for i in range(n_cols)))
+    for _ in range(rng.randint(0, 14)):
+        r = rng.random()
+        if r < 0.05:
+            lines.append(rng.choice(["", "  ", delimiter]))
+        elif r < 0.08:
+            lines.append(delimiter.join(rng.choice(cells) for _ in range(n_cols + rng.choice([-1, 1]))))
+        else:
+            lines.append(delimiter.join([rng.choice(cells) for _ in range(n_cols - 1)] + [rng.choice(labels)]))
+    newline = rng.choice(["\n", "\r\n", "\r"])
+    text = newline.join(lines) + (newline if rng.random() < 0.7 else "")
+    return ("\ufeff" if rng.random() < 0.1 else "") + text
+
+
+def test_chunked_reading_gives_what_reading_row_by_row_gives(tmp_path, monkeypatch):
+    """The fast path (whole chunks split and converted at once) against the row-by-row checks the loader falls back
+    on, for chunks of every size: the same data, or the same message, for every one of 400 troublesome files."""
+    import random
+
+    from nnstudio.data import csv_table
+
+    rng = random.Random(8)
+    path = tmp_path / "f.csv"
+    kinds = set()
+    for _ in range(400):
+        path.write_text(random_csv(rng), encoding="utf-8", newline="")
+        options = {}
+        if rng.random() < 0.3:
+            options["task"] = rng.choice(["regression", "binary", "multiclass", "classification"])
+        if rng.random() < 0.2:
+            options["test_fraction"] = 0.3
+        with monkeypatch.context() as m:
+            m.setattr(csv_table, "_fast_chunk", lambda *args: None)  # every chunk checked row by row
+            m.setattr(csv_table, "CHUNK_CHARS", 1 << 20)
+            expected = outcome(path, **options)
+        kinds.add(expected[0])
+        for chunk, rows in ((1 << 18, 5000), (7, 1), (40, 2)):
+            monkeypatch.setattr(csv_table, "CHUNK_CHARS", chunk)
+            monkeypatch.setattr(csv_table, "CHUNK_ROWS", rows)
+            assert outcome(path, **options) == expected, (path.read_text(encoding="utf-8"), chunk)
+    assert kinds == {"ok", "error"}
+
+
+def test_a_plain_file_never_takes_the_slow_path(tmp_path, monkeypatch):
+    from nnstudio.data import csv_table
+
+    checked = []
+    real = csv_table.exact_chunk
+    monkeypatch.setattr(csv_table, "exact_chunk", lambda rows, *a: checked.append(1) or real(rows, *a))
+    monkeypatch.setattr(csv_table, "CHUNK_CHARS", 1000)
+    rows = [f"{i},{i * 0.5},{'ab'[i % 2]}\n" for i in range(3000)]
+    ds = load_csv(write(tmp_path, "x,z,k\n" + "".join(rows)))
+    assert ds.n_samples == 3000 and ds.class_names == ("a", "b") and not checked
+    load_csv(write(tmp_path, "x,z,k\n" + "".join(rows[:1500]) + "\n  \n" + "".join(rows[1500:]), name="b.csv"))
+    assert not checked  # blank lines are skipped on the fast path too
+    # a bad cell sends its chunk, and only that one, the slow way (which finds it and says where)
+    with pytest.raises(DataError, match="line 1502"):
+        load_csv(write(tmp_path, "x,z,k\n" + "".join(rows[:1500]) + "1,x,a\n" + "".join(rows[1500:]), name="c.csv"))
+    assert len(checked) == 1
+
+
+def test_errors_deep_in_a_big_file_name_their_line(tmp_path):
+    good = [f"{i},{i % 7 * 1.5},{'xyz'[i % 3]}" for i in range(60_000)]  # about 1 MB: several chunks
+    for index, bad, expected in ((45_000, "12,oops,y", 'line 45002, column 2 ("z"): "oops" is not a number'),
+                                 (30_000, "12,1", "line 30002: expected 3 cells (one per header column), found 2"),
+                                 (59_999, "1,2,", 'line 60001, column 3 ("k"): empty target cell')):
+        lines = ["x,z,k"] + good[:index] + [bad] + good[index + 1:]
+        assert expected in error(write(tmp_path, "\n".join(lines) + "\n"))
+    lines = ["x,z,k"] + good[:50_000] + ["1,2,nan"] + good[50_001:]
+    assert 'line 50002, column 3 ("k"): "nan" is not a finite number' in error(write(tmp_path, "\n".join(lines)))
+
+
+def test_quotes_after_the_first_chunk_are_read_as_csv(tmp_path, monkeypatch):
+    from nnstudio.data import csv_table
+
+    monkeypatch.setattr(csv_table, "CHUNK_CHARS", 200)
+    rows = [f"{i},{i % 2}" for i in range(100)]
+    rows[80] = '80,"a\nlabel over two lines"'
+    rows[95] = 'zz,"1"'
+    msg = error(write(tmp_path, "x,y\n" + "\n".join(rows) + "\n"))
+    assert 'line 98, column 1 ("x"): "zz" is not a number' in msg  # the two-line label counts twice
+
+
+def test_progress_rises_to_one_and_a_cancel_stops_the_load(tmp_path, monkeypatch):
+    from nnstudio.data import csv_table
+    from nnstudio.progress import Cancelled
+
+    monkeypatch.setattr(csv_table, "CHUNK_CHARS", 2000)
+    p = write(tmp_path, "x,y\n" + "".join(f"{i},{i % 2}\n" for i in range(5000)))
+    seen = []
+    ds = load_csv(p, progress=seen.append)
+    assert ds.n_samples == 5000
+    assert len(seen) > 10 and seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen)
+
+    def stop_halfway(fraction):
+        if fraction > 0.5:
+            raise Cancelled()
+
+    with pytest.raises(Cancelled):
+        load_csv(p, progress=stop_halfway)
+
+
+def test_not_utf8_after_a_byte_order_mark_names_the_right_line_and_offset(tmp_path):
+    raw = "\ufeffa,y\n1,0\n2,caf".encode("utf-8") + b"\xe9\n"
+    msg = error(write(tmp_path, raw))
+    offset = raw.index(b"\xe9")  # counted in the file, the byte-order mark included
+    assert "line 3" in msg and "e9" in msg and f"offset {offset}" in msg

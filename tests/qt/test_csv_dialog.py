@@ -155,3 +155,134 @@ def test_every_control_is_named_and_explained(controller, host, tmp_path):
         w = dialog.findChild(QWidget, name)
         assert w is not None, name
         assert w.accessibleName() and w.toolTip(), name
+
+
+# -- a big file is read off the GUI thread ------------------------------------------------------------------------------
+class Heartbeat:
+    """A timer on the GUI thread; ``reached`` is set (for other threads to see) once it has ticked a few times."""
+
+    def __init__(self):
+        import threading
+
+        from PySide6.QtCore import QTimer
+
+        self.count, self.reached = 0, threading.Event()
+        self.timer = QTimer(interval=2, timeout=self.tick)
+        self.timer.start()
+
+    def tick(self):
+        self.count += 1
+        if self.count >= 5:
+            self.reached.set()
+
+
+def test_the_file_is_read_and_the_network_built_on_another_thread_while_the_window_stays_live(
+        qtbot, controller, host, tmp_path, monkeypatch):
+    import threading
+
+    from nnstudio.qt import csv_dialog
+    from nnstudio.training.trainer import Trainer
+
+    heartbeat, seen = Heartbeat(), {}
+    real_load, real_init = csv_dialog.load_csv, Trainer.__init__
+
+    def load(*args, **kwargs):
+        seen["load"] = threading.get_ident()
+        seen["ticked"] = heartbeat.reached.wait(10)  # the GUI thread's timer ticks only if its event loop runs
+        return real_load(*args, **kwargs)
+
+    def build(self, experiment, *args, **kwargs):
+        if experiment.dataset == "csv":
+            seen.setdefault("built", []).append(threading.get_ident())
+        real_init(self, experiment, *args, **kwargs)
+
+    monkeypatch.setattr(csv_dialog, "load_csv", load)
+    monkeypatch.setattr(Trainer, "__init__", build)
+    dialog = import_csv_file(controller, write(tmp_path, GOOD), host)
+    assert dialog.try_import()
+    gui = threading.get_ident()
+    assert seen["ticked"] and seen["load"] != gui
+    assert seen["built"] and gui not in seen["built"]  # the controller used the network built with the data
+    assert controller.dataset.name == "csv:people.csv"
+
+
+def test_cancel_during_an_import_stops_it_and_changes_nothing(qtbot, controller, host, tmp_path, monkeypatch):
+    import threading
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    from nnstudio.qt import csv_dialog
+
+    started = threading.Event()
+
+    def endless_load(path, progress=None, **settings):
+        started.set()
+        while True:  # a file that takes for ever, until the learner cancels
+            progress(0.3)
+            time.sleep(0.002)
+
+    monkeypatch.setattr(csv_dialog, "load_csv", endless_load)
+    before, steps = controller.experiment, controller.undo_stack.count()
+    dialog = import_csv_file(controller, write(tmp_path, GOOD), host)
+    shown = []
+
+    def cancel_once_started():
+        if not started.is_set():
+            QTimer.singleShot(5, cancel_once_started)
+            return
+        shown.append((dialog.progress.isVisible(), dialog.csvImportButton.isEnabled()))
+        qtbot.mouseClick(dialog.csvCancelButton, Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(5, cancel_once_started)
+    assert not dialog.try_import()
+    assert shown == [(True, False)]  # progress on show, Import unavailable meanwhile
+    assert dialog.isVisible() and dialog.csvImportButton.isEnabled() and not dialog.progress.isVisible()
+    assert controller.experiment == before and controller.undo_stack.count() == steps
+    assert not [b for b in dialog.findChildren(QMessageBox) if b.isVisible()]
+    # the dialog's Cancel closes it when nothing is being read
+    with qtbot.waitSignal(dialog.rejected, timeout=2000):
+        qtbot.mouseClick(dialog.csvCancelButton, Qt.MouseButton.LeftButton)
+
+
+def test_progress_reaches_the_end(qtbot, controller, host, tmp_path, monkeypatch):
+    from nnstudio.data import csv_table
+    from nnstudio.qt import csv_dialog
+
+    monkeypatch.setattr(csv_table, "CHUNK_CHARS", 100)
+    tasks, fractions = [], []
+    real = csv_dialog.start_import
+
+    def start(*args):
+        task = real(*args)
+        task.progressed.connect(fractions.append)
+        tasks.append(task)
+        return task
+
+    monkeypatch.setattr(csv_dialog, "start_import", start)
+    rows = "".join(f"{i},{i % 50},{'ab'[i % 2]}\n" for i in range(400))
+    dialog = import_csv_file(controller, write(tmp_path, "x,z,k\n" + rows), host)
+    assert dialog.try_import()
+    assert tasks[0].fraction == 1.0 and fractions[-1] == 1.0 and fractions == sorted(fractions) and len(fractions) > 1
+
+
+def test_a_long_table_is_measured_on_its_first_rows_only(qtbot, controller, tmp_path, monkeypatch):
+    """Fitting the data table's columns after an import asks the model for a few rows' cells, not hundreds."""
+    from nnstudio.qt.data_panel import DataPanel
+    from nnstudio.qt.data_table import DataTableModel
+
+    rows = [0]
+    real = DataTableModel.data
+
+    def data(self, index, *args):
+        rows[0] = max(rows[0], index.row())
+        return real(self, index, *args)
+
+    monkeypatch.setattr(DataTableModel, "data", data)
+    panel = DataPanel(controller)
+    qtbot.addWidget(panel)
+    panel.show()
+    text = "x,z,k\n" + "".join(f"{i},{i % 50},{'ab'[i % 2]}\n" for i in range(3000))
+    dialog = import_csv_file(controller, write(tmp_path, text), panel)
+    assert dialog.try_import() and panel.model.rowCount() == 3000
+    assert rows[0] < 100  # the deepest row looked at (it was row 199: a third of a second per import here)

@@ -403,3 +403,172 @@ def test_a_selected_weight_of_a_big_network_is_recorded_at_every_update(window, 
     assert np.array_equal(curves[label][-len(fx) - 1:-1], snap.followed_values)
     window.context.select_weight(None)
     qtbot.waitUntil(lambda: window.worker._follow_request is None, timeout=1000)
+
+
+# -- saving and exporting off the GUI thread ---------------------------------------------------------------------------
+class Heartbeat:
+    """A timer on the GUI thread; ``reached`` is set (for other threads to see) once it has ticked a few times."""
+
+    def __init__(self):
+        import threading
+
+        from PySide6.QtCore import QTimer
+
+        self.count, self.reached = 0, threading.Event()
+        self.timer = QTimer(interval=2, timeout=self.tick)
+        self.timer.start()
+
+    def tick(self):
+        self.count += 1
+        if self.count >= 5:
+            self.reached.set()
+
+
+def train_a_little(window, qtbot, steps=30):
+    for _ in range(steps):
+        window.worker.step()
+    qtbot.waitUntil(lambda: window.worker.latest().step == steps, timeout=5000)
+    window.controller.set_dirty(True)
+
+
+def temporaries(folder):
+    return [p.name for p in folder.iterdir() if p.name.startswith(".")]
+
+
+def test_saving_runs_on_the_training_thread_while_the_window_stays_live(window, qtbot, tmp_path, monkeypatch):
+    import json
+    import threading
+
+    from nnstudio.qt import worker as worker_module
+    from nnstudio.training.session import Session
+
+    train_a_little(window, qtbot)
+    heartbeat, seen = Heartbeat(), {}
+    real = worker_module.save_session
+
+    def save(session, path, progress):
+        seen["thread"] = threading.get_ident()
+        seen["ticked"] = heartbeat.reached.wait(10)  # the GUI thread's timer ticks only if its event loop runs
+        return real(session, path, progress)
+
+    monkeypatch.setattr(worker_module, "save_session", save, raising=False)
+    path = tmp_path / "live.nnstudio"
+    window.session.ask_save_path = lambda: path
+    assert window.session.save_as()
+    assert seen["ticked"] and seen["thread"] != threading.get_ident()
+    assert not window.controller.dirty and "live" in window.windowTitle()
+    saved = json.loads(path.read_text(encoding="utf-8"))  # what the old serialiser gave for the same session
+    assert saved == json.loads(json.dumps(Session(window.worker._trainer, saved["ui"]).to_dict()))
+    assert not window.findChild(QWidget, "taskPanel").isVisible()
+
+
+def test_a_cancelled_save_leaves_the_file_and_the_session_as_they_were(window, qtbot, tmp_path, monkeypatch):
+    import threading
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    from nnstudio.qt import worker as worker_module
+
+    path = tmp_path / "keep.nnstudio"
+    window.session.ask_save_path = lambda: path
+    assert window.session.save_as()
+    before = path.read_bytes()
+    train_a_little(window, qtbot)
+    halfway = threading.Event()
+    real = worker_module.save_session
+
+    def slow_save(session, target, report):
+        def progress(fraction):
+            report(fraction)
+            if fraction > 0.3:  # part of the file is written: wait here for the learner
+                halfway.set()
+                while True:
+                    report(fraction)
+                    time.sleep(0.002)
+
+        return real(session, target, progress)
+
+    monkeypatch.setattr(worker_module, "save_session", slow_save, raising=False)
+
+    def press_escape_halfway():
+        if halfway.is_set():
+            qtbot.keyClick(window.network_view, Qt.Key.Key_Escape)
+        else:
+            QTimer.singleShot(5, press_escape_halfway)
+
+    QTimer.singleShot(5, press_escape_halfway)
+    assert not window.session.save()
+    assert path.read_bytes() == before and temporaries(tmp_path) == []
+    assert window.controller.dirty and window.isWindowModified() and window.controller.path == path
+    assert "as it was" in window.statusBar().currentMessage()
+    monkeypatch.setattr(worker_module, "save_session", real, raising=False)
+    assert window.session.save() and path.read_bytes() != before  # and the next save works
+
+
+def test_a_failed_save_is_explained_and_keeps_the_previous_file(window, qtbot, tmp_path, monkeypatch):
+    import os
+
+    path = tmp_path / "keep.nnstudio"
+    path.write_text("previous")
+    window.session.ask_save_path = lambda: path
+    monkeypatch.setattr(os, "replace", lambda *a: (_ for _ in ()).throw(OSError("disk full")))
+    assert not window.session.save_as()
+    box = window.findChild(QMessageBox, "problemDialog")
+    assert box is not None and "disk full" in box.text() and "unchanged" in box.text()
+    assert path.read_text() == "previous" and temporaries(tmp_path) == []
+
+
+def test_a_run_goes_on_after_a_save(window, qtbot, tmp_path):
+    window.controller.edit(window.controller.experiment.replace(epochs=10**7), "long")
+    window.worker.run()
+    qtbot.waitUntil(lambda: window.worker.running, timeout=3000)
+    window.session.ask_save_path = lambda: tmp_path / "running.nnstudio"
+    assert window.session.save_as()
+    qtbot.waitUntil(lambda: window.worker.running, timeout=3000)
+    window.worker.pause()
+
+
+def test_export_draws_a_panel_at_a_time_with_the_window_live(window, qtbot, tmp_path, monkeypatch):
+    from nnstudio.qt import background
+
+    import threading
+
+    from nnstudio.qt.panels import surface, surface_job
+
+    tasks, real = [], background.run_steps
+    monkeypatch.setattr(background, "run_steps", lambda *a: tasks.append(real(*a)) or tasks[-1])
+    grids = []  # the threads that computed a loss surface
+    for module in (surface, surface_job):
+        monkeypatch.setattr(module, "compute", lambda *a, c=module.compute, **k: grids.append(
+            threading.get_ident()) or c(*a, **k))
+    heartbeat = Heartbeat()
+    window.session.ask_export_folder = lambda: tmp_path / "out"
+    before = heartbeat.count
+    index = window.export_all_panels()
+    assert heartbeat.count - before > 20  # the timer kept its turns while the export went on
+    assert grids and threading.get_ident() not in grids
+    assert index == tmp_path / "out" / "index.html" and tasks[0].fraction == 1.0
+    assert len(list((tmp_path / "out").iterdir())) == 19  # 6 panels x 3 files and the index, nothing else
+
+
+def test_a_cancelled_export_leaves_the_folder_as_it_was(window, qtbot, tmp_path, monkeypatch):
+    from nnstudio.qt import export
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    drawn = []
+    real = export.render_svg
+
+    def render_svg(widget, title=""):
+        drawn.append(title)
+        if len(drawn) == 3:  # two panels are done (their files are being written): the learner presses Escape
+            qtbot.keyClick(window.network_view, Qt.Key.Key_Escape)
+        return real(widget, title)
+
+    monkeypatch.setattr(export, "render_svg", render_svg)
+    window.session.ask_export_folder = lambda: folder
+    assert window.export_all_panels() is None
+    qtbot.waitUntil(lambda: [p.name for p in folder.iterdir()] == ["notes.txt"], timeout=10000)
+    assert len(drawn) == 3 and "cancelled" in window.statusBar().currentMessage()

@@ -101,6 +101,15 @@ class Panel(QWidget):
     def finish(self) -> None:
         """Complete any deferred or background work now, synchronously (before a headless export)."""
 
+    def compute_in_background(self) -> bool:
+        """Start the background work ``finish`` would do in line, without waiting for it; True if there is some
+        (then ``is_computing()`` says when it is over). "Export all panels" calls this, or else ``finish``."""
+        return False
+
+    def is_computing(self) -> bool:
+        """Whether background work for the snapshot on show is still under way."""
+        return False
+
     def draw_pending(self) -> None:
         """Draw now what ``set_snapshot`` left to a throttle timer; never waits for background work. The window calls
         it right after ``set_snapshot`` so that the drawing it times includes everything the snapshot caused."""

@@ -322,6 +322,12 @@ class LossSurfacePanel(Panel):
     def is_computing(self) -> bool:
         return self._pending is not None
 
+    def compute_in_background(self) -> bool:
+        """Compute the surface for the current snapshot on the panel's thread (as ``finish`` would in line)."""
+        if self._pending is not None and self.snapshot is not None and self._pending.step == self.snapshot.step:
+            return True  # already under way
+        return self.recompute()
+
     def finish(self) -> None:
         """Compute the surface for the current snapshot now, on this thread (headless export)."""
         self._job.cancel()

@@ -1,0 +1,135 @@
+"""The streaming session writer: the very bytes json.dumps(Session.to_dict()) gives, written a slice at a time, with
+progress; a cancel or a failure leaves the previous file whole."""
+
+import io
+import json
+import os
+
+import numpy as np
+import pytest
+
+from nnstudio.core.network import LayerSpec
+from nnstudio.data.csv_loader import load_csv
+from nnstudio.progress import Cancelled
+from nnstudio.training import Experiment, Trainer, presets, session_writer
+from nnstudio.training.session import Session, _clean
+
+
+def old_text(session: Session) -> str:
+    """What the session file held before the streaming writer: one json.dumps of the whole document."""
+    return json.dumps(session.to_dict())
+
+
+def streamed(session: Session) -> str:
+    out = io.StringIO()
+    session_writer.write_document(out, session_writer.session_document(session))
+    return out.getvalue()
+
+
+def big_network(optimizer="adam") -> Trainer:
+    """More than 512 parameters: the history keeps every weight at a few points of the path (History.path)."""
+    exp = Experiment(name="wide", dataset="spiral", dataset_params={"size": 120, "noise": 0.1, "seed": 1},
+                     layers=[LayerSpec(24, "tanh"), LayerSpec(20, "relu"), LayerSpec(1, "sigmoid")],
+                     loss="binary_cross_entropy", optimizer=optimizer, learning_rate=0.05, momentum=0.9,
+                     batch_size=16, epochs=50, dtype="float32")
+    t = Trainer(exp)
+    t.run(max_updates=70)
+    assert t.history.path is not None and len(t.history.path) > 10
+    return t
+
+
+def csv_session(tmp_path) -> Trainer:
+    path = tmp_path / "people.csv"
+    path.write_text("weight,height,sex\n" + "".join(f"{120 + i},{60 + i % 9},{'fm'[i % 2]}\n" for i in range(40)))
+    ds = load_csv(path, test_fraction=0.25, seed=2)
+    exp = presets.get("gender-network").replace(dataset="csv", dataset_params=dict(ds.params),
+                                                preprocessing="standardize", epochs=5)
+    t = Trainer(exp, ds)
+    t.run(max_epochs=3)
+    return t
+
+
+@pytest.fixture(params=["fresh", "gender", "path-adam", "path-momentum", "csv", "diverged"])
+def session(request, tmp_path):
+    kind = request.param
+    if kind == "fresh":  # nothing trained yet: the last outputs are NaN, written as null
+        t = Trainer(presets.get("trask-neuron"))
+    elif kind == "gender":
+        t = Trainer(presets.get("gender-network"))
+        t.run(max_updates=300)
+    elif kind.startswith("path"):
+        t = big_network(kind.split("-")[1])
+    elif kind == "csv":  # the data travels in the file
+        t = csv_session(tmp_path)
+    else:
+        t = Trainer(presets.get("gender-network"))
+        t.run(max_updates=20)
+        t.network.parameters()[0][0, 0] = np.nan
+        t.initial_weights[1][0] = np.inf
+    return Session(t, ui={"window_state": "AAAA", "note": "é ✓", "sizes": (3, 4)})
+
+
+def test_the_file_is_byte_for_byte_what_json_dumps_gave(session):
+    assert streamed(session) == old_text(session)
+
+
+def test_slices_of_every_shape_give_the_same_text(session, monkeypatch):
+    monkeypatch.setattr(session_writer, "SLICE", 7)  # rows longer than a slice, several rows per slice, ...
+    assert streamed(session) == old_text(session)
+
+
+def test_session_save_writes_it_and_the_file_loads(session, tmp_path):
+    path = tmp_path / "s.nnstudio"
+    session.save(path)
+    assert path.read_text(encoding="utf-8") == old_text(session)
+    again = Session.load(path)
+    assert all(np.array_equal(a, b, equal_nan=True)
+               for a, b in zip(session.trainer.network.parameters(), again.trainer.network.parameters()))
+
+
+def test_any_document_of_dicts_lists_scalars_and_arrays(monkeypatch):
+    monkeypatch.setattr(session_writer, "SLICE", 5)
+    document = {"a": np.arange(23).reshape(23, 1), 3: [np.zeros((0, 4)), np.zeros((2, 0)), np.array(2.5)],
+                "b": (True, None, "x\"y", float("nan"), -0.0, 1e300, np.float64("inf")),
+                "c": np.array([[1.5, np.nan], [np.inf, -2.0]] * 9, dtype=np.float32),
+                "d": np.array([True, False]), "e": {"deep": [[np.arange(12.0)]]}}
+
+    def as_lists(v):
+        if isinstance(v, np.ndarray):
+            return v.tolist()
+        if isinstance(v, dict):
+            return {k: as_lists(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [as_lists(x) for x in v]
+        return v
+
+    out = io.StringIO()
+    session_writer.write_document(out, document)
+    assert out.getvalue() == json.dumps(_clean(as_lists(document)))
+
+
+def test_progress_rises_to_one_in_many_small_steps(monkeypatch, tmp_path):
+    session = Session(big_network())
+    seen = []
+    session_writer.save_session(session, tmp_path / "s.nnstudio", seen.append)
+    n = session_writer.count_numbers(session_writer.session_document(session))
+    assert len(seen) >= n // session_writer.SLICE  # the arrays went out a slice at a time
+    assert seen == sorted(seen) and seen[-1] == 1.0
+
+
+@pytest.mark.parametrize("stop", [Cancelled, KeyboardInterrupt, OSError])
+def test_a_save_stopped_part_way_leaves_the_previous_file_whole(tmp_path, stop):
+    path = tmp_path / "keep.nnstudio"
+    path.write_text("the previous session")
+    session = Session(big_network())
+    calls = []
+
+    def progress(fraction):
+        calls.append(fraction)
+        if fraction > 0.5:
+            raise stop("stopped")
+
+    with pytest.raises(stop):
+        session_writer.save_session(session, path, progress)
+    assert calls and path.read_text() == "the previous session"
+    assert os.listdir(tmp_path) == ["keep.nnstudio"]  # no temporary left behind
