@@ -71,7 +71,7 @@ def _state(t) -> dict:
 
 def _series(s) -> dict:
     """``Series.to_dict()`` with its arrays as arrays."""
-    return {"stride": s.stride, "capacity": s.capacity, "x": s.x, "values": s.values}
+    return {"stride": s.stride, "capacity": s.capacity, "head": s.head, "x": s.x, "values": s.values}
 
 
 def _dataset(ds) -> dict:
