@@ -2,10 +2,30 @@
 
 import os
 
+import pytest
+
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+
+@pytest.fixture(scope="session")
+def trained_lesson():
+    """``trained_lesson(name)``: the lesson's Trainer after its whole run, trained once per test session (the
+    perceptron's 50,000 updates take seconds). Shared: tests only read it (snapshots, weights, predictions)."""
+    from nnstudio.training import Trainer, presets
+
+    cache = {}
+
+    def get(name: str):
+        if name not in cache:
+            t = Trainer(presets.get(name))
+            t.run()
+            cache[name] = t
+        return cache[name]
+
+    return get
 
 
 def pytest_addoption(parser):
     group = parser.getgroup("monkey", "the random-action test of the studio (tests/qt/test_monkey.py)")
-    group.addoption("--monkey-seconds", type=float, default=20.0, help="seconds per seed (default 20)")
+    group.addoption("--monkey-seconds", type=float, default=15.0, help="seconds per seed (default 15)")
     group.addoption("--monkey-seeds", default="1,2,3", help="comma-separated seeds (default 1,2,3)")

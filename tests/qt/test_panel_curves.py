@@ -16,12 +16,10 @@ from nnstudio.qt.panels.curves import CurvesPanel, thin, updates_per_epoch
 from nnstudio.training import Experiment, Trainer, presets
 
 
-@pytest.fixture(scope="module")
-def perceptron():
-    """The perceptron lesson after its 50,000 updates (trained once for the module)."""
-    t = Trainer(presets.get("perceptron-50k"))
-    t.run()
-    return t
+@pytest.fixture
+def perceptron(trained_lesson):
+    """The perceptron lesson after its 50,000 updates (trained once for the test session)."""
+    return trained_lesson("perceptron-50k")
 
 
 def make_panel(qtbot, trainer, snap=None):

@@ -168,8 +168,8 @@ def predictions_light(rgb):
 
 
 # -- log-log curves keep the start of the run --------------------------------------------------------------------------
-def test_log_log_curves_keep_every_early_update(qtbot):
-    t = trained("perceptron-50k")
+def test_log_log_curves_keep_every_early_update(qtbot, trained_lesson):
+    t = trained_lesson("perceptron-50k")
     context = PanelContext()
     context.set_data(t.dataset, t.experiment)
     panel = CurvesPanel(context)

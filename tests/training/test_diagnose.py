@@ -34,8 +34,8 @@ def test_a_single_neuron_at_lr_1e6_is_named_as_the_output_layer():
 
 
 @pytest.mark.parametrize("name", ["trask-neuron", "gender-network", "perceptron-50k", "diabetes-regression"])
-def test_silent_on_the_tutorial_presets(name):
-    assert saturation_note(trained(name).snapshot()) is None
+def test_silent_on_the_tutorial_presets(name, trained_lesson):
+    assert saturation_note(trained_lesson(name).snapshot()) is None
 
 
 def test_silent_before_training_and_on_tanh_that_learns():

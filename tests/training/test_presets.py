@@ -30,9 +30,8 @@ def test_trask_neuron_starting_weights_and_published_result():
     assert t.predict([1, 0, 0])[0, 0] > 0.99
 
 
-def test_perceptron_50k_matches_the_plain_loop():
-    t = Trainer(presets.get("perceptron-50k"))
-    t.run()
+def test_perceptron_50k_matches_the_plain_loop(trained_lesson):
+    t = trained_lesson("perceptron-50k")
     # the tutorial's algorithm, written out independently
     X = np.array([[0, 0, 1], [1, 1, 1], [1, 0, 1], [0, 1, 1]], float)
     y = np.array([[0, 1, 1, 0]], float).T
