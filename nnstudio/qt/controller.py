@@ -58,6 +58,7 @@ class StudioController(QObject):
         self.path: Path | None = None
         self.dirty = False
         self._datasets: dict[str, Dataset] = {}  # loaded datasets by (name, params); imported CSVs live here
+        self.adapted: tuple[Experiment, str] | None = None  # see adapted_note
         # A bound method of this GUI-thread object, never a lambda: PySide6 runs a lambda connected to a signal from
         # another thread in that thread, and everything here must happen in the GUI thread.
         worker.runFinished.connect(self._on_run_finished)
@@ -148,12 +149,25 @@ class StudioController(QObject):
         from nnstudio.training.adapt import hint_for
 
         new, changes = self._switched(exp, ds, new_dataset)
-        if not self.edit(new, text, prepared):
-            return False
-        said = f"{ds.title}: " + ("; ".join(changes) + " (Ctrl+Z undoes it all)." if changes else "settings kept.")
         hint = hint_for(new, ds)
-        self.message.emit(f"{said} {hint}" if hint else said)
+        note = "Adapted to this data (Ctrl+Z undoes it): " + "; ".join(changes) + "." if changes else ""
+        note = " ".join(part for part in (note, hint) if part)
+        self.adapted = (new, note)  # set before the edit installs it: the docks refresh during the install
+        if not self.edit(new, text, prepared):
+            self.adapted = None
+            return False
+        if changes:
+            self.message.emit(f"{ds.title}: {len(changes)} setting{'s' if len(changes) > 1 else ''} adapted to the "
+                              "data (see the Data panel; Ctrl+Z undoes it).")
         return True
+
+    @property
+    def adapted_note(self) -> str:
+        """What the last dataset switch changed in the settings (and advice), while its experiment is the current
+        one; "" otherwise (after an undo, another edit, another session)."""
+        if self.adapted is not None and self.adapted[0] is self.experiment:
+            return self.adapted[1]
+        return ""
 
     @staticmethod
     def adapt_to_dataset(exp: Experiment, ds: Dataset) -> Experiment:

@@ -35,7 +35,7 @@ from nnstudio.data.dataset import Dataset
 from nnstudio.qt.csv_dialog import import_csv_file
 from nnstudio.qt.data_scatter import SCATTER_TIP, DataScatter
 from nnstudio.qt.data_table import DataCellDelegate, DataTableModel, format_number
-from nnstudio.qt.widgets import setup
+from nnstudio.qt.widgets import setup, small_label
 
 IMPORT = "__import_csv__"  # item data of the combo's last entry
 FIT_ROWS = 40  # rows measured to size the table's columns
@@ -148,6 +148,11 @@ class DataPanel(QWidget):
         self.messageLabel.setWordWrap(True)
         self.messageLabel.setStyleSheet("color: #b00020;")
         self.messageLabel.hide()
+        # what switching to this dataset changed in the settings, until undone or edited again
+        self.adaptedLabel = small_label()
+        self.adaptedLabel.setObjectName("dataAdaptedLabel")
+        self.adaptedLabel.setAccessibleName("Settings adapted to the data")
+        self.adaptedLabel.hide()
 
         self.scatterPlot = DataScatter()
         setup(self.scatterPlot, "scatterPlot", "Scatter plot of the data", SCATTER_TIP)
@@ -158,6 +163,7 @@ class DataPanel(QWidget):
         box.setSpacing(2)
         box.addWidget(self.dataTable, 1)
         box.addWidget(self.messageLabel)
+        box.addWidget(self.adaptedLabel)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setObjectName("dataSplitter")
         self.splitter.setChildrenCollapsible(False)
@@ -173,6 +179,9 @@ class DataPanel(QWidget):
         exp, ds = self.controller.experiment, self.controller.dataset
         if exp is None or ds is None:
             return
+        note = self.controller.adapted_note
+        self.adaptedLabel.setText(note)
+        self.adaptedLabel.setVisible(bool(note))
         key = (id(ds), exp.dataset, json.dumps(exp.dataset_params, sort_keys=True, default=str),
                tuple(exp.excluded_rows), tuple(exp.cell_edits), exp.preprocessing)
         if key == self._key:

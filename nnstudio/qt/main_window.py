@@ -329,7 +329,10 @@ class MainWindow(QMainWindow):
             action.setEnabled(not running)
 
     def _on_run_finished(self, reason: str) -> None:
-        if reason == "finished":
+        snap = self.worker.latest()
+        if snap is not None:
+            self._check_saturation(snap)  # a run that ends stuck says why, rather than only that it ended
+        if reason == "finished" and not self._saturation_note:
             self.statusBar().showMessage("Training reached the epoch limit.", 5000)
 
     def _on_diverged(self, reason: str) -> None:

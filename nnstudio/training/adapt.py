@@ -9,7 +9,7 @@ squared error at learning rate 1 on four rows, are right for that tutorial and w
 
 from __future__ import annotations
 
-from nnstudio.core import losses, optimizers
+from nnstudio.core import losses
 from nnstudio.core.network import LayerSpec
 from nnstudio.data.dataset import Dataset
 from nnstudio.numbers import fmt
@@ -20,8 +20,8 @@ MINIBATCH = 32  # bigger ones in minibatches of this many rows, shuffled each ep
 # a learning rate that suits each optimizer with a loss averaged over the batch
 LEARNING_RATES = {"sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adam": 0.01}
 TASK_LOSS = {"binary": "binary_cross_entropy", "multiclass": "softmax_cross_entropy", "regression": "mse"}
-WHY_LOSS = {"binary": "it fits two classes", "multiclass": "it fits several classes",
-            "regression": "it fits numbers, and does not grow with the table's size"}
+WHY_LOSS = {"binary": "fits two classes", "multiclass": "fits several classes",
+            "regression": "fits numbers, whatever the table's size"}
 # 2-D sets no straight line separates
 CURVED = {"xor", "circles", "spiral"}
 
@@ -51,6 +51,9 @@ def adapt_to_dataset(exp: Experiment, ds: Dataset, new_dataset: bool = True) -> 
     old_out = exp.layers[-1]
     if (out.units, out.activation) != (old_out.units, old_out.activation):
         changes.append(f"output layer: {out.units} {out.activation} neuron{'s' if out.units != 1 else ''}")
+    if new_dataset and not out.bias:  # a tutorial may leave it out (T1 has a constant input instead); data rarely do
+        out = LayerSpec(out.units, out.activation, True, out.dropout)
+        changes.append("output bias: on")
     batch, shuffle, lr = exp.batch_size, exp.shuffle, exp.learning_rate
     if new_dataset:
         loss = TASK_LOSS[ds.task]
@@ -65,11 +68,9 @@ def adapt_to_dataset(exp: Experiment, ds: Dataset, new_dataset: bool = True) -> 
         changes.append(f"loss: {losses.get(loss).title.split(':')[0].lower()}"
                        + (f" ({WHY_LOSS[ds.task]})" if new_dataset else ""))
     if batch != exp.batch_size:
-        changes.append("batch: the whole table" if batch == 0 else
-                       f"batch: {batch} rows, shuffled each epoch ({ds.n_samples:,} rows are many to take at once)")
+        changes.append("batch: the whole table" if batch == 0 else f"batch: {batch} rows, shuffled each epoch")
     if lr != exp.learning_rate:
-        changes.append(f"learning rate: {fmt(lr)} (suits {optimizers.OPTIMIZERS[exp.optimizer].title.split(' (')[0]}"
-                       f" with this loss)")
+        changes.append(f"learning rate: {fmt(lr)}")
     new = exp.replace(layers=[*exp.layers[:-1], out], loss=loss, batch_size=batch, shuffle=shuffle,
                       learning_rate=lr, initial_weights=None)
     return new, changes
@@ -79,6 +80,6 @@ def hint_for(exp: Experiment, ds: Dataset) -> str:
     """Advice that is not a change: a network with no hidden layer on a set no straight line separates."""
     base = ds.name.split(":")[0]
     if len(exp.layers) == 1 and base in CURVED:
-        return ("With no hidden layer the network can only draw a straight boundary, and no straight line separates "
-                "these classes: add a hidden layer in the Network panel to let it bend.")
+        return ("Tip: with no hidden layer the boundary is a straight line, and none separates these classes: add a "
+                "hidden layer to let it bend.")
     return ""

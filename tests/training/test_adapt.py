@@ -19,7 +19,7 @@ def test_the_first_tutorials_settings_do_not_follow_it_to_the_spiral():
     assert any(c.startswith("batch: 32 rows") for c in changes)
     assert any(c.startswith("learning rate: 0.1") for c in changes)
     Trainer(new.replace(dataset="spiral"), spiral)  # and it builds
-    assert "straight boundary" in hint_for(new.replace(dataset="spiral"), spiral)
+    assert "boundary is a straight line" in hint_for(new.replace(dataset="spiral"), spiral)
 
 
 def test_regression_and_multiclass_get_their_losses():
