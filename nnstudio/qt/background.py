@@ -20,12 +20,16 @@ back meanwhile (as a modal dialog would, without taking the focus from it).
 
 from __future__ import annotations
 
+import sys
+
 import threading
 import traceback
 from typing import Callable, Iterator
 
 from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QWidget
+from PySide6.QtGui import QAction, QShortcut
+from PySide6.QtWidgets import (QDialog, QDockWidget, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy,
+                               QWidget)
 
 from nnstudio.progress import Cancelled
 from nnstudio.qt.widgets import setup
@@ -132,8 +136,11 @@ class Task(QObject):
         for loop in self._loops:
             loop.quit()
         calls, self._on_done_calls = self._on_done_calls, []
-        for call in calls:
-            call()
+        for call in calls:  # each apart: one that raises must not keep the others (a resume, say) from running
+            try:
+                call()
+            except Exception:  # noqa: BLE001 - reported, never swallowed
+                sys.excepthook(*sys.exc_info())
         if self._own:
             self.deleteLater()
 
@@ -336,13 +343,33 @@ class InputBlock(QObject):
         top = widget.window()
         return top is self.window or (isinstance(top, QDockWidget) and top.parentWidget() is self.window)
 
+    def _owns_shortcut(self, obj) -> bool:
+        """Whether ``obj`` is an action or shortcut of the window (its menus and docks included, dialogs not)."""
+        if not isinstance(obj, (QAction, QShortcut)):
+            return False
+        p = obj.parent()
+        for _ in range(20):
+            if p is None or isinstance(p, QDialog):
+                return False
+            if p is self.window:
+                return True
+            p = p.parent()
+        return False
+
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
         kind = event.type()
-        if kind not in _BLOCKED or not isinstance(obj, QWidget) or not self._inside(obj):
+        if kind not in _BLOCKED:
+            return False
+        if kind == QEvent.Type.Shortcut:
+            # a key shortcut reaches its QAction (not a widget): Ctrl+S, Space, Ctrl+N... would act mid-task
+            return self._owns_shortcut(obj)
+        if not isinstance(obj, QWidget) or not self._inside(obj):
             return False
         if obj is self.allowed or self.allowed.isAncestorOf(obj):
             return False
-        if kind == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape:
+        if kind == QEvent.Type.ShortcutOverride:
+            event.accept()  # the key goes to the widget as a plain key press (dropped below), not to a shortcut
+        elif kind == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape:
             self.on_escape()
         elif kind == QEvent.Type.Close:
             event.ignore()

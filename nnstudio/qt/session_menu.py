@@ -144,7 +144,8 @@ class SessionMenu:
         pauses meanwhile and goes on afterwards). True once the file is written; cancelled or failed, the previous
         file is as it was."""
         worker = self.window.worker
-        was_running = worker.running
+        was_running = worker.running or self.window.run_action.isChecked()  # also a run asked for, not yet begun
+        generation = worker.generation  # the session being saved: another may be open by the time the save is done
         worker.pause()
         ui = {"window_state": bytes(self.window.saveState().toBase64()).decode("ascii")}
         task = worker.save(str(path), ui)
@@ -160,11 +161,15 @@ class SessionMenu:
                                      f"{path}: {type(error).__name__}: {error}\n"
                                      "The previous file, if any, is unchanged.", "problemDialog", task.details)
             return False
+        self._remember(path)
+        if worker.generation != generation:
+            self.window.statusBar().showMessage(f"Saved {path.name} (the session open now is another one)", 6000)
+            return False
         self.controller.set_path(path)
         self.controller.set_dirty(False)
-        self._remember(path)
         self.window.statusBar().showMessage(f"Saved {path.name}", 4000)
         return True
+
 
     # -- recent files ----------------------------------------------------------------------------------------------------
     @staticmethod

@@ -170,6 +170,17 @@ class TrainingWorker(QObject):
     def running(self) -> bool:
         return self._running
 
+    @property
+    def generation(self) -> int:
+        """How many Trainers were handed over so far: a change of it means another network or session."""
+        return self._generation
+
+    def _current(self) -> bool:
+        """(Worker thread) whether the Trainer in hand is still the newest handed over: reports about a replaced
+        one (its run finished, diverged, ended an epoch) must not reach a window that shows another."""
+        with self._lock:
+            return self._trainer_generation == self._generation
+
     def latest(self) -> Snapshot | None:
         """The newest snapshot of the newest Trainer handed over (None before the first)."""
         with self._lock:
@@ -214,6 +225,8 @@ class TrainingWorker(QObject):
 
     def _after_update(self, result, epoch_before: int) -> None:
         t = self._trainer
+        if not self._current():
+            return
         if t.epoch != epoch_before:
             self.epochFinished.emit(t.epoch)
         if result.diverged:
@@ -276,7 +289,8 @@ class TrainingWorker(QObject):
                     self._publish(snap)
                     if snap.epoch != last_epoch[0]:
                         last_epoch[0] = snap.epoch
-                        self.epochFinished.emit(snap.epoch)
+                        if self._current():
+                            self.epochFinished.emit(snap.epoch)
 
                 reason = t.run(should_stop=stop, on_progress=progress,
                                progress_interval=PROGRESS_INTERVAL)
@@ -284,10 +298,12 @@ class TrainingWorker(QObject):
             self._running = False
         self._publish(t.snapshot())
         self.snapshotReady.emit()
-        if reason == "diverged":
+        current = self._current()  # a run of a Trainer replaced meanwhile ends in silence (runningChanged aside)
+        if reason == "diverged" and current:
             self.diverged.emit(t.diverged)
         self.runningChanged.emit(False)
-        self.runFinished.emit(reason)
+        if current:
+            self.runFinished.emit(reason)
 
     def _paced_run(self, t: Trainer, stop) -> str:
         """Updates at ``updates_per_second`` on an absolute schedule (overhead does not accumulate), sleeping in
@@ -312,7 +328,7 @@ class TrainingWorker(QObject):
             if rate <= 1 / PROGRESS_INTERVAL or now - last_publish >= PROGRESS_INTERVAL or result.diverged:
                 self._publish(t.snapshot())
                 last_publish = now
-            if t.epoch != epoch:
+            if t.epoch != epoch and self._current():
                 self.epochFinished.emit(t.epoch)
             if result.diverged:
                 return "diverged"

@@ -306,6 +306,7 @@ class Trainer:
         self._backup_step: int | None = None  # the update whose starting weights _backup holds
         self._backup_place = None  # (position, epoch, order, order RNG state, dropout RNG state, last loss) before it
         self._order_rng_state = None
+        self._order_drawn_at = -1  # the update that drew the current epoch's order
         self._dropout_state_before = None
         self.elapsed = 0.0
         self.samples_per_second = 0.0
@@ -346,7 +347,8 @@ class Trainer:
         """Row indices of the next batch, or None for "the whole table in order" (no copy needed)."""
         if self.position == 0:
             if self.experiment.shuffle:
-                self._order_rng_state = self._shuffle_rng.bit_generator.state  # to draw this order again (rollback)
+                # to draw this order again after a rollback (see _rewind_to_backup)
+                self._order_rng_state, self._order_drawn_at = self._shuffle_rng.bit_generator.state, self.step_count
                 self._order = self._shuffle_rng.permutation(self.n_train)
             else:
                 self._order = None
@@ -449,6 +451,9 @@ class Trainer:
         self.step_count, self.position, self._order, self.last_loss = x, position, order, last_loss
         if order_rng_state is not None:  # the update began an epoch: its order is drawn again, the same one
             self._shuffle_rng.bit_generator.state = order_rng_state
+        elif self._order_rng_state is not None and self._order_drawn_at > x:
+            # the failed update (after x) began the next epoch and drew its order: the stream goes back before that
+            self._shuffle_rng.bit_generator.state = self._order_rng_state
         if dropout_state is not None:
             self._dropout_rng.bit_generator.state = dropout_state
         if epoch != self.epoch:
@@ -600,6 +605,7 @@ class Trainer:
         self.follow(self.followed_index, restart=True)  # a followed weight's record starts over with the history
         self.diverged = None
         self._backup_step = None
+        self._order_rng_state, self._order_drawn_at = None, -1  # no rollback reaches back before the load
 
     # -- publishing ----------------------------------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:

@@ -184,3 +184,42 @@ def test_the_panel_cancel_button_works_and_everything_is_named(window, qtbot):
         widget = panel.findChild(QWidget, name)
         assert widget is not None and widget.accessibleName() and widget.toolTip(), name
     assert isinstance(panel, TaskPanel) and panel.objectName() == "taskPanel"
+
+
+def test_key_shortcuts_of_the_window_wait_too(window, qtbot):
+    """A shortcut reaches its QAction, not a widget: Ctrl+S during a save started a second save, and Ctrl+N then
+    marked the new, untitled session as the saved file (a later Ctrl+S overwrote it)."""
+    from PySide6.QtGui import QAction, QKeySequence
+    from PySide6.QtWidgets import QMenu
+
+    fired = []
+    save = QAction("Save", window)
+    save.setShortcut(QKeySequence("Ctrl+S"))
+    save.triggered.connect(lambda: fired.append("save"))
+    window.addAction(save)
+    menu = QMenu("Lessons", window)
+    lesson = menu.addAction("A lesson")  # an action whose parent is a menu of the window
+    lesson.setShortcut(QKeySequence("Ctrl+L"))
+    lesson.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+    lesson.triggered.connect(lambda: fired.append("lesson"))
+    window.addAction(lesson)
+
+    def work(report):
+        while True:
+            report(0.5)
+            time.sleep(0.001)
+
+    task = run_in_thread(work)
+    panel = status_panel(window)
+
+    def try_the_keys():
+        window.activateWindow()
+        qtbot.keyClick(window.button, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+        qtbot.keyClick(window.button, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+        qtbot.keyClick(window.button, Qt.Key.Key_Escape)
+
+    QTimer.singleShot(20, try_the_keys)
+    assert wait_in(window, panel, task, "Saving…") == CANCELLED
+    assert fired == []
+    qtbot.keyClick(window.button, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # and afterwards they work
+    assert fired == ["save"]

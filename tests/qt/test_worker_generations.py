@@ -23,3 +23,23 @@ def test_an_old_trainers_snapshot_is_hidden_once_a_new_one_is_handed_over(qtbot)
     qtbot.waitUntil(lambda: w._trainer is new, timeout=3000)
     w._publish(new.snapshot())
     assert len(w.latest().weights) == 1 and w.latest().n_train == new.n_train
+
+
+def test_a_replaced_trainers_run_ends_without_a_word_to_the_window(controller, qtbot):
+    """Opening a lesson during a run: the old run's end (runFinished, which marks the session modified) used to reach
+    the window after the new, untouched session was open, and the learner was asked to save it."""
+    import dataclasses
+
+    w = controller.worker
+    reports = []
+    for name in ("runFinished", "diverged", "epochFinished"):
+        getattr(w, name).connect(lambda *a, n=name: reports.append(n))  # (runs in whichever thread emits)
+    assert controller.open_experiment(dataclasses.replace(presets.get("gender-network"), epochs=10**7))
+    w.run()
+    qtbot.waitUntil(lambda: w.running and w._trainer.step_count > 2000, timeout=5000)
+    reports.clear()
+    assert controller.open_experiment(presets.get("trask-neuron"))
+    assert not controller.dirty
+    qtbot.waitUntil(lambda: not w.running, timeout=5000)
+    qtbot.wait(300)  # queued reports arrive
+    assert not controller.dirty and reports == []

@@ -348,3 +348,35 @@ def test_a_rollback_puts_the_counters_back_with_the_weights(shuffle, batch_size,
         tr.optimizer.reset()
         assert tr.step().diverged is None
     assert _same(_weights(ref), _weights(t))
+
+
+def test_a_rollback_over_an_epochs_end_draws_the_next_epochs_order_again():
+    """Update x ends an epoch and update x+1, which drew the next epoch's shuffled order, gives an infinite loss: the
+    rollback to before x also puts the shuffle stream back, so the retried run draws the orders of a run that never
+    failed."""
+    exp = presets.get("gender-network").replace(batch_size=2, shuffle=True, epochs=10)
+    ref, t = Trainer(exp), Trainer(exp)
+    ref.run(max_updates=12)
+    t.run(max_updates=6)  # two updates per epoch: the 6th (index 5) ends epoch 3; the next draws epoch 4's order
+    real = t.loss_fn
+    calls = {"n": 0}
+
+    def once_infinite(y_hat, y):
+        calls["n"] += 1
+        return math.inf if calls["n"] == 1 else real.value(y_hat, y)
+
+    t.loss_fn = _Proxy(real, once_infinite)
+    assert t.step().diverged and (t.step_count, t.position, t.epoch) == (5, 2, 2)
+    t.loss_fn = real
+    t.run(max_updates=7)
+    assert t.step_count == ref.step_count == 12
+    np.testing.assert_array_equal(t._order, ref._order)
+    assert _same(_weights(t), _weights(ref))
+
+
+class _Proxy:
+    def __init__(self, real, value):
+        self._real, self.value = real, value
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
