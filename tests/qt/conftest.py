@@ -1,6 +1,7 @@
 """Qt tests: settings go to a temporary folder, never the user's; a ready controller over a real worker thread."""
 
 import pytest
+from PySide6.QtCore import Qt
 
 
 @pytest.fixture(autouse=True)
@@ -55,3 +56,41 @@ def in_gui_thread(qtbot):
     yield make
     for relay in relays:
         relay.deleteLater()
+
+
+class Heartbeat:
+    """A timer on the GUI thread ticking every 2 ms; ``count`` ticks so far, and ``reached`` (a threading.Event other
+    threads can wait on) set once it has ticked ``enough`` times: proof that the event loop kept running."""
+
+    def __init__(self, enough: int = 5):
+        import threading
+
+        from PySide6.QtCore import QTimer
+
+        self.count, self.enough = 0, enough
+        self.reached = threading.Event()
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(2)
+        self.timer.timeout.connect(self.tick)
+        self.timer.start()
+
+    def tick(self) -> None:
+        self.count += 1
+        if self.count >= self.enough:
+            self.reached.set()
+
+
+@pytest.fixture
+def heartbeat():
+    """``heartbeat(enough=5)``: a started Heartbeat, stopped after the test."""
+    made = []
+
+    def make(enough: int = 5) -> Heartbeat:
+        beat = Heartbeat(enough)
+        made.append(beat)
+        return beat
+
+    yield make
+    for beat in made:
+        beat.timer.stop()

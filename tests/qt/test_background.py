@@ -14,30 +14,12 @@ from nnstudio.qt.background import (CANCELLED, FAILED, FINISHED, Pause, TaskPane
                                     status_panel, wait_in)
 
 
-class Heartbeat:
-    """A timer on the GUI thread; ``reached`` is set (for other threads to see) once it has ticked ``enough``."""
-
-    def __init__(self, enough: int = 5):
-        self.count, self.enough = 0, enough
-        self.reached = threading.Event()
-        self.timer = QTimer()
-        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self.timer.setInterval(2)
-        self.timer.timeout.connect(self.tick)
-        self.timer.start()
-
-    def tick(self) -> None:
-        self.count += 1
-        if self.count >= self.enough:
-            self.reached.set()
-
-
-def test_work_runs_on_another_thread_while_the_event_loop_keeps_running(qtbot):
-    heartbeat = Heartbeat()
+def test_work_runs_on_another_thread_while_the_event_loop_keeps_running(qtbot, heartbeat):
+    beat = heartbeat()
 
     def work(report):
         report(0.25)
-        ticked = heartbeat.reached.wait(20)  # only if the GUI thread runs its event loop meanwhile
+        ticked = beat.reached.wait(20)  # only if the GUI thread runs its event loop meanwhile
         report(0.75)
         return threading.get_ident(), ticked
 
@@ -75,14 +57,14 @@ def test_an_error_ends_the_task_with_it(qtbot):
     assert isinstance(task.error, ZeroDivisionError) and "ZeroDivisionError" in task.details
 
 
-def test_steps_run_on_the_gui_thread_with_the_event_loop_between_them(qtbot):
-    heartbeat = Heartbeat(enough=1)
+def test_steps_run_on_the_gui_thread_with_the_event_loop_between_them(qtbot, heartbeat):
+    beat = heartbeat(enough=1)
     seen, threads = [], set()
 
     def steps():
         for i in range(20):
             threads.add(threading.get_ident())
-            seen.append(heartbeat.count)
+            seen.append(beat.count)
             time.sleep(0.004)  # a step's work: longer than the heartbeat's interval
             yield i / 20
         yield Pause(0.01)

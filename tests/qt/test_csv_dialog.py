@@ -158,37 +158,19 @@ def test_every_control_is_named_and_explained(controller, host, tmp_path):
 
 
 # -- a big file is read off the GUI thread ------------------------------------------------------------------------------
-class Heartbeat:
-    """A timer on the GUI thread; ``reached`` is set (for other threads to see) once it has ticked a few times."""
-
-    def __init__(self):
-        import threading
-
-        from PySide6.QtCore import QTimer
-
-        self.count, self.reached = 0, threading.Event()
-        self.timer = QTimer(interval=2, timeout=self.tick)
-        self.timer.start()
-
-    def tick(self):
-        self.count += 1
-        if self.count >= 5:
-            self.reached.set()
-
-
 def test_the_file_is_read_and_the_network_built_on_another_thread_while_the_window_stays_live(
-        qtbot, controller, host, tmp_path, monkeypatch):
+        qtbot, controller, host, tmp_path, monkeypatch, heartbeat):
     import threading
 
     from nnstudio.qt import csv_dialog
     from nnstudio.training.trainer import Trainer
 
-    heartbeat, seen = Heartbeat(), {}
+    beat, seen = heartbeat(), {}
     real_load, real_init = csv_dialog.load_csv, Trainer.__init__
 
     def load(*args, **kwargs):
         seen["load"] = threading.get_ident()
-        seen["ticked"] = heartbeat.reached.wait(10)  # the GUI thread's timer ticks only if its event loop runs
+        seen["ticked"] = beat.reached.wait(10)  # the GUI thread's timer ticks only if its event loop runs
         return real_load(*args, **kwargs)
 
     def build(self, experiment, *args, **kwargs):

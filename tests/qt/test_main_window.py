@@ -406,24 +406,6 @@ def test_a_selected_weight_of_a_big_network_is_recorded_at_every_update(window, 
 
 
 # -- saving and exporting off the GUI thread ---------------------------------------------------------------------------
-class Heartbeat:
-    """A timer on the GUI thread; ``reached`` is set (for other threads to see) once it has ticked a few times."""
-
-    def __init__(self):
-        import threading
-
-        from PySide6.QtCore import QTimer
-
-        self.count, self.reached = 0, threading.Event()
-        self.timer = QTimer(interval=2, timeout=self.tick)
-        self.timer.start()
-
-    def tick(self):
-        self.count += 1
-        if self.count >= 5:
-            self.reached.set()
-
-
 def train_a_little(window, qtbot, steps=30):
     for _ in range(steps):
         window.worker.step()
@@ -435,7 +417,8 @@ def temporaries(folder):
     return [p.name for p in folder.iterdir() if p.name.startswith(".")]
 
 
-def test_saving_runs_on_the_training_thread_while_the_window_stays_live(window, qtbot, tmp_path, monkeypatch):
+def test_saving_runs_on_the_training_thread_while_the_window_stays_live(window, qtbot, tmp_path, monkeypatch,
+                                                                        heartbeat):
     import json
     import threading
 
@@ -443,12 +426,12 @@ def test_saving_runs_on_the_training_thread_while_the_window_stays_live(window, 
     from nnstudio.training.session import Session
 
     train_a_little(window, qtbot)
-    heartbeat, seen = Heartbeat(), {}
+    beat, seen = heartbeat(), {}
     real = worker_module.save_session
 
     def save(session, path, progress):
         seen["thread"] = threading.get_ident()
-        seen["ticked"] = heartbeat.reached.wait(10)  # the GUI thread's timer ticks only if its event loop runs
+        seen["ticked"] = beat.reached.wait(10)  # the GUI thread's timer ticks only if its event loop runs
         return real(session, path, progress)
 
     monkeypatch.setattr(worker_module, "save_session", save, raising=False)
@@ -529,7 +512,7 @@ def test_a_run_goes_on_after_a_save(window, qtbot, tmp_path):
     window.worker.pause()
 
 
-def test_export_draws_a_panel_at_a_time_with_the_window_live(window, qtbot, tmp_path, monkeypatch):
+def test_export_draws_a_panel_at_a_time_with_the_window_live(window, qtbot, tmp_path, monkeypatch, heartbeat):
     from nnstudio.qt import background
 
     import threading
@@ -542,11 +525,11 @@ def test_export_draws_a_panel_at_a_time_with_the_window_live(window, qtbot, tmp_
     for module in (surface, surface_job):
         monkeypatch.setattr(module, "compute", lambda *a, c=module.compute, **k: grids.append(
             threading.get_ident()) or c(*a, **k))
-    heartbeat = Heartbeat()
+    beat = heartbeat()
     window.session.ask_export_folder = lambda: tmp_path / "out"
-    before = heartbeat.count
+    before = beat.count
     index = window.export_all_panels()
-    assert heartbeat.count - before > 20  # the timer kept its turns while the export went on
+    assert beat.count - before > 20  # the timer kept its turns while the export went on
     assert grids and threading.get_ident() not in grids
     assert index == tmp_path / "out" / "index.html" and tasks[0].fraction == 1.0
     assert len(list((tmp_path / "out").iterdir())) == 19  # 6 panels x 3 files and the index, nothing else
