@@ -157,3 +157,23 @@ def test_one_panel_that_raises_does_not_stop_the_others_and_is_reported_once(qtb
     assert len(r.counts) == 1 and r.total() >= 5, "one kind, counted at each snapshot"
     assert any("Curves panel" in m for m in shown)
     w.close()
+
+
+def test_the_network_drawing_that_raises_is_reported_and_the_painter_ended(qtbot, monkeypatch):
+    from nnstudio.qt.panels import network
+    from nnstudio.qt.panels.base import PanelContext
+
+    r = errors.ErrorReporter(show_boxes=False)
+    monkeypatch.setattr(errors, "_reporter", r)
+    panel = network.NetworkPanel(PanelContext())
+    qtbot.addWidget(panel)
+    panel.resize(400, 300)
+
+    def broken(p, panel, focused):
+        p.drawLine(0, 0, 10, 10)
+        raise ZeroDivisionError("a layout with no room")
+
+    monkeypatch.setattr(network, "paint_network", broken)
+    panel.grab()  # would raise out of grab(), with the painter left open (Qt warns at the next paint)
+    panel.grab()
+    assert r.total() == 2 and len(r.counts) == 1

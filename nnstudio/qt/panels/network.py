@@ -15,6 +15,7 @@ from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QToolTip, QVBoxLayout, QWidget
 
 from nnstudio.numbers import count, fixed, fmt
+from nnstudio.qt import errors
 from nnstudio.qt.panels import network_layout as nl
 from nnstudio.qt.panels.base import Panel, PanelContext
 from nnstudio.qt.panels.network_paint import paint_network
@@ -37,10 +38,14 @@ class NetworkCanvas(QWidget):
         self.setMouseTracking(True)
         self.hover: nl.Hit | None = None
 
+    @errors.guarded  # an exception must not reach Qt's C++ paint code (see nnstudio/qt/errors.py)
     def paintEvent(self, event):
         p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        paint_network(p, self.panel, self.panel.hasFocus())
+        try:
+            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+            paint_network(p, self.panel, self.panel.hasFocus())
+        finally:
+            p.end()  # ended even when the drawing raised: an open painter breaks the window's next paint
 
     def resizeEvent(self, event):
         self.panel.invalidate()
