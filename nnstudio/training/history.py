@@ -45,7 +45,8 @@ class Series:
         if self._n and x == self._x[self._n - 1]:
             # the same x again: an update retried after its weights overflowed and were set back (Trainer._diverge)
             # replaces the record of the failed attempt
-            self._v[self._n - 1] = values
+            with np.errstate(over="ignore"):
+                self._v[self._n - 1] = values
             self._frozen = None
             return
         if self._n and x < self._x[self._n - 1]:
@@ -61,7 +62,8 @@ class Series:
             if x % self.stride:
                 return
         self._x[self._n] = x
-        self._v[self._n] = values
+        with np.errstate(over="ignore"):  # a float32 record of weights beyond 3.4e38 (a run diverging) holds inf
+            self._v[self._n] = values
         self._n += 1
         self._frozen = None
 

@@ -105,3 +105,12 @@ def test_the_first_rows_are_all_kept_however_long_the_run():
         assert np.all(later % series.stride == 0) and series.x[-1] >= 50_000 - series.stride
     round_trip = Series.from_dict(h.update_loss.to_dict(), 1, capacity=64)
     assert list(round_trip.x) == list(h.update_loss.x) and round_trip.head == 8
+
+
+def test_a_float32_record_of_weights_beyond_its_range_holds_inf_without_a_warning():
+    """The full-weight path is kept in float32; a float64 run diverging reaches 1e300 (found by the monkey:
+    'overflow encountered in cast')."""
+    s = Series(3, capacity=8, dtype=np.float32)
+    s.append(0, np.array([1.0, -1e300, 1e39]))
+    s.append(0, np.array([2.0, 1e300, -1e39]))  # a retried update replaces its record
+    assert s.values.tolist() == [[2.0, np.inf, -np.inf]]
