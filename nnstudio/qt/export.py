@@ -184,8 +184,10 @@ def export_all_steps(classes, context, snapshot, folder: str | Path, width: int 
     """"Export all panels" as steps for ``background.run_steps``: every panel class drawn afresh at ``width`` x
     ``height`` showing ``snapshot``, into ``folder`` as PNG, SVG and CSV, with ``index.html``; returns its path.
 
-    On the GUI thread, one short step per turn of the event loop: make the panel, give it the snapshot, let its
-    background work finish (the loss surface's grid is computed on its own thread), draw the PNG, draw the SVG.
+    On the GUI thread, one short step per turn of the event loop: make the panel a part at a time (a plot per
+    turn: ``Panel.in_turns``), give it the snapshot (``snapshot_parts``: the weights panel makes a plot per layer),
+    let its background work finish (the loss surface's grid is computed on its own thread), draw the PNG in bands,
+    draw the SVG.
     On other threads: encoding the PNG, building the CSV rows, writing the files. Everything is written into a
     hidden folder inside ``folder`` and moved into place at the end, so a cancel or a failure leaves ``folder`` as
     it was (the hidden folder is removed)."""
@@ -193,22 +195,34 @@ def export_all_steps(classes, context, snapshot, folder: str | Path, width: int 
     folder.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".nnstudio-export-", dir=folder))
     writers: list[Task] = []
-    panel = None
+    made: list = []  # the panel being made and drawn (closed if the export stops)
     share = 0.9 / max(len(classes), 1)
     try:
         for k, cls in enumerate(classes):
-            panel = cls(context)
+            for _ in cls.in_turns(context, made):  # a plot per turn
+                yield (k + 0.05) * share
+            panel = made[-1]
             panel.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
             panel.resize(width, height)
             panel.show()
             yield (k + 0.1) * share  # laid out
-            panel.set_snapshot(snapshot)
+            # Until it is drawn for the files, Qt does not paint the panel of its own accord after each change (a
+            # third of the time, for nobody to see; and a plot's axis keeps the widest numbers it ever drew: a
+            # histogram's "0.2" before its counts)...
+            panel.setUpdatesEnabled(False)
+            for _ in panel.snapshot_parts(snapshot):
+                yield (k + 0.15) * share
             yield (k + 0.2) * share
             if panel.compute_in_background():
                 while panel.is_computing():
                     yield Pause(0.05)
             else:
                 panel.finish()
+            yield (k + 0.4) * share
+            # ...then it is painted once, whole: pyqtgraph sizes its axes to the numbers it draws, so the bands
+            # of the PNG agree (the first band would otherwise widen an axis for the others)
+            panel.setUpdatesEnabled(True)
+            panel.repaint()
             yield (k + 0.5) * share  # drawn, at last
             image = yield from render_png_steps(panel.export_widget())
             yield (k + 0.7) * share
@@ -218,7 +232,7 @@ def export_all_steps(classes, context, snapshot, folder: str | Path, width: int 
                                    None, f"export-{panel.name}")
             writer.when_done(lambda p=panel: _close(p))  # its CSV rows are built from it meanwhile
             writers.append(writer)
-            panel = None
+            made.remove(panel)
         rows = []
         for writer in writers:
             yield writer
@@ -230,7 +244,7 @@ def export_all_steps(classes, context, snapshot, folder: str | Path, width: int 
             os.replace(staging / name, folder / name)
         return folder / "index.html"
     finally:  # done, failed or cancelled: the hidden folder goes once no writer uses it
-        if panel is not None:
+        for panel in made:
             _close(panel)
         for writer in writers:
             writer.cancel()

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from nnstudio.numbers import count, fixed, percent
-from nnstudio.qt.panels.base import Panel, PanelContext
+from nnstudio.qt.panels.base import Panel
 from nnstudio.qt.panels.colormaps import ColorBar, class_colour, plain_numbers
 from nnstudio.qt.panels.confusion_view import ConfusionView
 from nnstudio.qt.panels.predictions_line import LineView
@@ -63,8 +63,8 @@ class PredictionsPanel(Panel):
     title = "Predictions"
     description = "What the network answers: its decision surface, fitted line or confusion matrix."
 
-    def __init__(self, context: PanelContext, parent: QWidget | None = None):
-        super().__init__(context, parent)
+    def parts(self):
+        context = self.context
         self.kind = ""  # "plane", "line", "scatter" or "matrix"
         self._last_draw = -1e9
         self._timer = QTimer(self, singleShot=True, timeout=self._redraw)
@@ -88,8 +88,11 @@ class PredictionsPanel(Panel):
         top.addWidget(self.set_combo)
         top.addStretch(1)
         self.plane_plot = pg.PlotWidget(background="w", enableMenu=False)
+        yield
         self.line_plot = pg.PlotWidget(background="w", enableMenu=False)
+        yield
         self.matrix_plot = ConfusionView()
+        yield
         self.stack = QStackedWidget()
         for plot, name, accessible, tip in (
                 (self.plane_plot, "predictionsPlanePlot", "Decision surface",
@@ -101,7 +104,9 @@ class PredictionsPanel(Panel):
             plain_numbers(plot)
             self.adopt_plot(plot)
             self.stack.addWidget(plot)
+        yield
         self._build_plane()
+        yield
         self.line_view = LineView(self.line_plot)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -112,6 +117,7 @@ class PredictionsPanel(Panel):
         layout.addWidget(self.outputs)
         context.dataChanged.connect(self._on_data_changed)
         context.trainingChanged.connect(self._on_training_changed)
+        yield
         self._on_data_changed()
 
     def _build_plane(self) -> None:

@@ -12,6 +12,15 @@ import numpy as np
 MAX_POINTS = 2000
 
 
+def sorted_unique(a) -> np.ndarray:
+    """``np.unique(a)`` (sorted, each value once), by sorting: numpy's own imports ``numpy.ma`` the first time it runs,
+    a tenth of a second (more without compiled bytecode) that the first redraw of a view paid on the GUI thread."""
+    a = np.sort(np.ravel(a))
+    if a.size < 2:
+        return a
+    return a[np.r_[True, a[1:] != a[:-1]]]
+
+
 def thin_index(length: int, n: int = MAX_POINTS, along=None) -> np.ndarray | slice:
     """Positions of the points to keep out of ``length``. ``along`` (ascending, one per point) is where each point is
     drawn in the axis's own scale, e.g. log10(update + 1) on a log axis; without it, every k-th point is kept."""
@@ -25,8 +34,8 @@ def thin_index(length: int, n: int = MAX_POINTS, along=None) -> np.ndarray | sli
     if not good.all() or len(s) != length:  # positions we cannot use: fall back to even counts
         return thin_index(length, n)
     targets = np.linspace(s[0], s[-1], n)
-    idx = np.unique(np.clip(np.searchsorted(s, targets), 0, length - 1))  # the first point at or after each target
-    return np.unique(np.r_[0, idx, length - 1])
+    idx = sorted_unique(np.clip(np.searchsorted(s, targets), 0, length - 1))  # the first point at or after each
+    return sorted_unique(np.r_[0, idx, length - 1])  # target
 
 
 def thin(x: np.ndarray, y: np.ndarray, n: int = MAX_POINTS, log: bool = False,
