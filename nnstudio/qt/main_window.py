@@ -472,11 +472,12 @@ class MainWindow(QMainWindow):
 
     def _on_experiment_changed(self, exp) -> None:
         if self.controller.dataset is not None:
-            self.context.set_data(self.controller.dataset, exp)
+            self.context.set_data(self.controller.dataset, exp, self.controller.prepared)
         self._update_title()
 
     def _on_dataset_changed(self, ds) -> None:
-        self.context.set_data(ds, self.controller.experiment)
+        # the Trainer's prepared arrays go with the data: views never prepare a big table again on this thread
+        self.context.set_data(ds, self.controller.experiment, self.controller.prepared)
         self.try_it.set_dataset(ds)
         self.activation.set_compare_step(ds.name == "gender")  # the lesson sets the step beside the sigmoid
         self._last_snapshot = None
