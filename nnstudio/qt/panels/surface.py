@@ -110,6 +110,9 @@ class LossSurfacePanel(Panel):
                                  "How much of the grid has been computed")
         self.progress.setRange(0, 100)
         self.progress.setMaximumWidth(110)
+        policy = self.progress.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)  # shown and hidden with every grid: the panel is not laid out again
+        self.progress.setSizePolicy(policy)
         self.progress.hide()
         self.note = QLabel("")
         self.note.setObjectName("surfaceNote")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnstudio.numbers import count
+
 MAX_POINTS = 2000
 
 
@@ -49,3 +51,28 @@ def thin(x: np.ndarray, y: np.ndarray, n: int = MAX_POINTS, log: bool = False,
             along = np.log10(np.asarray(x, dtype=np.float64) + shift)
     idx = thin_index(len(x), n, along)
     return x[idx], np.asarray(y)[idx]
+
+
+# -- scatter plots ----------------------------------------------------------------------------------------------------
+SHOWN_POINTS = 5_000  # a scatter plot draws at most this many points: pyqtgraph spent 2-2.5 s on 100,000
+
+
+def shown_rows(n: int, limit: int = SHOWN_POINTS) -> np.ndarray:
+    """Which of ``n`` points a scatter plot draws: all of them, or the same fixed random sample of ``limit``
+    (sorted) every time, so that redrawing never changes which points are on show."""
+    if n <= limit:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(0).choice(n, limit, replace=False))
+
+
+def shown_split(n_train: int, n_test: int, limit: int = SHOWN_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """``shown_rows`` over training and test points together (each keeps its share): (train rows, test rows)."""
+    rows = shown_rows(n_train + n_test, limit)
+    return rows[rows < n_train], rows[rows >= n_train] - n_train
+
+
+def shown_note(shown: int, total: int) -> str:
+    """"5,000 of 100,000 points shown (a fixed random sample)", or "" when every point is shown."""
+    if shown >= total:
+        return ""
+    return f"{count(shown)} of {count(total)} points shown (a fixed random sample)"
