@@ -7,7 +7,7 @@ and 99th-percentile stall (a gap beyond the timer's interval: the time the windo
 the start of the operation to a second after its end (what the window redraws afterwards counts too).
 
 - CSV: a file of --rows rows (--features numeric columns and a class label) generated into a temporary folder,
-  imported through the import dialog's Import button.
+  imported through the import dialog's Import button, with the Loss surface panel on show.
 - Save: a 784-300-100-10 float32 network trained --updates updates on random data (its history keeps every weight
   at each update of the path: tens of megabytes), saved with Save As.
 - Export: File -> Export all panels on a lesson trained to its end (--lesson).
@@ -199,6 +199,8 @@ def run_here(args) -> dict:
     if "csv" in args.ops:
         csv_path = work / "big.csv"
         write_csv(csv_path, args.rows, args.features)
+        w.surface_dock.raise_()  # a view that reads the prepared training rows (PanelContext.prepared)
+        studio.wait(300)
         dialog = w.data_panel.import_csv(str(csv_path))
         studio.wait(300)
         button = dialog.findChild(QPushButton, "csvImportButton")
@@ -279,7 +281,7 @@ def main() -> None:
     p.add_argument("--ops", default="export,csv,save,spiral",
                    help="which operations, comma-separated: export,csv,save,spiral")
     p.add_argument("--rows", type=int, default=1_000_000, help="rows of the generated CSV file")
-    p.add_argument("--features", type=int, default=4, help="numeric columns of the CSV file (plus a label)")
+    p.add_argument("--features", type=int, default=19, help="numeric columns of the CSV file (plus a label)")
     p.add_argument("--updates", type=int, default=9,
                    help="updates of the big network before it is saved (more: a bigger history, up to 64)")
     p.add_argument("--lesson", default="gender-network", help="the lesson whose panels are exported")
