@@ -23,6 +23,7 @@ from nnstudio.qt.background import FINISHED, Pause, Task, run_in_thread
 
 FORMATS = ("png", "svg", "csv")
 BANDS = 4  # "Export all panels" draws each PNG in this many horizontal bands, one per turn of the event loop
+SETTLE_PAINTS = 3  # ...after painting the panel whole this many times, a paint per turn (its layout settles)
 
 
 def _render(widget: QWidget, painter: QPainter, size: QSize) -> None:
@@ -219,20 +220,26 @@ def export_all_steps(classes, context, snapshot, folder: str | Path, width: int 
             else:
                 panel.finish()
             yield (k + 0.4) * share
-            # ...then it is painted once, whole: pyqtgraph sizes its axes to the numbers it draws, so the bands
-            # of the PNG agree (the first band would otherwise widen an axis for the others)
-            panel.setUpdatesEnabled(True)
-            panel.repaint()
+            # ...then it is painted whole, a paint per turn, until its layout has settled: pyqtgraph sizes its
+            # axes to the numbers it draws, which lays the plots out again (Qt's own cascade of paints for this
+            # took 60-120 ms in one go), so the bands of the PNG agree
+            for _ in range(SETTLE_PAINTS):
+                yield from _drawing(panel, _repaint_step(panel))
             yield (k + 0.5) * share  # drawn, at last
-            image = yield from render_png_steps(panel.export_widget())
+            image = yield from _drawing(panel, render_png_steps(panel.export_widget()))
             yield (k + 0.7) * share
-            svg = render_svg(panel.export_widget(), panel.title)
+            svg = yield from _drawing(panel, _svg_step(panel))
+            yield (k + 0.85) * share
+            # the CSV rows are read from the panel here, on the GUI thread that owns its widgets (a writer thread
+            # reading them could meet a half-made change)
+            table = panel.csv_table()
             yield (k + 0.9) * share
-            writer = run_in_thread(lambda report, p=panel, i=image, s=svg: _write_panel(p, i, s, staging, report),
-                                   None, f"export-{panel.name}")
-            writer.when_done(lambda p=panel: _close(p))  # its CSV rows are built from it meanwhile
+            about = (panel.name, panel.title, panel.description)
+            writer = run_in_thread(lambda report, a=about, i=image, s=svg, t=table:
+                                   _write_panel(a, i, s, t, staging, report), None, f"export-{panel.name}")
             writers.append(writer)
             made.remove(panel)
+            _close(panel)
         rows = []
         for writer in writers:
             yield writer
@@ -255,17 +262,43 @@ def export_all_steps(classes, context, snapshot, folder: str | Path, width: int 
             w.when_done(lambda: all(w.is_done for w in writers) and shutil.rmtree(staging, ignore_errors=True))
 
 
-def _write_panel(panel, image: QImage, svg: bytes, folder: Path, report) -> tuple[str, str, list[str]]:
-    """The files of one panel (on a background thread); returns (title, description, file names)."""
-    names = [f"{panel.name}.{kind}" for kind in FORMATS]
+def _drawing(panel: QWidget, steps):
+    """Run ``steps`` (a generator) with ``panel`` painted only within them: updates are on while a step runs and
+    off while the event loop turns in between (no paint of Qt's own accord, nor a cascade of them)."""
+    while True:
+        panel.setUpdatesEnabled(True)
+        try:
+            item = next(steps)
+        except StopIteration as done:
+            return done.value
+        finally:
+            panel.setUpdatesEnabled(False)
+        yield item
+
+
+def _repaint_step(panel: QWidget):
+    panel.repaint()
+    yield
+
+
+def _svg_step(panel):
+    return render_svg(panel.export_widget(), panel.title)
+    yield  # (a generator of one step)
+
+
+def _write_panel(about, image: QImage, svg: bytes, table, folder: Path, report) -> tuple[str, str, list[str]]:
+    """The files of one panel (on a background thread) from what the GUI thread took from it: ``about`` (name,
+    title, description), its picture, its SVG and its CSV ``table`` (header, rows); returns (title, description,
+    file names)."""
+    name, title, description = about
+    names = [f"{name}.{kind}" for kind in FORMATS]
     save_png(image, folder / names[0])
     report(0.4)
     (folder / names[1]).write_bytes(svg)
     report(0.5)
-    header, rows = panel.csv_table()  # reads what the panel shows; nothing changes it any more
-    report(0.8)
+    header, rows = table
     export_csv(header, rows, folder / names[2])
-    return panel.title, panel.description, names
+    return title, description, names
 
 
 def _close(panel) -> None:

@@ -358,7 +358,7 @@ class MainWindow(QMainWindow):
         snap = self.worker.latest()
         if folder is None or snap is None:
             return None
-        task = run_steps(export_all_steps(list(panel_classes().values()), self.context, snap, folder), self)
+        task = run_steps(export_all_steps(list(panel_classes().values()), self.context.frozen(), snap, folder), self)
         state = wait_in(self, status_panel(self), task, f"Exporting the panels to {Path(folder).name}…")
         if state == CANCELLED:
             self.statusBar().showMessage("Export cancelled; nothing was written.", 5000)

@@ -154,3 +154,41 @@ def test_the_files_are_those_of_the_panel_made_in_one_go(qtbot, tmp_path, traine
     assert a.size() == b.size()
     differ = sum(a.pixel(x, y) != b.pixel(x, y) for x in range(0, a.width(), 6) for y in range(0, a.height(), 6))
     assert differ < 0.01 * (a.width() // 6) * (a.height() // 6)
+
+
+def test_export_reads_every_panels_rows_on_the_gui_thread(qtbot, monkeypatch, trained, tmp_path):
+    """The writer threads only write: what a panel shows (its CSV rows) is read from its widgets on the thread that
+    owns them."""
+    import threading
+
+    from nnstudio.qt.panels.base import Panel
+
+    readers = []
+    for cls in {c for c in panel_classes().values()} | {Panel}:
+        if "csv_table" in vars(cls):
+            real = vars(cls)["csv_table"]
+
+            def recording(panel, real=real):
+                readers.append(threading.current_thread() is threading.main_thread())
+                return real(panel)
+
+            monkeypatch.setattr(cls, "csv_table", recording)
+    _run(export_all_steps(list(panel_classes().values()), _context(trained), trained.snapshot(), tmp_path),
+         PlotCount(monkeypatch), qtbot)
+    assert len(readers) >= len(panel_classes()) and all(readers)
+
+
+def test_a_frozen_context_hears_no_later_change(trained):
+    """An export's panels are made on a frozen copy of the window's context: what the learner does meanwhile (another
+    dataset, another selected weight) does not reach them half way."""
+    live = _context(trained)
+    live.select_weight((0, 1))
+    frozen = live.frozen()
+    heard = []
+    frozen.dataChanged.connect(lambda: heard.append("data"))
+    frozen.selectionChanged.connect(lambda s: heard.append(s))
+    other = Trainer(presets.get("trask-neuron"))
+    live.set_data(other.dataset, other.experiment)
+    live.select_weight((1, 0))
+    assert heard == [] and frozen.dataset is trained.dataset and frozen.selection == (0, 1)
+    assert frozen.prepared().X_train is not None

@@ -87,6 +87,15 @@ class PanelContext(QObject):
             self._prepared_for = (self.dataset, self._data_key(self.experiment))
         return self._prepared
 
+    def frozen(self) -> "PanelContext":
+        """A copy of what is on show now (dataset, experiment, prepared arrays, selected weight and sample) that
+        nothing changes afterwards: panels made on it (an export's) hear no later change of the window's context."""
+        copy = PanelContext()
+        copy.dataset, copy.experiment = self.dataset, self.experiment
+        copy.selection, copy.sample = self.selection, self.sample
+        copy._prepared, copy._prepared_for = self._prepared, self._prepared_for
+        return copy
+
     def set_training(self, running: bool) -> None:
         if running != self.training:
             self.training = running
@@ -145,6 +154,7 @@ class Panel(QWidget):
         made.append(panel)
         for _ in panel.parts():
             yield
+        yield  # (the last part was made in this turn: what the caller does next waits for the next)
         return panel
 
     def set_snapshot(self, snap: Snapshot) -> None:

@@ -51,6 +51,7 @@ class SurfaceView(QWidget):
         yield
         self.colorbar = ColorBar(colorMap="viridis", interactive=False, width=14)
         self.colorbar.setImageItem(self.image, insert_in=self.plot.getPlotItem())
+        yield
         self.contours = pg.PlotDataItem(connect="pairs", pen=pg.mkPen(255, 255, 255, 110, width=1))
         self.path_shadow = pg.PlotDataItem(pen=pg.mkPen(0, 0, 0, 140, width=3.5))  # keeps the path visible on
         self.path_line = pg.PlotDataItem(pen=pg.mkPen("w", width=1.6))  # light and dark colours alike
