@@ -19,7 +19,7 @@ from nnstudio import data
 from nnstudio.data.dataset import DataError, Dataset
 from nnstudio.qt.worker import TrainingWorker
 from nnstudio.training.experiment import Experiment, ExperimentError
-from nnstudio.training.trainer import Trainer
+from nnstudio.training.trainer import PreparedData, Trainer
 
 
 class ExperimentCommand(QUndoCommand):
@@ -55,6 +55,7 @@ class StudioController(QObject):
         self.undo_stack.setObjectName("undoStack")
         self.experiment: Experiment | None = None
         self.dataset: Dataset | None = None
+        self.prepared: PreparedData | None = None  # the arrays the current Trainer trains on, for the views
         self.path: Path | None = None
         self.dirty = False
         self._datasets: dict[str, Dataset] = {}  # loaded datasets by (name, params); imported CSVs live here
@@ -207,6 +208,9 @@ class StudioController(QObject):
                     return
             self.experiment = exp
             self.dataset = trainer.dataset
+            # the Trainer's own arrays (never written after it is made): views read them instead of making a copy
+            self.prepared = PreparedData(trainer.train_rows, trainer.preprocessing, trainer.X_train, trainer.Y_train,
+                                         trainer.X_test, trainer.Y_test)
             self.worker.set_trainer(trainer)
             self.datasetChanged.emit(self.dataset)
             if announce:

@@ -1,7 +1,8 @@
 """The data dock's scatter plot: the points of a 2-D dataset coloured by class (the one class palette,
 ``colormaps.class_colour``, shared with the decision surface and the confusion matrix), test points as rings, rows left
 out drawn faint. Points that are not finite or beyond ±LIMIT (an imported table can hold 1e300) are not handed to Qt;
-the tooltip counts them."""
+the tooltip counts them. A set of more than ``SHOWN_POINTS`` points is drawn as a fixed random sample of that many
+(``thinning.shown_rows``, the sample the decision surface draws too), and a line under the plot says so."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from nnstudio.data.dataset import Dataset
 from nnstudio.numbers import count
 from nnstudio.qt.panels.bounds import sane
 from nnstudio.qt.panels.colormaps import class_colour, plain_numbers
+from nnstudio.qt.panels.thinning import SHOWN_POINTS, shown_note, shown_split
 
-MAX_POINTS = 20_000  # the scatter thins bigger sets (drawing 100,000 dots takes a noticeable pause)
+MAX_POINTS = SHOWN_POINTS  # bigger sets are drawn as a fixed random sample (100,000 dots froze the window 2 s)
 SCATTER_TIP = "Each training point coloured by its class; rings are test points, faint dots are rows left out."
 
 
@@ -44,7 +46,10 @@ class DataScatter(pg.PlotWidget):
         plot.layout.addItem(self.legend, 0, 1)
         plot.layout.setAlignment(self.legend, Qt.AlignmentFlag.AlignHCenter)
         self._classes: tuple[str, ...] = ()
-        self.stride = 1
+        self.shown, self.total = 0, 0  # points drawn, points in the set
+        self.note = pg.LabelItem("", size="8pt", color=self._text.name(), justify="right")
+        plot.layout.addItem(self.note, 4, 1)  # under the bottom axis: empty unless a sample is drawn
+        self.note.setMaximumHeight(0)
         self.train_items: list[pg.ScatterPlotItem] = []
         self.test_items: list[pg.ScatterPlotItem] = []
         self.left_out_items: list[pg.ScatterPlotItem] = []
@@ -84,31 +89,41 @@ class DataScatter(pg.PlotWidget):
             self._build(ds.class_names)
         used = np.ones(ds.n_samples, dtype=bool)
         used[[r for r in excluded if 0 <= r < ds.n_samples]] = False
-        n = ds.n_samples + (len(ds.X_test) if ds.has_test else 0)
-        size = 7 if n <= 2000 else 4
-        self.stride = -(-n // MAX_POINTS)  # big sets: every stride-th point is drawn (rows left out: all of them)
         X_test = ds.X_test if ds.has_test else np.empty((0, 2))
         y_test = ds.y_test if ds.has_test else np.empty(0, dtype=np.int64)
+        n = ds.n_samples + len(X_test)
+        size = 7 if n <= 2000 else 4
+        train_rows, test_rows = shown_split(ds.n_samples, len(X_test), MAX_POINTS)  # all, or a fixed sample
+        shown, shown_test = np.zeros(ds.n_samples, dtype=bool), np.zeros(len(X_test), dtype=bool)
+        shown[train_rows], shown_test[test_rows] = True, True
+        self.shown, self.total = len(train_rows) + len(test_rows), n
         drawable = sane(ds.X[:, 0]) & sane(ds.X[:, 1])
         drawable_test = sane(X_test[:, 0]) & sane(X_test[:, 1])
         for k in range(len(self._classes)):
-            mine = (ds.y == k) & drawable
-            for item, X, rows, step in ((self.train_items[k], ds.X, mine & used, self.stride),
-                                        (self.left_out_items[k], ds.X, mine & ~used, 1),
-                                        (self.test_items[k], X_test, (y_test == k) & drawable_test, self.stride)):
+            mine = (ds.y == k) & drawable & shown
+            for item, X, rows in ((self.train_items[k], ds.X, mine & used),
+                                  (self.left_out_items[k], ds.X, mine & ~used),
+                                  (self.test_items[k], X_test, (y_test == k) & drawable_test & shown_test)):
                 if item.opts["size"] != size:
                     item.setSize(size)
-                rows = np.flatnonzero(rows)[::step]
+                rows = np.flatnonzero(rows)
                 item.setData(x=X[rows, 0], y=X[rows, 1])
         self._key_item(self._test_key, "test (ring)", ds.has_test)
         self._key_item(self._left_out_key, "left out", not used.all())
         self.setLabel("bottom", ds.feature_names[0], color=self._text.name())
         self.setLabel("left", ds.feature_names[1], color=self._text.name())
         self.enableAutoRange()
-        thinned = f" Showing one point in {self.stride} of {count(n)}." if self.stride > 1 else ""
+        sampled = self.sample_note()
+        self.note.setText(sampled)
+        self.note.setVisible(bool(sampled))
+        self.note.setMaximumHeight(1e6 if sampled else 0)  # no room taken when every point is drawn
         hidden = int((~drawable).sum() + (~drawable_test).sum())
         off = f" {count(hidden)} point{'s' if hidden != 1 else ''} too large to draw." if hidden else ""
-        self.setToolTip(SCATTER_TIP + thinned + off)
+        self.setToolTip(SCATTER_TIP + (f" {sampled}." if sampled else "") + off)
+
+    def sample_note(self) -> str:
+        """"5,000 of 100,000 points shown (a fixed random sample)", or "" when every point is drawn."""
+        return shown_note(self.shown, self.total)
 
     def _key_item(self, item, label: str, show: bool) -> None:
         """An extra legend entry (an empty item) shown only when it means something."""

@@ -23,6 +23,7 @@ from nnstudio.qt.background import FINISHED, Pause, Task, run_in_thread
 
 FORMATS = ("png", "svg", "csv")
 BANDS = 4  # "Export all panels" draws each PNG in this many horizontal bands, one per turn of the event loop
+SETTLE_PAINTS = 3  # ...after painting the panel whole this many times, a paint per turn (its layout settles)
 
 
 def _render(widget: QWidget, painter: QPainter, size: QSize) -> None:
@@ -184,8 +185,10 @@ def export_all_steps(classes, context, snapshot, folder: str | Path, width: int 
     """"Export all panels" as steps for ``background.run_steps``: every panel class drawn afresh at ``width`` x
     ``height`` showing ``snapshot``, into ``folder`` as PNG, SVG and CSV, with ``index.html``; returns its path.
 
-    On the GUI thread, one short step per turn of the event loop: make the panel, give it the snapshot, let its
-    background work finish (the loss surface's grid is computed on its own thread), draw the PNG, draw the SVG.
+    On the GUI thread, one short step per turn of the event loop: make the panel a part at a time (a plot per
+    turn: ``Panel.in_turns``), give it the snapshot (``snapshot_parts``: the weights panel makes a plot per layer),
+    let its background work finish (the loss surface's grid is computed on its own thread), draw the PNG in bands,
+    draw the SVG.
     On other threads: encoding the PNG, building the CSV rows, writing the files. Everything is written into a
     hidden folder inside ``folder`` and moved into place at the end, so a cancel or a failure leaves ``folder`` as
     it was (the hidden folder is removed)."""
@@ -193,32 +196,50 @@ def export_all_steps(classes, context, snapshot, folder: str | Path, width: int 
     folder.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".nnstudio-export-", dir=folder))
     writers: list[Task] = []
-    panel = None
+    made: list = []  # the panel being made and drawn (closed if the export stops)
     share = 0.9 / max(len(classes), 1)
     try:
         for k, cls in enumerate(classes):
-            panel = cls(context)
+            for _ in cls.in_turns(context, made):  # a plot per turn
+                yield (k + 0.05) * share
+            panel = made[-1]
             panel.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
             panel.resize(width, height)
             panel.show()
             yield (k + 0.1) * share  # laid out
-            panel.set_snapshot(snapshot)
+            # Until it is drawn for the files, Qt does not paint the panel of its own accord after each change (a
+            # third of the time, for nobody to see; and a plot's axis keeps the widest numbers it ever drew: a
+            # histogram's "0.2" before its counts)...
+            panel.setUpdatesEnabled(False)
+            for _ in panel.snapshot_parts(snapshot):
+                yield (k + 0.15) * share
             yield (k + 0.2) * share
             if panel.compute_in_background():
                 while panel.is_computing():
                     yield Pause(0.05)
             else:
                 panel.finish()
+            yield (k + 0.4) * share
+            # ...then it is painted whole, a paint per turn, until its layout has settled: pyqtgraph sizes its
+            # axes to the numbers it draws, which lays the plots out again (Qt's own cascade of paints for this
+            # took 60-120 ms in one go), so the bands of the PNG agree
+            for _ in range(SETTLE_PAINTS):
+                yield from _drawing(panel, _repaint_step(panel))
             yield (k + 0.5) * share  # drawn, at last
-            image = yield from render_png_steps(panel.export_widget())
+            image = yield from _drawing(panel, render_png_steps(panel.export_widget()))
             yield (k + 0.7) * share
-            svg = render_svg(panel.export_widget(), panel.title)
+            svg = yield from _drawing(panel, _svg_step(panel))
+            yield (k + 0.85) * share
+            # the CSV rows are read from the panel here, on the GUI thread that owns its widgets (a writer thread
+            # reading them could meet a half-made change)
+            table = panel.csv_table()
             yield (k + 0.9) * share
-            writer = run_in_thread(lambda report, p=panel, i=image, s=svg: _write_panel(p, i, s, staging, report),
-                                   None, f"export-{panel.name}")
-            writer.when_done(lambda p=panel: _close(p))  # its CSV rows are built from it meanwhile
+            about = (panel.name, panel.title, panel.description)
+            writer = run_in_thread(lambda report, a=about, i=image, s=svg, t=table:
+                                   _write_panel(a, i, s, t, staging, report), None, f"export-{panel.name}")
             writers.append(writer)
-            panel = None
+            made.remove(panel)
+            _close(panel)
         rows = []
         for writer in writers:
             yield writer
@@ -230,7 +251,7 @@ def export_all_steps(classes, context, snapshot, folder: str | Path, width: int 
             os.replace(staging / name, folder / name)
         return folder / "index.html"
     finally:  # done, failed or cancelled: the hidden folder goes once no writer uses it
-        if panel is not None:
+        for panel in made:
             _close(panel)
         for writer in writers:
             writer.cancel()
@@ -241,17 +262,43 @@ def export_all_steps(classes, context, snapshot, folder: str | Path, width: int 
             w.when_done(lambda: all(w.is_done for w in writers) and shutil.rmtree(staging, ignore_errors=True))
 
 
-def _write_panel(panel, image: QImage, svg: bytes, folder: Path, report) -> tuple[str, str, list[str]]:
-    """The files of one panel (on a background thread); returns (title, description, file names)."""
-    names = [f"{panel.name}.{kind}" for kind in FORMATS]
+def _drawing(panel: QWidget, steps):
+    """Run ``steps`` (a generator) with ``panel`` painted only within them: updates are on while a step runs and
+    off while the event loop turns in between (no paint of Qt's own accord, nor a cascade of them)."""
+    while True:
+        panel.setUpdatesEnabled(True)
+        try:
+            item = next(steps)
+        except StopIteration as done:
+            return done.value
+        finally:
+            panel.setUpdatesEnabled(False)
+        yield item
+
+
+def _repaint_step(panel: QWidget):
+    panel.repaint()
+    yield
+
+
+def _svg_step(panel):
+    return render_svg(panel.export_widget(), panel.title)
+    yield  # (a generator of one step)
+
+
+def _write_panel(about, image: QImage, svg: bytes, table, folder: Path, report) -> tuple[str, str, list[str]]:
+    """The files of one panel (on a background thread) from what the GUI thread took from it: ``about`` (name,
+    title, description), its picture, its SVG and its CSV ``table`` (header, rows); returns (title, description,
+    file names)."""
+    name, title, description = about
+    names = [f"{name}.{kind}" for kind in FORMATS]
     save_png(image, folder / names[0])
     report(0.4)
     (folder / names[1]).write_bytes(svg)
     report(0.5)
-    header, rows = panel.csv_table()  # reads what the panel shows; nothing changes it any more
-    report(0.8)
+    header, rows = table
     export_csv(header, rows, folder / names[2])
-    return panel.title, panel.description, names
+    return title, description, names
 
 
 def _close(panel) -> None:

@@ -361,7 +361,7 @@ class MainWindow(QMainWindow):
         snap = self.worker.latest()
         if folder is None or snap is None:
             return None
-        task = run_steps(export_all_steps(list(panel_classes().values()), self.context, snap, folder), self)
+        task = run_steps(export_all_steps(list(panel_classes().values()), self.context.frozen(), snap, folder), self)
         state = wait_in(self, status_panel(self), task, f"Exporting the panels to {Path(folder).name}…")
         if state == CANCELLED:
             self.statusBar().showMessage("Export cancelled; nothing was written.", 5000)
@@ -475,11 +475,12 @@ class MainWindow(QMainWindow):
 
     def _on_experiment_changed(self, exp) -> None:
         if self.controller.dataset is not None:
-            self.context.set_data(self.controller.dataset, exp)
+            self.context.set_data(self.controller.dataset, exp, self.controller.prepared)
         self._update_title()
 
     def _on_dataset_changed(self, ds) -> None:
-        self.context.set_data(ds, self.controller.experiment)
+        # the Trainer's prepared arrays go with the data: views never prepare a big table again on this thread
+        self.context.set_data(ds, self.controller.experiment, self.controller.prepared)
         self.try_it.set_dataset(ds)
         self.activation.set_compare_step(ds.name == "gender")  # the lesson sets the step beside the sigmoid
         self._last_snapshot = None

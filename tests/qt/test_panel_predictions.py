@@ -65,6 +65,12 @@ def make_panel(qtbot, trainer, snap=None):
     qtbot.addWidget(panel)
     panel.resize(640, 520)
     panel.set_snapshot(snap if snap is not None else trainer.snapshot())
+    return drawn(qtbot, panel)
+
+
+def drawn(qtbot, panel):
+    """The panel once the answers it works out on its own thread have been drawn."""
+    qtbot.waitUntil(lambda: not panel.is_computing(), timeout=5000)
     return panel
 
 
@@ -106,6 +112,7 @@ def test_multiclass_surface_holds_every_output(qtbot):
     np.testing.assert_allclose(Z[10, 60], t.snapshot().predict([[xs[60], ys[10]]])[0], atol=1e-12)
     assert panel.csv_table()[0] == ["a", "b", "red", "green", "blue"]
     panel.view_combo.setCurrentText(MATRIX)
+    drawn(qtbot, panel)
     out = t.snapshot().predict(t.dataset.X)
     np.testing.assert_array_equal(panel.confusion(), hand_count(out.argmax(axis=1), t.dataset.y, 3))
 
@@ -113,6 +120,7 @@ def test_multiclass_surface_holds_every_output(qtbot):
 def test_confusion_matrix_is_a_hand_count_on_training_and_test_rows(qtbot, xor):
     panel = make_panel(qtbot, xor)
     panel.view_combo.setCurrentText(MATRIX)
+    drawn(qtbot, panel)
     snap, ds = xor.snapshot(), xor.dataset
     assert panel.view() == "matrix" and panel.set_combo.isVisibleTo(panel)
     expected = hand_count(snap.predict(ds.X)[:, 0] >= 0.5, ds.y, 2)
@@ -120,6 +128,7 @@ def test_confusion_matrix_is_a_hand_count_on_training_and_test_rows(qtbot, xor):
     right = int(np.trace(expected))
     assert f"{right:,} of {len(ds.y):,} right" in panel.matrix_plot.getPlotItem().titleLabel.text
     panel.set_combo.setCurrentText(TEST)
+    drawn(qtbot, panel)
     np.testing.assert_array_equal(panel.confusion(), hand_count(snap.predict(ds.X_test)[:, 0] >= 0.5, ds.y_test, 2))
     header, rows = panel.csv_table()
     assert header == ["true \\ predicted", "0", "1"]
@@ -138,6 +147,7 @@ def test_gender_lists_each_persons_output(qtbot):
         assert f"{name}: P(female) = {p:.3f}" in text
     assert not panel.set_combo.isEnabled()  # no test rows to choose
     panel.view_combo.setCurrentText(SURFACE)  # the plane is one choice away
+    drawn(qtbot, panel)
     assert panel.surface_grid()[2].shape == (GRID, GRID)
 
 
@@ -207,6 +217,7 @@ def test_big_tables_are_judged_on_a_fixed_sample(qtbot):
     assert panel.confusion().sum() == 5000
     assert "sample of 5,000 of the 12,000 training rows" in panel.note.text()
     panel.set_combo.setCurrentText(TEST)
+    drawn(qtbot, panel)
     assert panel.confusion().sum() == 4000
 
 
@@ -240,11 +251,13 @@ def test_during_a_run_the_matrix_is_the_trainers_count_at_the_epochs_end(qtbot):
     panel = make_panel(qtbot, t, snap)
     panel.view_combo.setCurrentText(MATRIX)
     panel.set_combo.setCurrentText(TRAIN)
+    drawn(qtbot, panel)
     panel.context.set_training(True)
     panel.finish()
     np.testing.assert_array_equal(panel.confusion(), snap.train_confusion)
     assert panel.confusion().sum() == 12_000 and "at the end of epoch 2" in panel.note.text()
     panel.context.set_training(False)
+    drawn(qtbot, panel)
     assert panel.confusion().sum() == 5000 and "sample of 5,000" in panel.note.text()
 
 

@@ -14,10 +14,11 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLa
 
 from nnstudio.core import activations, losses
 from nnstudio.numbers import count, fmt
-from nnstudio.qt.panels.base import Panel, PanelContext
+from nnstudio.qt.panels.base import Panel
 from nnstudio.qt.panels.bounds import box_around, inside, sane
 from nnstudio.qt.panels.colormaps import (AXIS_PEN, NEGATIVE, POSITIVE, UNIT_COLOURS, Throttle, dark_axes,
                                           light_grid, plain_numbers)
+from nnstudio.qt.panels.thinning import sorted_unique
 from nnstudio.training.trainer import Snapshot
 
 GRID_POINTS = 801
@@ -74,8 +75,8 @@ class ActivationPanel(Panel):
     description = ("A layer's activation function and its slope, with each neuron's values on the last batch "
                    "drawn on the curve; counts saturated or dead units.")
 
-    def __init__(self, context: PanelContext, parent=None):
-        super().__init__(context, parent)
+    def parts(self):
+        context = self.context
         self._layers: tuple = ()
         self._range: tuple[float, float] | None = None
         self._curve: tuple[np.ndarray, np.ndarray, np.ndarray] = (np.zeros(0),) * 3
@@ -109,7 +110,8 @@ class ActivationPanel(Panel):
         self.formula.setWordWrap(True)
         self.formula.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        self.plot = pg.PlotWidget(background="w")
+        yield
+        self.plot = pg.PlotWidget(background="w", enableMenu=False)  # (its menu goes: see Panel.adopt_plot)
         self.plot.setObjectName("activationPlot")
         self.plot.setAccessibleName("Activation function plot")
         self.plot.setLabel("bottom", "z (weighted input sum + bias)")
@@ -140,6 +142,7 @@ class ActivationPanel(Panel):
         self.chosen = pg.ScatterPlotItem(size=12, pen=pg.mkPen(0, 0, 0, width=2), brush=None)
         self.chosen.setZValue(6)
         self.plot.addItem(self.chosen)
+        yield
 
         self.status = QLabel("No network yet.")
         self.status.setObjectName("activationStatusLabel")
@@ -311,7 +314,7 @@ class ActivationPanel(Panel):
         if (lo, hi) == self._range and self._curve[0].size:
             return
         self._range = (lo, hi)
-        z = np.union1d(np.linspace(lo, hi, GRID_POINTS), [0.0])  # 0 exactly: the step and relu corners
+        z = sorted_unique(np.r_[np.linspace(lo, hi, GRID_POINTS), 0.0])  # 0 exactly: the step and relu corners
         if act.name == "softmax":  # unit 0 with the other units' z held at 0
             a = act.forward(np.column_stack([z, np.zeros((len(z), max(n_units, 2) - 1))]))[:, 0]
         else:

@@ -1,10 +1,17 @@
 """What every live panel shares: a name for exports and the command line, a right-click export menu, and the
-shared selection (which weight and which sample the learner is looking at)."""
+shared selection (which weight and which sample the learner is looking at).
+
+A panel is made by ``parts()``, a generator that yields between costly parts (a pyqtgraph plot costs 20-40 ms to
+make); ``__init__`` runs it through, and "Export all panels" runs it a part per turn of the event loop
+(``Panel.make_in_turns``), so that making a fresh panel never holds the window up. ``snapshot_parts`` does the same
+for a panel's first snapshot."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy.ma  # noqa: F401 - numpy imports it the first time np.unique or np.percentile runs: a tenth of a second
+#   (more without compiled bytecode) that a view's first drawing would spend on the GUI thread; here it is paid at start
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
@@ -15,7 +22,8 @@ from nnstudio.training.trainer import PreparedData, Snapshot, prepare_arrays
 
 
 class PanelContext(QObject):
-    """State the panels share: the dataset and experiment on show, the selected weight and sample."""
+    """State the panels share: the dataset and experiment on show, the arrays the network trains on, the selected
+    weight and sample."""
 
     selectionChanged = Signal(object)  # (parameter index, flat index within it) or None
     sampleChanged = Signal(int)
@@ -30,16 +38,23 @@ class PanelContext(QObject):
         self.sample = 0
         self.training = False
         self._prepared: PreparedData | None = None
+        self._prepared_for = None  # (dataset, _data_key) the prepared arrays were made from
 
-    def set_data(self, dataset: Dataset, experiment: Experiment) -> None:
+    def set_data(self, dataset: Dataset, experiment: Experiment, prepared: PreparedData | None = None) -> None:
         """Show ``dataset`` and ``experiment``. A new dataset, a new network shape or another experiment (a lesson
         opened, even one with the same network and table) is a data change: the selected weight and sample belonged
         to the old network, so they are cleared, and every panel hears ``dataChanged`` (then ``selectionChanged`` /
-        ``sampleChanged`` if those were set). A setting changed while paused (the learning rate) is not."""
+        ``sampleChanged`` if those were set). A setting changed while paused (the learning rate) is not.
+
+        ``prepared``: the arrays the Trainer of ``dataset`` and ``experiment`` trains on (its own, never copied:
+        nothing writes them after the Trainer is made); without them ``prepared()`` makes them again when asked."""
         changed = dataset is not self.dataset or self._identity(experiment) != self._identity(self.experiment)
+        if prepared is not None:
+            self._prepared, self._prepared_for = prepared, (dataset, self._data_key(experiment))
+        elif self._prepared is not None and not self._made_for(dataset, experiment):
+            self._prepared = None  # made for other data, rows or preprocessing
         self.dataset, self.experiment = dataset, experiment
         if changed:
-            self._prepared = None
             old_selection, old_sample = self.selection, self.sample
             self.selection = None
             self.sample = 0
@@ -54,11 +69,32 @@ class PanelContext(QObject):
         """What makes another network: its shape and data (``architecture_key``), and which experiment it is."""
         return None if experiment is None else (experiment.name, experiment.architecture_key())
 
+    @staticmethod
+    def _data_key(experiment: Experiment | None):
+        """What ``prepare_arrays`` takes from the experiment: rows left out, cell edits, preprocessing, dtype (all in
+        its ``architecture_key``)."""
+        return None if experiment is None else experiment.architecture_key()
+
+    def _made_for(self, dataset: Dataset | None, experiment: Experiment | None) -> bool:
+        made = self._prepared_for
+        return made is not None and made[0] is dataset and made[1] == self._data_key(experiment)
+
     def prepared(self) -> PreparedData:
-        """The arrays the network trains on (preprocessed inputs, encoded targets), made once per data change."""
+        """The arrays the network trains on (preprocessed inputs, encoded targets): the Trainer's own when the
+        window handed them over, else made once per data change."""
         if self._prepared is None:
             self._prepared = prepare_arrays(self.dataset, self.experiment)
+            self._prepared_for = (self.dataset, self._data_key(self.experiment))
         return self._prepared
+
+    def frozen(self) -> "PanelContext":
+        """A copy of what is on show now (dataset, experiment, prepared arrays, selected weight and sample) that
+        nothing changes afterwards: panels made on it (an export's) hear no later change of the window's context."""
+        copy = PanelContext()
+        copy.dataset, copy.experiment = self.dataset, self.experiment
+        copy.selection, copy.sample = self.selection, self.sample
+        copy._prepared, copy._prepared_for = self._prepared, self._prepared_for
+        return copy
 
     def set_training(self, running: bool) -> None:
         if running != self.training:
@@ -76,23 +112,60 @@ class PanelContext(QObject):
             self.sampleChanged.emit(index)
 
 
+def run_through(parts) -> None:
+    """Make every part of a ``parts()`` generator now (what a constructor does unless told ``later``)."""
+    for _ in parts:
+        pass
+
+
 class Panel(QWidget):
     """A live view of snapshots. Subclasses set ``name``/``title``/``description`` and implement
-    ``set_snapshot`` and ``csv_table``; ``export_widget`` is what PNG and SVG exports draw."""
+    ``set_snapshot`` and ``csv_table``; ``export_widget`` is what PNG and SVG exports draw. They make their widgets
+    in ``parts()`` (or, for a panel that is quick to make, in their own ``__init__``)."""
 
     name = ""
     title = ""
     description = ""
 
-    def __init__(self, context: PanelContext, parent: QWidget | None = None):
+    def __init__(self, context: PanelContext, parent: QWidget | None = None, later: bool = False):
+        """With ``later`` the panel's parts are not made yet: the caller runs ``parts()`` (see ``in_turns``)."""
         super().__init__(parent)
         self.context = context
         self.snapshot: Snapshot | None = None
         self.setObjectName(f"{self.name}Panel")
         self.setAccessibleName(self.title)
+        if not later:
+            run_through(self.parts())
+
+    def parts(self):
+        """Make the panel's widgets, yielding between costly parts (each pyqtgraph plot costs 20-40 ms): a
+        generator. Subclasses put here what a constructor would do."""
+        yield from ()
+
+    @classmethod
+    def in_turns(cls, context: PanelContext, made: list):
+        """Make a panel a part per turn of the event loop, as steps for ``background.run_steps`` (it yields between
+        parts). The panel is put in ``made`` at once, so that whoever stops the steps half way can close it; the
+        generator returns it."""
+        if cls.parts is Panel.parts:  # made by its own __init__, in one go
+            made.append(cls(context))
+            return made[-1]
+        panel = cls(context, later=True)
+        made.append(panel)
+        for _ in panel.parts():
+            yield
+        yield  # (the last part was made in this turn: what the caller does next waits for the next)
+        return panel
 
     def set_snapshot(self, snap: Snapshot) -> None:
         self.snapshot = snap
+
+    def snapshot_parts(self, snap: Snapshot):
+        """``set_snapshot`` and the drawing it starts, yielding between costly parts (a panel's first snapshot may
+        make plots: the weights panel makes one per layer); a generator. "Export all panels" runs it a part per turn
+        of the event loop."""
+        self.set_snapshot(snap)
+        yield from ()
 
     def csv_table(self) -> tuple[list[str], list[list]]:
         """The numbers the panel shows, as a header and rows (for CSV export)."""

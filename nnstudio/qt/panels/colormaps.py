@@ -15,6 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 
+from nnstudio.qt.panels.thinning import sorted_unique
 from nnstudio.qt.panels.ticks import number_axis
 
 POSITIVE = (38, 110, 200)
@@ -71,7 +72,7 @@ def thin_indices(n: int, limit: int) -> np.ndarray:
     """Indices of every k-th of n points so that at most about ``limit`` remain; the last point always kept."""
     if n <= limit:
         return np.arange(n)
-    return np.unique(np.r_[np.arange(0, n, int(math.ceil(n / limit))), n - 1])
+    return sorted_unique(np.r_[np.arange(0, n, int(math.ceil(n / limit))), n - 1])
 
 
 class Throttle:
@@ -94,6 +95,11 @@ class Throttle:
             self.flush()
         elif not self._timer.isActive():
             self._timer.start(int(wait * 1000) + 1)
+
+    def cancel(self) -> None:
+        """Forget a pending request (its drawing is done another way)."""
+        self._timer.stop()
+        self._pending = False
 
     def flush(self) -> None:
         self._timer.stop()

@@ -16,7 +16,7 @@ from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from nnstudio.numbers import count, fmt
-from nnstudio.qt.panels.base import Panel, PanelContext
+from nnstudio.qt.panels.base import Panel
 from nnstudio.qt.panels.bounds import LIMIT, kept_line
 from nnstudio.qt.panels.curves_plot import CurvePlot as _Plot
 from nnstudio.qt.panels.thinning import MAX_POINTS, thin, thin_index
@@ -61,8 +61,8 @@ class CurvesPanel(Panel):
     description = ("Loss per update and per epoch, accuracy (or R²) per epoch, and for tiny tables each training "
                    "row's error against the update.")
 
-    def __init__(self, context: PanelContext, parent: QWidget | None = None):
-        super().__init__(context, parent)
+    def parts(self):
+        context = self.context
         self.scale_combo = QComboBox()
         self.scale_combo.setObjectName("curvesScaleCombo")
         self.scale_combo.setAccessibleName("Axis scale of the curves")
@@ -95,8 +95,11 @@ class CurvesPanel(Panel):
         top.addStretch(1)
         top.addWidget(self.status)
         self.loss_area = _Plot(self, "lossPlot", "Loss curves")
+        yield
         self.metric_area = _Plot(self, "metricPlot", "Accuracy curves")
+        yield
         self.errors_area = _Plot(self, "errorsPlot", "Per-row error curves")
+        yield
         self.errors_area.widget.hide()
         self.loss_plot, self.metric_plot, self.errors_plot = (a.plot for a in self._areas())
         layout = QVBoxLayout(self)

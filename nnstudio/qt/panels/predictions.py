@@ -6,14 +6,17 @@
 - anything else that is classified: a confusion matrix (rows: the true class, columns: the predicted one);
 - a numeric target from several features: predicted against true values.
 
-All of it comes from ``Snapshot.predict`` on raw feature values; redraws are throttled (5 a second for pictures,
-2 for the confusion matrix). Ranges come from the data, never from the network's answers: a network that diverged
-answers 1e40 or NaN, and what falls outside the plot is left out (and counted) rather than handed to Qt. Classes take
-the one class palette (``colormaps.class_colour``) the data scatter uses too."""
+All of it comes from ``Snapshot.predict`` on raw feature values, worked out on the panel's own thread
+(``predictions_numbers`` in a ``LatestJob``: the GUI thread only hands the finished arrays to the plots); redraws are
+throttled (5 a second for pictures, 2 for the confusion matrix). Ranges come from the data, never from the network's
+answers: a network that diverged answers 1e40 or NaN, and what falls outside the plot is left out (and counted) rather
+than handed to Qt. Classes take the one class palette (``colormaps.class_colour``) the data scatter uses too; a set
+of more than ``thinning.SHOWN_POINTS`` points is drawn as the data scatter's fixed sample, and the note says so."""
 
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 import numpy as np
 import pyqtgraph as pg
@@ -27,21 +30,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nnstudio.numbers import count, fixed, percent
-from nnstudio.qt.panels.base import Panel, PanelContext
+from nnstudio.numbers import fixed, percent
+from nnstudio.qt.panels import predictions_numbers as numbers
+from nnstudio.qt.panels.base import Panel
 from nnstudio.qt.panels.colormaps import ColorBar, class_colour, plain_numbers
 from nnstudio.qt.panels.confusion_view import ConfusionView
+from nnstudio.qt.panels.offthread import LatestJob
 from nnstudio.qt.panels.predictions_line import LineView
 from nnstudio.qt.panels.predictions_line import key as _key
-from nnstudio.qt.panels.surface_job import contour_segments, segments_to_xy
+from nnstudio.qt.panels.predictions_numbers import BIG, GRID, LISTED, SAMPLE, TINT  # noqa: F401 (read here)
+from nnstudio.qt.panels.thinning import shown_note, shown_split
 from nnstudio.qt.widgets import setup
-from nnstudio.training.classes import confusion_counts, predicted_classes
 from nnstudio.training.trainer import Snapshot
 
-TINT = 0.45  # how much colour a sure answer gives the background (the points keep full colour)
-GRID = 80  # decision-surface grid points per axis
-BIG, SAMPLE = 10_000, 5_000  # tables with more rows are judged on a fixed random sample of this many
-LISTED = 12  # tables up to this size list every row's output
 SURFACE, MATRIX = "decision surface", "confusion matrix"
 TRAIN, TEST = "training set", "test set"
 
@@ -63,14 +64,16 @@ class PredictionsPanel(Panel):
     title = "Predictions"
     description = "What the network answers: its decision surface, fitted line or confusion matrix."
 
-    def __init__(self, context: PanelContext, parent: QWidget | None = None):
-        super().__init__(context, parent)
+    def parts(self):
+        context = self.context
         self.kind = ""  # "plane", "line", "scatter" or "matrix"
         self._last_draw = -1e9
         self._timer = QTimer(self, singleShot=True, timeout=self._redraw)
         self._surface = self._matrix = self._line = None
-        self._table: tuple[list[str], list[list]] = ([], [])
-        self._row_cache: dict = {}  # the rows judged, and their network inputs (see _rows, _predict_rows)
+        self._table: tuple[list[str], list[list]] | Callable = ([], [])  # (header, rows), or what makes them
+        self._row_cache: dict = {}  # the rows judged, and their network inputs (see predictions_numbers.answers)
+        self._job = LatestJob(self._show, self._failed, self)
+        self._points_note = ""
         self.view_combo = setup(QComboBox(), "predictionsViewCombo", "Prediction view",
                                    "Show the answer over the whole plane, or count the right and wrong answers")
         self.view_combo.addItems([SURFACE, MATRIX])
@@ -88,8 +91,11 @@ class PredictionsPanel(Panel):
         top.addWidget(self.set_combo)
         top.addStretch(1)
         self.plane_plot = pg.PlotWidget(background="w", enableMenu=False)
+        yield
         self.line_plot = pg.PlotWidget(background="w", enableMenu=False)
+        yield
         self.matrix_plot = ConfusionView()
+        yield
         self.stack = QStackedWidget()
         for plot, name, accessible, tip in (
                 (self.plane_plot, "predictionsPlanePlot", "Decision surface",
@@ -101,7 +107,9 @@ class PredictionsPanel(Panel):
             plain_numbers(plot)
             self.adopt_plot(plot)
             self.stack.addWidget(plot)
+        yield
         self._build_plane()
+        yield
         self.line_view = LineView(self.line_plot)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -112,6 +120,7 @@ class PredictionsPanel(Panel):
         layout.addWidget(self.outputs)
         context.dataChanged.connect(self._on_data_changed)
         context.trainingChanged.connect(self._on_training_changed)
+        yield
         self._on_data_changed()
 
     def _build_plane(self) -> None:
@@ -134,6 +143,9 @@ class PredictionsPanel(Panel):
     # -- data and snapshots --------------------------------------------------------------------------------------------
     def _on_data_changed(self) -> None:
         ds = self.context.dataset
+        self._job.drop()  # answers for the old data are not drawn
+        self._row_cache = {}
+        self._points_note = ""
         self.snapshot = None
         self._surface = self._matrix = self._line = None
         self._table = ([], [])
@@ -179,7 +191,8 @@ class PredictionsPanel(Panel):
         """At the pause the matrix is counted again with the current weights (during a run it shows the Trainer's
         count from the last epoch's end)."""
         if not running and self.snapshot is not None and self.view() == "matrix":
-            self.finish()
+            self._timer.stop()
+            self._redraw()
 
     def _on_view(self, *_) -> None:
         self._sync_controls()
@@ -196,70 +209,104 @@ class PredictionsPanel(Panel):
             self._timer.start(int(wait * 1000) + 1)
 
     def finish(self) -> None:
+        """Work out and draw the snapshot on show now, on this thread (a headless export, a test)."""
         if self.snapshot is not None:
             self._timer.stop()
-            self._redraw()
+            self._redraw(now=True)
 
     def draw_pending(self) -> None:
         if self._timer.isActive():
-            self.finish()
+            self._timer.stop()
+            self._redraw()
 
-    def _redraw(self) -> None:
+    def compute_in_background(self) -> bool:
+        """Work out the snapshot on show on the panel's thread (as ``finish`` would here)."""
         if self.snapshot is None or self.context.dataset is None:
+            return False
+        if not self._job.busy() or self._timer.isActive():
+            self._timer.stop()
+            self._redraw()
+        return True
+
+    def is_computing(self) -> bool:
+        return self._job.busy()
+
+    def _redraw(self, now: bool = False) -> None:
+        """Draw the snapshot on show: its numbers are worked out on the panel's thread (at once with ``now``)."""
+        snap, ds = self.snapshot, self.context.dataset
+        if snap is None or ds is None:
             return
         self._last_draw = time.monotonic()
-        with np.errstate(all="ignore"):  # a diverged network answers inf and NaN: drawn (or not) as such
-            {"plane": self._draw_plane, "matrix": self._draw_matrix, "line": self._draw_line,
-             "scatter": self._draw_scatter}[self.view()](self.snapshot, self.context.dataset)
+        view = self.view()
+        if view == "line":  # 200 points of a line: no thread needed
+            with np.errstate(all="ignore"):
+                self._show_line(*self.line_view.draw_line(snap, ds))
+            return
+        cache, axes = self._row_cache, getattr(self, "_axes", None)
+        if view == "plane":
+            work = lambda: ("plane", ds, *numbers.plane(snap, ds, axes, cache))  # noqa: E731
+        elif view == "matrix":
+            test = self.set_combo.currentText() == TEST and ds.has_test
+            training = self.context.training
+            work = lambda: ("matrix", ds, *numbers.matrix(snap, ds, test, training, cache))  # noqa: E731
+        else:
+            work = lambda: ("scatter", ds, numbers.scatter(snap, ds, cache))  # noqa: E731
+        if now:
+            self._job.drop()
+            self._show(work())
+        else:
+            self._job.start(work)
+
+    def _show(self, result) -> None:
+        """Draw what ``_redraw``'s work found (on the GUI thread)."""
+        kind, ds = result[0], result[1]
+        if ds is not self.context.dataset:
+            return  # worked out for data no longer on show
+        if kind == "scatter":
+            out, y, rows, cache = result[2]
+            self._row_cache = cache
+            self._show_line(*self.line_view.draw_scatter(out, y, rows))
+            return
+        numbers_, self._row_cache = result[2], result[3]
+        if kind == "plane" and self.view() == "plane":
+            self._draw_plane(numbers_, ds)
+        elif kind == "matrix" and self.view() == "matrix":
+            self._draw_matrix(numbers_, ds)
+
+    def _failed(self, message: str) -> None:
+        self.note.setText(f"The answers could not be worked out: {message}")
 
     def _rows(self, ds, test: bool):
         """(X, y, note) of the rows to judge: all of them, or a fixed random sample of a big table (kept per table,
         so a redraw during training does not draw the sample again)."""
-        key = (id(ds), test)
-        if self._row_cache.get("rows_key") != key:
-            X, y = (ds.X_test, ds.y_test) if test else (ds.X, ds.y)
-            label = "test" if test else "training"
-            if len(X) <= BIG:
-                rows = (X, y, f"all {count(len(X))} {label} rows")
-            else:
-                keep = np.sort(np.random.default_rng(0).choice(len(X), SAMPLE, replace=False))
-                rows = (X[keep], y[keep],
-                        f"a fixed random sample of {count(SAMPLE)} of the {count(len(X))} {label} rows")
-            self._row_cache = {"rows_key": key, "rows": rows, "dataset": ds}
-        return self._row_cache["rows"]
-
-    def _predict_rows(self, snap: Snapshot, ds, test: bool):
-        """(network outputs, y, note) for ``_rows``; the network inputs are kept while the preprocessing stays."""
-        X, y, rows = self._rows(ds, test)
-        key = (id(snap.preprocessing), snap.dtype)
-        if self._row_cache.get("inputs_key") != key:
-            self._row_cache.update(inputs_key=key, inputs=snap.network_inputs(X), preprocessing=snap.preprocessing)
-        return snap.forward_inputs(self._row_cache["inputs"])[-1][1], y, rows
+        rows, self._row_cache = numbers.rows_in(self._row_cache, ds, test)
+        return rows
 
     # -- two features: the decision surface ----------------------------------------------------------------------------
     def _setup_plane(self, ds) -> None:
         p = self.plane_plot
         for item in self.points_train + self.points_test:
             p.removeItem(item)
-        X_all = ds.X if not ds.has_test else np.vstack([ds.X, ds.X_test])
-        lo, hi = X_all.min(axis=0), X_all.max(axis=0)
-        pad = np.where(hi > lo, 0.1 * (hi - lo), 0.5)
-        self._axes = [np.linspace(lo[k] - pad[k], hi[k] + pad[k], GRID) for k in range(2)]
+        self._axes = numbers.plane_axes(ds)
         colours = [class_colour(k) for k in range(ds.n_classes)]
         self.points_train, self.points_test = [], []
+        X_test = ds.X_test if ds.has_test else np.empty((0, 2))
+        train_rows, test_rows = shown_split(ds.n_samples, len(X_test))  # all, or the data scatter's sample
+        X, y = ds.X[train_rows], ds.y[train_rows]
         keys = []
         for k, colour in enumerate(colours):
             train = pg.ScatterPlotItem(size=8, brush=pg.mkBrush(*colour), pen=pg.mkPen("w", width=1))
             test = pg.ScatterPlotItem(size=8, brush=pg.mkBrush(255, 255, 255, 160), pen=pg.mkPen(*colour, width=2))
-            train.setData(*ds.X[ds.y == k].T)
+            train.setData(*X[y == k].T)
             if ds.has_test:
-                test.setData(*ds.X_test[ds.y_test == k].T)
+                test.setData(*X_test[test_rows][ds.y_test[test_rows] == k].T)
             for item in (train, test):
                 p.addItem(item)
             name = ds.class_names[k]
             keys.append(_key("&#9679;", colour, f"class {name}" if name.isdigit() else name))
             self.points_train.append(train)
             self.points_test.append(test)
+        self._points_note = shown_note(len(train_rows) + len(test_rows), ds.n_samples + len(X_test))
         keys.append("filled: training rows" + (", hollow: test rows" if ds.has_test else ""))
         keys.append(_key("&#8212;", (40, 40, 40), "where the answer changes class"))
         self.legend.setText(" &nbsp; ".join(keys))
@@ -273,68 +320,31 @@ class PredictionsPanel(Panel):
         p.setRange(xRange=(self._axes[0][0], self._axes[0][-1]), yRange=(self._axes[1][0], self._axes[1][-1]),
                    padding=0)
 
-    def _draw_plane(self, snap: Snapshot, ds) -> None:
-        xs, ys = self._axes
-        gx, gy = np.meshgrid(xs, ys)
-        out = snap.predict(np.column_stack([gx.ravel(), gy.ravel()]))
-        dx, dy = xs[1] - xs[0], ys[1] - ys[0]
-        rect = (xs[0] - dx / 2, ys[0] - dy / 2, dx * len(xs), dy * len(ys))
+    def _draw_plane(self, plane: numbers.Plane, ds) -> None:
         if ds.task == "binary":
-            Z = out[:, 0].reshape(len(ys), len(xs))
-            self.prob_image.setImage(Z, autoLevels=False, levels=(0.0, 1.0))
-            self.prob_image.setRect(*rect)
-            segments = contour_segments(Z, xs, ys, 0.5)
+            self.prob_image.setImage(plane.image, autoLevels=False, levels=(0.0, 1.0))
+            self.prob_image.setRect(*plane.rect)
         else:
-            Z = out.reshape(len(ys), len(xs), -1)
-            K = Z.shape[2]
-            winner, confidence = Z.argmax(axis=2), Z.max(axis=2)
-            with np.errstate(invalid="ignore"):  # NaN answers (a diverged network) are left white
-                t = np.nan_to_num(np.clip((confidence - 1 / K) / (1 - 1 / K), 0, 1), nan=0.0)[..., None] * TINT
-            colours = np.array([class_colour(k) for k in range(K)], dtype=np.float64)[winner]
-            self.class_image.setImage((255 + (colours - 255) * t).astype(np.uint8), autoLevels=False,
-                                      levels=(0, 255))
-            self.class_image.setRect(*rect)
-            margin = [Z[..., k] - np.delete(Z, k, axis=2).max(axis=2) for k in range(K)]
-            segments = np.concatenate([contour_segments(m, xs, ys, 0.0) for m in margin])
-        self.boundary.setData(*segments_to_xy(segments))
-        self._surface = (xs.copy(), ys.copy(), Z)
-        out, y, rows = self._predict_rows(snap, ds, test=False)
-        accuracy = float(np.mean(predicted_classes(out, ds.task) == y))
+            self.class_image.setImage(plane.image, autoLevels=False, levels=(0, 255))
+            self.class_image.setRect(*plane.rect)
+        self.boundary.setData(plane.boundary_x, plane.boundary_y)
+        self._surface = (plane.xs, plane.ys, plane.Z)
         what = ds.output_names[0] if ds.task == "binary" else "the most likely class"
-        self.plane_plot.setTitle(f"{what} over the plane · training accuracy {percent(accuracy)}")
+        self.plane_plot.setTitle(f"{what} over the plane · training accuracy {percent(plane.accuracy)}")
+        shown = f" Points: {self._points_note}." if self._points_note else ""
         self.note.setText(f"Background: the network's answer at every point (lines: where it changes class); "
-                          f"accuracy on {rows}.")
-        header = list(ds.feature_names) + list(ds.output_names)
-        flat = Z.reshape(len(ys) * len(xs), -1)
-        self._table = (header, [[float(gx.flat[i]), float(gy.flat[i]), *map(float, flat[i])]
-                                for i in range(len(flat))])
+                          f"accuracy on {plane.rows_note}.{shown}")
+        self._table = lambda: plane.table(ds)  # made when asked for (a CSV export): 6,400 rows
 
     # -- classes: the confusion matrix ---------------------------------------------------------------------------------
-    def _draw_matrix(self, snap: Snapshot, ds) -> None:
-        test = self.set_combo.currentText() == TEST and ds.has_test
-        counted = snap.test_confusion if test else snap.train_confusion
-        n_rows = len(ds.y_test if test else ds.y)
-        if self.context.training and counted is not None and n_rows > LISTED:
-            # during a run: the Trainer's own count at the last epoch's end, over every row, at no cost here
-            M = np.asarray(counted)
-            total = int(M.sum())
-            rows = (f"all {count(total)} {'test' if test else 'training'} rows the network "
-                    f"{'is tested on' if test else 'trains on'}, at the end of epoch {count(snap.confusion_epoch)} "
-                    "(while training runs)")
-            out = y = predicted = None
-        else:
-            out, y, rows = self._predict_rows(snap, ds, test)
-            predicted = predicted_classes(out, ds.task)
-            M = confusion_counts(y, predicted, ds.n_classes)
-            total = len(y)
-        right = int(np.trace(M))
-        self.matrix_plot.show_matrix(M, f"{'Test' if test else 'Training'} set: {count(right)} of {count(total)} "
-                                        f"right ({percent(right / max(total, 1))})")
-        self.note.setText(f"Counts on {rows}; colour: share of each true class's rows.")
+    def _draw_matrix(self, matrix: numbers.Matrix, ds) -> None:
+        M = matrix.M
+        self.matrix_plot.show_matrix(M, matrix.title)
+        self.note.setText(matrix.note)
         self._matrix = M
         self._table = (["true \\ predicted", *ds.class_names],
                        [[name, *map(int, row)] for name, row in zip(ds.class_names, M)])
-        self.outputs.setText(self._listing(out, y, predicted, ds) if y is not None and len(y) <= LISTED else "")
+        self.outputs.setText(self._listing(*matrix.listing, ds) if matrix.listing is not None else "")
 
     def _listing(self, out, y, predicted, ds) -> str:
         names = ds.params.get("names") or [f"row {i + 1}" for i in range(len(y))]
@@ -351,13 +361,6 @@ class PredictionsPanel(Panel):
     def _setup_line(self, ds) -> None:
         self.line_view.setup(ds, self.kind)
         self.legend.setText("")
-
-    def _draw_line(self, snap: Snapshot, ds) -> None:
-        self._show_line(*self.line_view.draw_line(snap, ds))
-
-    def _draw_scatter(self, snap: Snapshot, ds) -> None:
-        out, y, rows = self._predict_rows(snap, ds, test=False)
-        self._show_line(*self.line_view.draw_scatter(out, y, rows))
 
     def _show_line(self, legend: str, note: str, line, table) -> None:
         self.legend.setText(legend)
@@ -377,7 +380,7 @@ class PredictionsPanel(Panel):
         return self._line
 
     def csv_table(self) -> tuple[list[str], list[list]]:
-        return self._table
+        return self._table() if callable(self._table) else self._table
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from nnstudio.data.builtin import closed_form_line
 from nnstudio.numbers import count, fmt
 from nnstudio.qt.panels.bounds import Box, bounded_line, box_around, inside, sane_range
 from nnstudio.qt.panels.colormaps import class_colour, light_grid
+from nnstudio.qt.panels.thinning import shown_note, shown_split
 from nnstudio.training.trainer import Snapshot
 
 ORANGE, BLUE = class_colour(0), class_colour(1)  # the least-squares line and the network's
@@ -31,7 +32,7 @@ def equation(m: float, b: float) -> str:
 
 class LineView:
     """The items of the line plot (made once) and how they are drawn. ``draw_*`` return what the panel shows
-    around the plot: (legend, note, fitted line or None, CSV table)."""
+    around the plot: (legend, note, fitted line or None, CSV table or a function that makes it)."""
 
     def __init__(self, plot: pg.PlotWidget):
         self.plot = plot
@@ -43,6 +44,7 @@ class LineView:
             plot.addItem(item)
         light_grid(plot)
         self.kind = ""
+        self.points_note = ""  # how many of the table's points are drawn, when not all
         self.least_squares: tuple[float, float] | None = None
         self.box: Box = (0.0, 1.0, 0.0, 1.0)
 
@@ -51,8 +53,11 @@ class LineView:
         self.kind = kind
         line = kind == "line"
         target = ds.target_names[0] if ds.target_names else "target"
-        self.data_train.setData(*((ds.X[:, 0], ds.y[:, 0]) if line else ([], [])))
-        self.data_test.setData(*((ds.X_test[:, 0], ds.y_test[:, 0]) if line and ds.has_test else ([], [])))
+        n_test = len(ds.X_test) if ds.has_test else 0
+        train, test = shown_split(ds.n_samples, n_test)  # all the points, or a fixed sample of a big table
+        self.data_train.setData(*((ds.X[train, 0], ds.y[train, 0]) if line else ([], [])))
+        self.data_test.setData(*((ds.X_test[test, 0], ds.y_test[test, 0]) if line and n_test else ([], [])))
+        self.points_note = shown_note(len(train) + len(test), ds.n_samples + n_test) if line else ""
         self.fit_curve.setData([], [])
         self.ls_curve.setData([], [])
         self.least_squares = closed_form_line(ds) if line else None
@@ -82,7 +87,8 @@ class LineView:
         keys += [key("<b>&#8212;&#8212;</b>", BLUE, network),
                  key("<b>- - -</b>", ORANGE, f"least squares: y = {equation(m, b)}")]
         note = ("The network's output over the range of the data, against the least-squares line (the best straight "
-                "line, solved in closed form)." + off_note(off, y_net, "line"))
+                "line, solved in closed form)." + off_note(off, y_net, "line")
+                + (f" Points: {self.points_note}." if self.points_note else ""))
         table = ([ds.feature_names[0], "network", "least squares"],
                  [[float(a), float(c), float(d)] for a, c, d in zip(x, y_net, y_ls)])
         return " &nbsp; ".join(keys), note, (x, y_net, y_ls), table
@@ -99,7 +105,9 @@ class LineView:
                                   key("<b>- - -</b>", ORANGE, "perfect answers (network = true)")])
         note = (f"Each of {rows}: the network's answer against the true value (first target)."
                 + off_note(off, predicted, "answers"))
-        return legend, note, None, (["true", "network"], [[float(a), float(c)] for a, c in zip(true, predicted)])
+        # the table is made when asked for (a CSV export): thousands of rows
+        return legend, note, None, lambda: (["true", "network"],
+                                            [[float(a), float(c)] for a, c in zip(true, predicted)])
 
     def _frame(self, x_range, data, answers) -> int:
         """Set the plot's range from the data (and the network's answers where they lie near it); returns how many

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from nnstudio.core import losses
 from nnstudio.numbers import count, fmt
-from nnstudio.qt.panels.base import Panel, PanelContext
+from nnstudio.qt.panels.base import Panel
 from nnstudio.qt.panels.surface_job import (
     CHOSEN,
     MODES,
@@ -54,8 +54,8 @@ class LossSurfacePanel(Panel):
                    "descent has taken across it.")
     surfaceReady = Signal()  # a computed grid (or cut) is on show
 
-    def __init__(self, context: PanelContext, parent: QWidget | None = None):
-        super().__init__(context, parent)
+    def parts(self):
+        context = self.context
         self._job = SurfaceJob(self)
         self._job.progressed.connect(self._on_progress)
         self._job.finished.connect(self._on_finished)
@@ -67,7 +67,7 @@ class LossSurfacePanel(Panel):
         self._pending: SlicePlan | None = None  # being computed
         self._auto_mode = True  # the learner has not picked a slice for this network yet
         self._arch = None
-        self._rows: tuple[np.ndarray, np.ndarray] | None = None
+        self._rows: tuple[np.ndarray, np.ndarray] | None = None  # all training rows as the network sees them
         self._path = np.zeros((0, 2))
         self._path_x = np.zeros(0)  # the update of each path point
         self._left: int | None = None  # position in the path where it left the plot
@@ -77,7 +77,8 @@ class LossSurfacePanel(Panel):
         self._path_timer = QTimer(self, singleShot=True, interval=PATH_MS, timeout=self._on_path_timer)
         self._path_due = False
         self._build_controls()
-        self._build_view()
+        yield
+        yield from self._build_view()
         context.dataChanged.connect(self._on_data_changed)
         context.trainingChanged.connect(self._on_training_changed)
         context.selectionChanged.connect(self._on_selection)
@@ -109,6 +110,9 @@ class LossSurfacePanel(Panel):
                                  "How much of the grid has been computed")
         self.progress.setRange(0, 100)
         self.progress.setMaximumWidth(110)
+        policy = self.progress.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)  # shown and hidden with every grid: the panel is not laid out again
+        self.progress.setSizePolicy(policy)
         self.progress.hide()
         self.note = QLabel("")
         self.note.setObjectName("surfaceNote")
@@ -139,8 +143,9 @@ class LossSurfacePanel(Panel):
         self._layout.addWidget(self.note)
         self._sync_controls()
 
-    def _build_view(self) -> None:
-        self.view = SurfaceView()
+    def _build_view(self):
+        self.view = SurfaceView(later=True)
+        yield from self.view.parts()
         for plot in self.view.plots():
             self.adopt_plot(plot)
         self._layout.addWidget(self.view, 1)
@@ -297,7 +302,7 @@ class LossSurfacePanel(Panel):
         self._pending = plan
         return SurfaceRequest(self._token, snap.weights[0].shape[0], tuple(snap.layers), snap.dtype,
                               tuple(snap.weights), self.context.experiment.loss, X, Y, plan.centre, plan.d1, plan.d2,
-                              plan.alphas, plan.betas)
+                              plan.alphas, plan.betas, SAMPLE_ROWS, (float(plan.origin[0]), float(plan.origin[1])))
 
     def recompute(self) -> bool:
         """Compute the surface around the current weights in the background (any running computation is
@@ -337,13 +342,11 @@ class LossSurfacePanel(Panel):
             self._on_finished(compute(request))
 
     def _data_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every training row as the network sees them: the Trainer's arrays, handed over as they are (the job
+        takes its sample of SAMPLE_ROWS on its own thread)."""
         if self._rows is None:
             prepared = self.context.prepared()
-            X, Y = prepared.X_train, prepared.Y_train
-            if len(X) > SAMPLE_ROWS:
-                keep = np.sort(np.random.default_rng(0).choice(len(X), SAMPLE_ROWS, replace=False))
-                X, Y = X[keep], Y[keep]
-            self._rows = (X, Y)
+            self._rows = (prepared.X_train, prepared.Y_train)
         return self._rows
 
     def _on_progress(self, token: int, fraction: float) -> None:
@@ -381,7 +384,8 @@ class LossSurfacePanel(Panel):
         if result.request.is_cut:
             self.view.show_cut(plan, result.Z)
         else:
-            problem = self.view.show_grid(plan, result.Z, self.log_check.isChecked())
+            log = self.log_check.isChecked()
+            problem = self.view.show_grid(plan, result.picture(log), log)
             if problem:
                 self._set_message(problem)
         self._left = self.view.show_path(self._path)

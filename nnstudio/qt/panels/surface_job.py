@@ -1,11 +1,10 @@
-"""The loss-surface computation, run off the GUI thread, and the contour lines drawn over it.
+"""The loss-surface computation, run off the GUI thread.
 
 ``compute`` is plain numpy (``nnstudio.core.landscape`` on a private network built from a snapshot's weights), so the
 same code runs in a ``QThreadPool`` worker (``SurfaceJob``) or synchronously for a headless export. A job stops early
-when it is cancelled: the progress callback answers "stop" and the rest of the grid stays NaN.
-
-``contour_segments`` is a vectorised marching-squares pass: for one level it returns line segments in data
-coordinates, ready to draw as pairs of points (cheap enough to redraw on the GUI thread for grids of 300×300).
+when it is cancelled: the progress callback answers "stop" and the rest of the grid stays NaN. With the grid it works
+out what the heatmap shows (``contours.grid_picture``: colours and contour lines, for both colour scales), so that
+the GUI thread only hands finished arrays to the plot.
 """
 
 from __future__ import annotations
@@ -23,6 +22,10 @@ from nnstudio.core import landscape, losses
 from nnstudio.core.network import LayerSpec, Network
 from nnstudio.numbers import fmt, percent
 from nnstudio.qt.panels.bounds import sane
+from nnstudio.qt.panels.contours import GridPicture, contour_segments, grid_picture, segments_to_xy
+
+__all__ = ["compute", "contour_segments", "make_plan", "segments_to_xy", "SurfaceJob", "SurfaceRequest",
+           "SurfaceResult"]
 
 CHUNK_SECONDS = 0.004  # grid points are computed in chunks of about this much work...
 PAUSE_SECONDS = 0.0005  # ...with a pause this long between them on a worker thread (see ``compute``)
@@ -191,13 +194,15 @@ class SurfaceRequest:
     dtype: str
     weights: tuple[np.ndarray, ...]
     loss: str
-    X: np.ndarray
+    X: np.ndarray  # the training rows as the network sees them (the Trainer's own arrays: read, never written)...
     Y: np.ndarray
     centre: np.ndarray  # θ₀, the flat weights the slice goes through
     d1: np.ndarray
     d2: np.ndarray
     alphas: np.ndarray  # offsets along d1
     betas: np.ndarray  # offsets along d2; empty for a 1-D cut along d1
+    sample: int = 0  # ...of which a fixed random sample of this many is taken, on the computing thread (0: all)
+    origin: tuple[float, float] = (0.0, 0.0)  # display coordinates of the centre (see SlicePlan.origin)
 
     @property
     def is_cut(self) -> bool:
@@ -210,6 +215,23 @@ class SurfaceResult:
     Z: np.ndarray  # (len(betas), len(alphas)), row j at β = betas[j]; (len(alphas),) for a cut
     complete: bool  # False when cancelled part-way (the missing values are NaN)
     seconds: float
+    pictures: dict | None = None  # {log scale?: GridPicture or None} of a complete grid (not of a cut)
+
+    def picture(self, log: bool) -> GridPicture | None:
+        """What the heatmap shows on the chosen colour scale (None: the loss is not finite anywhere)."""
+        if self.pictures is None or log not in self.pictures:
+            r = self.request
+            return grid_picture(r.alphas + r.origin[0], r.betas + r.origin[1], self.Z, log)
+        return self.pictures[log]
+
+
+def sample_rows(X: np.ndarray, Y: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """All rows, or the same fixed random sample of ``limit`` of them every time (for a table of 100,000 rows the
+    draw alone takes a few tens of milliseconds: it happens with the computation, off the GUI thread)."""
+    if not limit or len(X) <= limit:
+        return X, Y
+    keep = np.sort(np.random.default_rng(0).choice(len(X), limit, replace=False))
+    return X[keep], Y[keep]
 
 
 def build_network(request: SurfaceRequest) -> Network:
@@ -230,6 +252,7 @@ def compute(request: SurfaceRequest, progress: Callable[[float], bool] | None = 
     start = time.perf_counter()
     net = build_network(request)
     loss = losses.get(request.loss)
+    X, Y = sample_rows(request.X, request.Y, request.sample)
     rows = [0.0] if request.is_cut else list(request.betas)
     n = len(request.alphas)
     Z = np.full((len(rows), n), np.nan)
@@ -239,7 +262,7 @@ def compute(request: SurfaceRequest, progress: Callable[[float], bool] | None = 
         i = 0
         while i < n and complete:
             t0 = time.perf_counter()
-            Z[j, i:i + chunk] = landscape.line(net, loss, request.X, request.Y, base, request.d1,
+            Z[j, i:i + chunk] = landscape.line(net, loss, X, Y, base, request.d1,
                                                request.alphas[i:i + chunk])
             i += chunk
             now = time.perf_counter()
@@ -251,7 +274,11 @@ def compute(request: SurfaceRequest, progress: Callable[[float], bool] | None = 
             complete = progress is None or progress((j * n + min(i, n)) / (len(rows) * n)) is not False
         if not complete:
             break
-    return SurfaceResult(request, Z[0] if request.is_cut else Z, complete, time.perf_counter() - start)
+    pictures = None
+    if complete and not request.is_cut:  # the colours and contour lines too (a 301 x 301 grid: a tenth of a second)
+        alphas, betas = request.alphas + request.origin[0], request.betas + request.origin[1]
+        pictures = {log: grid_picture(alphas, betas, Z, log) for log in (True, False)}
+    return SurfaceResult(request, Z[0] if request.is_cut else Z, complete, time.perf_counter() - start, pictures)
 
 
 class SurfaceJob(QObject):
@@ -327,74 +354,3 @@ class SurfaceJob(QObject):
         except RuntimeError:  # "Signal source has been deleted"
             event.set()
             return False
-
-
-# -- contour lines -----------------------------------------------------------------------------------------------------
-def contour_levels(lo: float, hi: float, n: int) -> np.ndarray:
-    """``n`` evenly spaced levels strictly between lo and hi."""
-    if not (np.isfinite(lo) and np.isfinite(hi)) or hi <= lo or n < 1:
-        return np.zeros(0)
-    return np.linspace(lo, hi, n + 2)[1:-1]
-
-
-def contour_segments(Z: np.ndarray, xs: np.ndarray, ys: np.ndarray, level: float) -> np.ndarray:
-    """Line segments (k, 2, 2) where the surface Z (row j at y = ys[j], column i at x = xs[i]) crosses ``level``,
-    by marching squares with linear interpolation along cell edges. Cells with a NaN corner are skipped; a saddle
-    cell is resolved by the mean of its corners."""
-    Z = np.asarray(Z, dtype=np.float64)
-    if Z.ndim != 2 or Z.shape[0] < 2 or Z.shape[1] < 2:
-        return np.zeros((0, 2, 2))
-    with np.errstate(all="ignore"):  # non-finite corners are masked out below; their arithmetic may complain
-        return _marching_squares(Z, np.asarray(xs, np.float64), np.asarray(ys, np.float64), float(level))
-
-
-def _marching_squares(Z, xs, ys, level) -> np.ndarray:
-    a, b = Z[:-1, :-1], Z[:-1, 1:]  # corners: a bottom-left, b bottom-right,
-    c, d = Z[1:, 1:], Z[1:, :-1]  # c top-right, d top-left
-    x0, x1 = np.broadcast_to(xs[:-1], a.shape), np.broadcast_to(xs[1:], a.shape)
-    y0, y1 = np.broadcast_to(ys[:-1, None], a.shape), np.broadcast_to(ys[1:, None], a.shape)
-    valid = np.isfinite(a) & np.isfinite(b) & np.isfinite(c) & np.isfinite(d)
-    la, lb, lc, ld = a < level, b < level, c < level, d < level
-
-    def cut(p, q):  # where along p -> q the level is reached (only used where it is)
-        return (level - p) / (q - p)
-
-    # the four edges: bottom a-b, right b-c, top d-c, left a-d; each as (crosses?, x, y)
-    edges = [
-        (la != lb, x0 + cut(a, b) * (x1 - x0), y0),
-        (lb != lc, x1, y0 + cut(b, c) * (y1 - y0)),
-        (ld != lc, x0 + cut(d, c) * (x1 - x0), y1),
-        (la != ld, x0, y0 + cut(a, d) * (y1 - y0)),
-    ]
-    cross = np.stack([e[0] for e in edges]) & valid
-    px = np.stack([np.broadcast_to(e[1], a.shape) for e in edges])
-    py = np.stack([np.broadcast_to(e[2], a.shape) for e in edges])
-    count = cross.sum(axis=0)
-    pieces = []
-    two = count == 2
-    if two.any():
-        first = np.argmax(cross, axis=0)[two]
-        second = 3 - np.argmax(cross[::-1], axis=0)[two]
-        pieces.append(_pairs(px, py, two, first, second))
-    four = count == 4
-    if four.any():
-        centre_low = ((a + b + c + d) / 4 < level)[four]
-        joined = centre_low == la[four]  # a and c connect through the middle: cut off corners b and d
-        e = np.where(joined, 0, 0), np.where(joined, 1, 3), np.where(joined, 2, 1), np.where(joined, 3, 2)
-        pieces.append(_pairs(px, py, four, e[0], e[1]))
-        pieces.append(_pairs(px, py, four, e[2], e[3]))
-    if not pieces:
-        return np.zeros((0, 2, 2))
-    return np.concatenate(pieces)
-
-
-def _pairs(px, py, mask, e1, e2) -> np.ndarray:
-    jj, ii = np.nonzero(mask)
-    return np.stack([np.stack([px[e1, jj, ii], py[e1, jj, ii]], axis=1),
-                     np.stack([px[e2, jj, ii], py[e2, jj, ii]], axis=1)], axis=1)
-
-
-def segments_to_xy(segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Flat x, y arrays for a curve drawn with ``connect="pairs"``."""
-    flat = np.asarray(segments, dtype=np.float64).reshape(-1, 2)
-    return flat[:, 0], flat[:, 1]

@@ -13,49 +13,32 @@ from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from nnstudio.qt.panels.bounds import LIMIT, Box, box_around, bounded_line, first_outside, inside, sane_range
 from nnstudio.qt.panels.colormaps import ColorBar, light_grid, plain_numbers
-from nnstudio.qt.panels.thinning import thin
-from nnstudio.qt.panels.surface_job import SlicePlan, contour_levels, contour_segments, segments_to_xy
+from nnstudio.qt.panels.thinning import sorted_unique, thin
+from nnstudio.qt.panels.contours import GridPicture, colour_range, colour_values  # noqa: F401 (also read here)
+from nnstudio.qt.panels.surface_job import SlicePlan
 from nnstudio.qt.widgets import setup
 
-CONTOURS = 8
 CURRENT = (220, 30, 30)
 PATH_DOTS = 60
 LEGEND = ("<span style='font-size:large'>&#9633;</span> start &nbsp;&nbsp; {path} &nbsp;&nbsp; "
           "<span style='color:rgb(220,30,30); font-size:large'>&#9679;</span> current weights")
 
 
-def colour_values(Z: np.ndarray, log: bool) -> np.ndarray:
-    """What the colours show: log₁₀ of the loss (or the loss itself, within ±LIMIT). NaN (not computed) stays NaN;
-    an infinite loss stays +inf (drawn in the top colour)."""
-    with np.errstate(all="ignore"):
-        V = np.asarray(Z, dtype=np.float64).copy()
-        if log:
-            positive = V[V > 0]
-            V = np.log10(np.maximum(V, positive.min() if positive.size else 1e-300))
-        else:
-            V = np.where(np.isfinite(V), np.clip(V, -LIMIT, LIMIT), V)
-    return V
-
-
-def colour_range(V: np.ndarray, log: bool) -> tuple[float, float, bool] | None:
-    """(low, high, clipped) for the colour scale; on a linear scale a few huge values (a far corner) would wash out
-    everything else, so the top is clipped at the 98th percentile when it lies far below the maximum."""
-    finite = V[np.isfinite(V)]
-    if not finite.size:
-        return None
-    lo, hi = float(finite.min()), float(finite.max())
-    top = float(np.percentile(finite, 98))
-    clipped = not log and hi > lo and top < lo + 0.5 * (hi - lo)
-    if clipped:
-        hi = top
-    return lo, (hi if hi > lo else lo + 1.0), clipped
-
-
 class SurfaceView(QWidget):
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None, later: bool = False):
+        """With ``later`` the plots are not made yet: the caller runs ``parts()`` (a generator, a plot per part)."""
         super().__init__(parent)
-        self.plot = pg.PlotWidget(background="w")
-        self.cut_plot = pg.PlotWidget(background="w")
+        self._cut_xy: tuple[np.ndarray, np.ndarray] | None = None
+        self._boxes: dict[object, Box] = {}  # per plot: what may be drawn on it (a few times its range)
+        if not later:
+            for _ in self.parts():
+                pass
+
+    def parts(self):
+        self.plot = pg.PlotWidget(background="w", enableMenu=False)  # (its menu goes: see Panel.adopt_plot)
+        yield
+        self.cut_plot = pg.PlotWidget(background="w", enableMenu=False)
+        yield
         for plot, name, accessible, tip in (
                 (self.plot, "surfacePlot", "Loss surface plot",
                  "The loss over the slice (dark is low); drag to pan, scroll to zoom, right-click to export"),
@@ -65,8 +48,10 @@ class SurfaceView(QWidget):
             plain_numbers(plot)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
+        yield
         self.colorbar = ColorBar(colorMap="viridis", interactive=False, width=14)
         self.colorbar.setImageItem(self.image, insert_in=self.plot.getPlotItem())
+        yield
         self.contours = pg.PlotDataItem(connect="pairs", pen=pg.mkPen(255, 255, 255, 110, width=1))
         self.path_shadow = pg.PlotDataItem(pen=pg.mkPen(0, 0, 0, 140, width=3.5))  # keeps the path visible on
         self.path_line = pg.PlotDataItem(pen=pg.mkPen("w", width=1.6))  # light and dark colours alike
@@ -93,8 +78,6 @@ class SurfaceView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.legend)
         layout.addWidget(self.stack, 1)
-        self._cut_xy: tuple[np.ndarray, np.ndarray] | None = None
-        self._boxes: dict[object, Box] = {}  # per plot: what may be drawn on it (a few times its range)
 
     def plots(self) -> tuple[pg.PlotWidget, pg.PlotWidget]:
         return self.plot, self.cut_plot
@@ -108,23 +91,21 @@ class SurfaceView(QWidget):
             item.setData([], [])
         self.legend.setText("")
 
-    def show_grid(self, plan: SlicePlan, Z: np.ndarray, log: bool) -> str:
-        """Draw the heatmap and contours of Z over the plan's grid; returns a problem to report, or ""."""
+    def show_grid(self, plan: SlicePlan, picture: GridPicture | None, log: bool) -> str:
+        """Draw a heatmap with its contours (``contours.grid_picture`` of the plan's grid, worked out off this
+        thread) over the plan's grid; returns a problem to report, or ""."""
         alphas, betas = plan.alphas + plan.origin[0], plan.betas + plan.origin[1]
-        V = colour_values(Z, log)
-        scale = colour_range(V, log)
-        if scale is None:
+        if picture is None:
             return "The loss is not finite anywhere on this slice."
-        lo, hi, clipped = scale
+        lo, hi, clipped = picture.lo, picture.hi, picture.clipped
         self.stack.setCurrentWidget(self.plot)
-        self.image.setImage(np.where(np.isposinf(V), hi, V), autoLevels=False, levels=(lo, hi))
+        self.image.setImage(picture.values, autoLevels=False, levels=(lo, hi))
         da, db = plan.alphas[1] - plan.alphas[0], plan.betas[1] - plan.betas[0]
         x0, y0 = alphas[0] - da / 2, betas[0] - db / 2  # each value fills the cell centred on its grid point
         self.image.setRect(x0, y0, da * len(alphas), db * len(betas))
         self.colorbar.setLevels((lo, hi))
         self.colorbar.axis.setLabel("log₁₀ loss" if log else "loss (top 2% clipped)" if clipped else "loss")
-        segments = [contour_segments(V, alphas, betas, level) for level in contour_levels(lo, hi, CONTOURS)]
-        self.contours.setData(*segments_to_xy(np.concatenate(segments) if segments else np.zeros((0, 2, 2))))
+        self.contours.setData(picture.contour_x, picture.contour_y)
         self.plot.setLabel("bottom", plan.labels[0])
         self.plot.setLabel("left", plan.labels[1])
         x_range, y_range = (x0, x0 + da * len(alphas)), (y0, y0 + db * len(betas))
@@ -175,7 +156,7 @@ class SurfaceView(QWidget):
         lx, ly, connect = bounded_line(x, y, box, clip=True)
         self.path_shadow.setData(lx, ly, connect=connect, skipFiniteCheck=True)
         self.path_line.setData(lx, ly, connect=connect, skipFiniteCheck=True)
-        dots = np.unique(np.linspace(0, len(pts) - 1, min(len(pts), PATH_DOTS)).astype(int))
+        dots = sorted_unique(np.linspace(0, len(pts) - 1, min(len(pts), PATH_DOTS)).astype(int))
         shown = dots[inside(pts[dots, 0], pts[dots, 1], box)]
         self.path_dots.setData(pts[shown, 0], pts[shown, 1])
         self._marker(self.start_marker, pts[0, 0], pts[0, 1], box)

@@ -14,7 +14,7 @@ from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QTabWidget, QToolTip, QVBoxLayout
 
 from nnstudio.numbers import count, fixed, fmt
-from nnstudio.qt.panels.base import Panel, PanelContext
+from nnstudio.qt.panels.base import Panel, run_through
 from nnstudio.qt.panels.colormaps import Throttle, diverging_colormap
 from nnstudio.qt.panels.weights_history import WeightHistory, global_to_local, parameter_label
 from nnstudio.qt.panels.weights_layer import LayerView
@@ -32,8 +32,8 @@ class WeightsPanel(Panel):
     description = ("Each layer's weights as a colour-coded matrix (blue positive, orange negative, bias strip "
                    "below), their histogram, and the recorded weights against the update number.")
 
-    def __init__(self, context: PanelContext, parent=None):
-        super().__init__(context, parent)
+    def parts(self):
+        context = self.context
         self.cmap = diverging_colormap()
         self.layer_views: list[LayerView] = []
         self._params: list[tuple[int, int | None]] = []  # (W index, b index or None) per layer
@@ -74,7 +74,9 @@ class WeightsPanel(Panel):
         self.tabs.addTab(self.tile_widget, "Pictures")
         self.tabs.setTabVisible(1, False)
         self.tabs.tabBar().setVisible(False)
+        yield
         self.history = WeightHistory()
+        yield
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setObjectName("weightsSplitter")
         self.splitter.addWidget(self.tabs)
@@ -104,12 +106,22 @@ class WeightsPanel(Panel):
 
     # -- snapshots -----------------------------------------------------------------------------------------------------
     def set_snapshot(self, snap: Snapshot) -> None:
+        run_through(self._take(snap))
+        self._throttle.request()
+
+    def snapshot_parts(self, snap: Snapshot):
+        """The layers' plots a part at a time, then the images and the history (each is a part)."""
+        yield from self._take(snap)
+        yield
+        self._throttle.cancel()
+        yield from self._redraw_parts()
+
+    def _take(self, snap: Snapshot):
         super().set_snapshot(snap)
         signature = (tuple(w.shape for w in snap.weights), tuple(snap.layers))
         if signature != self._signature:
             self._signature = signature
-            self._build(snap)
-        self._throttle.request()
+            yield from self._build(snap)
 
     def finish(self) -> None:
         self._throttle.flush()
@@ -134,7 +146,8 @@ class WeightsPanel(Panel):
         self.view.clear()
         self.layer_views, self._params = [], []
 
-    def _build(self, snap: Snapshot) -> None:
+    def _build(self, snap: Snapshot):
+        """Plots for every layer (a generator: each plot is a part)."""
         self._clear_views()
         ds = self.context.dataset
         names = ds.feature_names if ds is not None else None
@@ -146,7 +159,8 @@ class WeightsPanel(Panel):
             i += 2 if spec.bias else 1
             row, col = 3 * (k // MAX_COLUMNS), k % MAX_COLUMNS
             view = LayerView(self.view, row, col, k, spec.activation, W.shape[0], W.shape[1], spec.bias, self.cmap,
-                             names if k == 0 else None)
+                             names if k == 0 else None, later=True)
+            yield from view.parts()
             self.layer_views.append(view)
             self.view.ci.layout.setRowStretchFactor(row + 1, 3)
             self.view.ci.layout.setRowStretchFactor(row + 2, 1)
@@ -156,6 +170,7 @@ class WeightsPanel(Panel):
         first = self.layer_views[0] if self.layer_views else None
         side = square_side(first.n_in) if first else None
         if side is not None:
+            yield
             self.tile_view = TileView(self.tile_widget, self.cmap, side, first.n_out, first.has_bias)
         self.tabs.setTabVisible(1, side is not None)
         self.tabs.tabBar().setVisible(side is not None)  # one tab needs no tab bar
@@ -165,6 +180,10 @@ class WeightsPanel(Panel):
             self.tabs.setCurrentIndex(0)
 
     def _redraw(self) -> None:
+        run_through(self._redraw_parts())
+
+    def _redraw_parts(self):
+        """The images, then the history (a generator: the history's first drawing makes its curves)."""
         snap = self.snapshot
         if snap is None:
             return
@@ -173,6 +192,7 @@ class WeightsPanel(Panel):
         if self.tile_view is not None:
             W, b = snap.layer_weights()[0]
             self.tile_view.update(W, b, (-self.layer_views[0].scale, self.layer_views[0].scale))
+        yield
         self.history.update(snap, self.context.selection)
         self._show_selection()
 

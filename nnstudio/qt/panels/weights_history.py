@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QSizePolicy
 from nnstudio.numbers import count, fmt
 from nnstudio.qt.panels.bounds import bounded_line, sane
 from nnstudio.qt.panels.colormaps import UNIT_COLOURS, dark_axes, light_grid, plain_numbers, thin_indices
+from nnstudio.qt.panels.thinning import sorted_unique
 from nnstudio.training.trainer import Snapshot
 
 POINT_BUDGET = 100_000  # points over all curves; each curve keeps between 200 and 2000
@@ -157,7 +158,7 @@ class WeightHistory:
             for curve, label in zip(self.curves, self.labels):
                 self.legend.addItem(curve, label)
         else:  # one faint item per parameter (W1, b1, ...) holding all its curves: far cheaper to update and paint
-            for p in np.unique(self.params):
+            for p in sorted_unique(self.params):
                 group = self.plot.plot(pen=pg.mkPen((*UNIT_COLOURS[p % len(UNIT_COLOURS)], 110), width=1),
                                        antialias=False)
                 group.columns = np.flatnonzero(self.params == p)

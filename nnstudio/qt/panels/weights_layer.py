@@ -85,13 +85,26 @@ class LayerView:
     Takes three rows of the layout from ``row``: title, heatmap, histogram."""
 
     def __init__(self, glw: pg.GraphicsLayoutWidget, row: int, col: int, index: int, activation: str,
-                 n_in: int, n_out: int, has_bias: bool, cmap: pg.ColorMap, input_names=None):
+                 n_in: int, n_out: int, has_bias: bool, cmap: pg.ColorMap, input_names=None, later: bool = False):
+        """With ``later`` the plots are not made yet: the caller runs ``parts()`` (a generator, a plot per part)."""
+        self.glw, self.row, self.col, self.cmap = glw, row, col, cmap
         self.index, self.n_in, self.n_out, self.has_bias = index, n_in, n_out, has_bias
+        self.activation = activation
         self.input_names = list(input_names) if input_names is not None and len(input_names) == n_in else None
         self.scale = 0.0
-        k = index + 1
+        self._brushes: list = []
+        self._edges = np.zeros(HIST_BINS + 1)
+        if not later:
+            for _ in self.parts():
+                pass
+
+    def parts(self):
+        """The heatmap's plot, its colour bar, the histogram: one part each (each is a pyqtgraph plot)."""
+        glw, row, col, cmap = self.glw, self.row, self.col, self.cmap
+        n_in, n_out, has_bias = self.n_in, self.n_out, self.has_bias
+        k = self.index + 1
         # The title gets its own layout row: as a plot title it would set the width of the heatmap column alone.
-        title = f"Layer {k}: W{k}" + (f" and b{k}" if has_bias else "") + f" ({activation})"
+        title = f"Layer {k}: W{k}" + (f" and b{k}" if has_bias else "") + f" ({self.activation})"
         self.title = glw.addLabel(title, row=row, col=col, size="9pt", color="#222")
         self.plot = glw.addPlot(row=row + 1, col=col, enableMenu=False)  # (see colormaps.ColorBar)
         style_plot(self.plot)
@@ -108,6 +121,7 @@ class LayerView:
             item.setColorMap(cmap)
             self.plot.addItem(item)
         self.bias_image.setVisible(has_bias)
+        yield
         self.colorbar = add_colorbar(self.plot, [self.image, self.bias_image], cmap)
         self.highlight = highlight_item()
         self.plot.addItem(self.highlight)
@@ -120,7 +134,7 @@ class LayerView:
         vb.disableAutoRange()
         vb.setLimits(xMin=0, xMax=n_out, yMin=0, yMax=bottom)
         vb.setRange(xRange=(0, n_out), yRange=(0, bottom), padding=0)
-
+        yield
         self.hist = glw.addPlot(row=row + 2, col=col, enableMenu=False)
         style_plot(self.hist)
         self.hist.setLabel("bottom", f"value of a W{k} weight")
@@ -130,8 +144,7 @@ class LayerView:
         self.bars = pg.BarGraphItem(x0=[0], x1=[1], height=[0], pen=pg.mkPen((110, 110, 110), width=1))
         self.hist.addItem(self.bars)
         self.hist.addItem(pg.InfiniteLine(0, angle=90, pen=pg.mkPen((40, 40, 40), width=1)))
-        self._brushes: list = []
-        self._edges = np.zeros(HIST_BINS + 1)
+        yield
 
     # -- data ----------------------------------------------------------------------------------------------------------
     def update(self, W: np.ndarray, b: np.ndarray | None, grow_only: bool = True) -> None:
