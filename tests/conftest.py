@@ -5,6 +5,19 @@ import os
 import pytest
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
+if "PYTEST_XDIST_WORKER" in os.environ:  # one test process per core: BLAS threads of their own would oversubscribe
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_settings(tmp_path_factory):
+    """The studio's settings (recent files, window layout, last CSV folder) go to a folder of this test process: the
+    learner's own are never touched, and test processes running side by side never share them."""
+    from PySide6.QtCore import QSettings
+
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path_factory.mktemp("settings")))
 
 
 @pytest.fixture(scope="session")
