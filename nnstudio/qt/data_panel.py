@@ -243,7 +243,6 @@ class DataPanel(QWidget):
             # dozen roles through Python (9,000 calls, 110 ms on the GUI thread for a 20-column import)
             self.dataTable.resizeColumnToContents(0)
             header.resizeSection(0, max(header.sectionSize(0), 44))
-            metrics = QFontMetrics(self.dataTable.font())
             bold = QFont(self.dataTable.font())
             bold.setBold(True)  # an edited cell's text
             widest = QFontMetrics(bold)

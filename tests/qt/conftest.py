@@ -32,6 +32,21 @@ def controller(qtbot):
 
 
 @pytest.fixture
+def window(qtbot):
+    """The studio's main window, shown, with its first snapshot (no saved layout, never a blocking save question);
+    closed afterwards. Modules that need another kind of window define their own."""
+    from nnstudio.qt.main_window import MainWindow
+
+    w = MainWindow(remember_layout=False)
+    qtbot.addWidget(w)
+    w.session.ask_unsaved = lambda: "discard"
+    w.show()
+    qtbot.waitUntil(lambda: w.worker.latest() is not None, timeout=5000)
+    yield w
+    w.close()
+
+
+@pytest.fixture
 def in_gui_thread(qtbot):
     """``in_gui_thread(signal)``: a signal re-emitted in the GUI thread each time ``signal`` fires, for
     ``qtbot.waitSignal``. pytest-qt's blocker is not a QObject, so connected straight to a signal emitted in the

@@ -1,20 +1,6 @@
 """The studio says when training is stuck with saturated sigmoids, as the command line does."""
 
-import pytest
 from PySide6.QtWidgets import QToolButton
-
-from nnstudio.qt.main_window import MainWindow
-
-
-@pytest.fixture
-def window(qtbot):
-    w = MainWindow(remember_layout=False)
-    qtbot.addWidget(w)
-    w.session.ask_unsaved = lambda: "discard"
-    w.show()
-    qtbot.waitUntil(lambda: w.worker.latest() is not None, timeout=5000)
-    yield w
-    w.close()
 
 
 def _train(window, qtbot, in_gui_thread, lesson, **change):

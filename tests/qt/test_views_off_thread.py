@@ -38,19 +38,6 @@ class Heartbeat:
 
 
 # -- the Trainer's arrays, handed over -----------------------------------------------------------------------------
-@pytest.fixture
-def window(qtbot):
-    from nnstudio.qt.main_window import MainWindow
-
-    w = MainWindow(remember_layout=False)
-    qtbot.addWidget(w)
-    w.session.ask_unsaved = lambda: "discard"
-    w.show()
-    qtbot.waitUntil(lambda: w.worker.latest() is not None, timeout=5000)
-    yield w
-    w.close()
-
-
 def test_the_views_read_the_trainers_own_arrays(window, monkeypatch):
     """No copy of the training set is made for the views: the context holds the very arrays the Trainer trains on,
     from a lesson opened, a dataset chosen, and a setting changed while paused."""
