@@ -86,16 +86,21 @@ def pick_delimiter(header_line: str) -> str:
     return ";" if semicolons >= tabs else "\t"
 
 
+def _open(p: Path, label: str):
+    """The file opened as CSV text, or DataError saying why it cannot be."""
+    try:
+        return open(p, encoding=ENCODING, newline="")
+    except OSError as exc:
+        raise DataError(f"{label}: cannot be opened ({exc.strerror or exc})") from None
+
+
 def read_rows(p: Path) -> Iterator[tuple[int, list[str]]]:
     """Yield (1-based line number where the row starts, cells) for every non-blank row, the header first.
 
     Raises DataError for unreadable files, text that is not UTF-8, malformed CSV and files with no header at all.
     """
     label = file_label(p)
-    try:
-        f = open(p, encoding=ENCODING, newline="")
-    except OSError as exc:
-        raise DataError(f"{label}: cannot be opened ({exc.strerror or exc})") from None
+    f = _open(p, label)
     try:
         with f:
             # find the header line to choose the delimiter, then read again from the top
@@ -234,10 +239,7 @@ class Table:
 def read_table(p: Path, target, report: Progress) -> Table:
     """Read and check the whole file (header, then every row); raises DataError at the first problem."""
     label = file_label(p)
-    try:
-        f = open(p, encoding=ENCODING, newline="")
-    except OSError as exc:
-        raise DataError(f"{label}: cannot be opened ({exc.strerror or exc})") from None
+    f = _open(p, label)
     try:
         with f:
             size = max(os.fstat(f.fileno()).st_size, 1)
