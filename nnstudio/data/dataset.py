@@ -6,6 +6,7 @@
 - ``preprocessing`` maps raw features to network inputs, x' = (x − shift) / scale per feature; the same map is applied
   to the learner's "try it" queries, so they can be typed in raw units.
 - An optional held-out test split (``X_test``, ``y_test``) in the same raw units.
+- Image sets say so with ``image_shape`` (height, width): each row is one picture, row-major.
 """
 
 from __future__ import annotations
@@ -96,6 +97,8 @@ class Dataset:
     description: str = ""
     source: str = ""
     params: dict = field(default_factory=dict)  # how it was made (generator settings, CSV path and target)
+    # images: (height, width) of each row's picture (row-major, height * width == n_features), else None
+    image_shape: tuple[int, int] | None = None
 
     def __post_init__(self):
         if self.task not in TASKS:
@@ -106,6 +109,11 @@ class Dataset:
             raise DataError(f"{len(self.X)} feature rows but {len(self.y)} targets")
         if len(self.feature_names) != self.X.shape[1]:
             raise DataError(f"{self.X.shape[1]} features but {len(self.feature_names)} feature names")
+        if self.image_shape is not None:
+            h, w = (int(v) for v in self.image_shape)
+            if h < 1 or w < 1 or h * w != self.X.shape[1]:
+                raise DataError(f"images of {h}x{w} pixels need {h * w} features, the data has {self.X.shape[1]}")
+            object.__setattr__(self, "image_shape", (h, w))
         if self.task == "regression" and self.y.ndim == 1:
             object.__setattr__(self, "y", self.y.reshape(-1, 1))
         if self.preprocessing is None:

@@ -98,3 +98,18 @@ def test_a_cell_edit_too_large_to_learn_from_is_refused_with_where_and_why():
     with pytest.raises(DataError, match=r"row 1, column 2: -1e\+308 is too large"):
         toy.with_edits([(0, 1, -1e308)])
     assert toy.with_edits([(0, 1, -1e15)]).X[0, 1] == -1e15
+
+
+def test_an_image_set_says_its_picture_size_and_it_must_fit_the_features():
+    import numpy as np
+    import pytest
+
+    from nnstudio.data.dataset import DataError, Dataset
+
+    X, y = np.zeros((3, 12)), np.array([0, 1, 0])
+    ds = Dataset(name="img", title="img", task="binary", X=X, y=y, feature_names=tuple(f"p{i}" for i in range(12)),
+                 class_names=("a", "b"), image_shape=(3, 4))
+    assert ds.image_shape == (3, 4)
+    with pytest.raises(DataError, match="5x4 pixels need 20 features"):
+        Dataset(name="img", title="img", task="binary", X=X, y=y, feature_names=ds.feature_names,
+                class_names=("a", "b"), image_shape=(5, 4))
