@@ -52,6 +52,7 @@ class MainWindow(QMainWindow):
         self.worker_thread = WorkerThread()
         self.worker = self.worker_thread.worker
         self.controller = StudioController(self.worker, self)
+        self.controller.builder = self._build_in_background
         self._dialogs: list[QMessageBox] = []
         self._last_snapshot: Snapshot | None = None
         self._status_at = -1e9  # when the status bar was last written
@@ -372,6 +373,24 @@ class MainWindow(QMainWindow):
                               None if isinstance(error, (OSError, ValueError)) else task.details)
             return None
         self.statusBar().showMessage(f"Exported {len(panel_classes())} panels to {folder} (see index.html)", 6000)
+        return task.result
+
+    def _build_in_background(self, work, text: str):
+        """``work()`` (building a big Trainer: its first pass over the data takes seconds) on another thread, the
+        window drawing meanwhile with its input held back and the status bar saying what is going on; returns
+        what ``work`` returns, or raises its error. It cannot be cancelled half way (the pass has no points to stop
+        at), so no Cancel is offered; it is short next to a run."""
+        from nnstudio.qt.background import FINISHED, run_in_thread, status_panel, wait_in
+
+        panel = status_panel(self)
+        task = run_in_thread(lambda report: work(), None, "build")
+        panel.cancel_button.hide()
+        try:
+            state = wait_in(self, panel, task, text)
+        finally:
+            panel.cancel_button.show()
+        if state != FINISHED:
+            raise task.error if task.error is not None else RuntimeError("the network was not built")
         return task.result
 
     def step(self) -> None:
