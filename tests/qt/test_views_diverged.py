@@ -312,3 +312,24 @@ def test_curves_of_a_diverged_run_then_a_fresh_one_on_the_same_data(qtbot, blown
         axis = panel.loss_plot.getAxis(side)
         for spacing, values in axis.tickValues(*axis.range, 400):
             axis.tickStrings(values, 1.0, spacing)
+
+
+def test_the_status_bar_keeps_a_diverged_runs_numbers_short(window, qtbot):
+    """The run's last numbers before it blew up (loss ~1e300, R² ~-1e300) fit the status bar: one short formatter."""
+    import dataclasses
+
+    from nnstudio.training import presets
+
+    exp = dataclasses.replace(presets.get("diabetes-regression"), learning_rate=1.0)
+    window.session.ask_unsaved = lambda: "discard"
+    assert window.controller.open_experiment(exp)
+    for dialog in window._dialogs:
+        dialog.close()
+    window.worker.run()
+    qtbot.waitUntil(lambda: not window.worker.running and window.worker.latest().step > 0, timeout=10000)
+    snap = window.worker.latest()
+    assert abs(snap.loss) > 1e30 or not np.isfinite(snap.loss)  # (it did blow up)
+    window.pull_snapshot()
+    for key in ("loss", "metric", "epoch", "updates"):
+        text = window.status_labels[key].text()
+        assert len(text) <= 20, (key, text)
