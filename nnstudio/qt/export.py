@@ -126,11 +126,16 @@ def _cell(v):
     return v
 
 
-def export_panel(panel, path: str | Path, width: int | None = None, height: int | None = None) -> Path:
-    """Export by the file's extension: .png, .svg or .csv."""
+def export_panel(panel, path: str | Path, width: int | None = None, height: int | None = None,
+                 computed: bool = False) -> Path:
+    """Export by the file's extension: .png, .svg or .csv. ``computed``: the panel's background work for its
+    snapshot is done already (see ``Panel.ask_and_export``); else it is done here, in line."""
     path = Path(path)
     kind = path.suffix.lower().lstrip(".")
-    panel.finish()  # draw the latest snapshot: throttled panels may hold a newer one than they show
+    if computed:
+        panel.draw_pending()
+    else:
+        panel.finish()  # draw the latest snapshot: throttled panels may hold a newer one than they show
     if kind == "png":
         return export_png(panel.export_widget(), path, width, height)
     if kind == "svg":

@@ -406,3 +406,41 @@ def surface_pause_ms() -> int:
     from nnstudio.qt.panels.surface import PAUSE_MS
 
     return PAUSE_MS
+
+
+def test_right_click_export_works_the_surface_out_off_the_gui_thread(window, qtbot, heartbeat, monkeypatch,
+                                                                      tmp_path):
+    """A loss surface of many points takes seconds: an export from its right-click menu computes it on the panel's
+    thread, the window drawing meanwhile (it used to compute it in line: 5 s frozen at 301 x 301, found by the
+    monkey), and writes the file once it is there."""
+    import threading
+
+    from nnstudio.qt.panels import surface_job
+
+    window.session.open_lesson("diabetes-regression")
+    panel = window.surface
+    window.surface_dock.raise_()
+    qtbot.waitUntil(lambda: not panel.is_computing(), timeout=10000)
+    runs, real = [], surface_job.compute
+    beat = None
+
+    def watched(request, *args, **kwargs):
+        ticked = beat.reached.wait(10) if beat is not None else None  # the export's computation waits for 10 more
+        runs.append((threading.get_ident(), ticked))  # ticks of the GUI thread's timer
+        return real(request, *args, **kwargs)
+
+    from nnstudio.qt.panels import surface as surface_module
+
+    monkeypatch.setattr(surface_job, "compute", watched)  # (the panel's thread and its in-line path)
+    monkeypatch.setattr(surface_module, "compute", watched)
+    window.worker.updates_per_second = 20.0
+    window.worker.run()  # during a run the surface waits for the pause: the export has to work it out
+    qtbot.waitUntil(lambda: window.worker.latest().step > 3, timeout=5000)
+    window.pull_snapshot()
+    runs.clear()
+    panel.ask_export_path = lambda kind: (tmp_path / "surface.svg", None)
+    beat = heartbeat(enough=10)
+    path = panel.ask_and_export("svg")
+    window.worker.pause()
+    assert path == tmp_path / "surface.svg" and path.stat().st_size > 1000
+    assert runs and all(thread != threading.get_ident() and ticked for thread, ticked in runs), runs

@@ -228,14 +228,40 @@ class Panel(QWidget):
 
         return ask_export(self, kind)
 
+    def _compute_for_export(self) -> bool | None:
+        """Work out what the panel shows (a loss surface of 301 x 301 points takes seconds) off the GUI thread
+        before an export, the window drawing meanwhile with its input held and the status bar saying so: True when
+        done that way, False when the panel has no such work (the export finishes it in line), None if the
+        learner cancelled (Escape or Cancel)."""
+        if not self.compute_in_background():
+            return False
+        from PySide6.QtWidgets import QMainWindow
+
+        from nnstudio.qt.background import CANCELLED, Pause, run_steps, status_panel, wait_in
+
+        def steps():
+            while self.is_computing():
+                yield Pause(0.03)
+
+        task = run_steps(steps(), self)
+        window = self.window()
+        if isinstance(window, QMainWindow):
+            state = wait_in(window, status_panel(window), task, f"Working out the {self.title} for the export…")
+        else:
+            state = task.wait()
+        return None if state == CANCELLED else True
+
     def ask_and_export(self, kind: str) -> Path | None:
         from nnstudio.qt.export import export_panel
 
         path, size = self.ask_export_path(kind)
         if path is None:
             return None
+        computed = self._compute_for_export()
+        if computed is None:
+            return None  # cancelled while it was being worked out
         try:
-            return export_panel(self, path, *(size or (None, None)))
+            return export_panel(self, path, *(size or (None, None)), computed=computed)
         except (OSError, ValueError) as e:
             box = QMessageBox(QMessageBox.Icon.Warning, "Export failed", f"{path}: {e}", QMessageBox.StandardButton.Ok,
                               self)
