@@ -145,7 +145,7 @@ def cmd_datasets(args) -> int:
     from nnstudio.data import DATASETS
 
     for name, src in DATASETS.items():
-        if not src.listed:
+        if not src.listed and "path" in src.defaults:  # a file of one's own: see the line below
             continue
         params = ", ".join(f"{k}={v}" for k, v in src.defaults.items())
         print(f"{name:14} {src.task:10} {src.title}" + (f"  [{params}]" if params else ""))

@@ -85,6 +85,14 @@ def test_bad_data_is_one_line_and_exit_2(tmp_path, capsys, args, message):
     assert err == f"nnstudio: error: {message.format(tmp=tmp_path)}\n"
 
 
+def test_datasets_lists_mnist_and_says_where_folders_go(capsys):
+    assert main(["datasets"]) == 0
+    out = capsys.readouterr().out
+    names = [line.split()[0] for line in out.splitlines() if line and not line.startswith(" ")]
+    assert "mnist" in names and "idx" not in names and "csv" not in names
+    assert "nnstudio train --data-dir FOLDER" in out
+
+
 def test_subset_of_mnist_from_an_experiment_file(tmp_path, capsys, monkeypatch):
     """--subset reaches the shipped MNIST (its files stand in here by a small set of the same shape)."""
     from nnstudio.core.network import LayerSpec
