@@ -161,7 +161,8 @@ def read_images(path, progress: Progress | None = None) -> np.ndarray:
     """An image file: (count, height, width) uint8."""
     images = read_idx(path, 3, "pixels", progress)
     if 0 in images.shape[1:]:
-        raise DataError(f"{_label(Path(path))}: images of {images.shape[1]} x {images.shape[2]} pixels")
+        raise DataError(f"{_label(Path(path))}: its images are {images.shape[1]} x {images.shape[2]} pixels: "
+                        f"there is nothing to see")
     return images
 
 

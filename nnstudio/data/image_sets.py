@@ -164,7 +164,7 @@ def load_idx_folder(path, subset: int = 0, subset_seed: int = 0, progress: Progr
         raise DataError(f"{folder}: {files[there].name} has no partner: {FILE_NAMES[missing][0]} (or .gz) is missing")
     report = progress or no_progress
     sizes = {role: p.stat().st_size for role, p in files.items()}
-    share = (sizes["train images"] + sizes["train labels"]) / sum(sizes.values())
+    share = (sizes["train images"] + sizes["train labels"]) / max(sum(sizes.values()), 1)
     train = read_pair(files["train images"], files["train labels"], lambda f: report(share * f))
     test = None
     if all(has_test):

@@ -81,6 +81,11 @@ def test_two_classes_make_a_binary_set(tmp_path):
      r"^idx:set: every label is 0; classification needs at least two classes"),
     (lambda f: (f / "train-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8b\x08\x00garbage"),
      r"^train-images-idx3-ubyte\.gz: "),
+    (lambda f: [(f / name).write_bytes(b"") for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                                                          "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")],
+     r"^train-images-idx3-ubyte\.gz: not an IDX file \(a file starting with nothing"),
+    (lambda f: write_idx(f / "train-images-idx3-ubyte.gz", np.zeros((120, 0, 10), np.uint8)),
+     r"^train-images-idx3-ubyte\.gz: its images are 0 x 10 pixels: there is nothing to see"),
 ])
 def test_a_bad_folder_is_refused_naming_what_is_wrong(tmp_path, break_it, message):
     folder = make_folder(tmp_path / "set")
