@@ -120,7 +120,8 @@ def _parse_values(text: str, n: int, names: tuple[str, ...]) -> list[float]:
     if not all(math.isfinite(v) for v in values):
         raise UsageError(f"--predict {text!r}: values must be finite numbers")
     if len(values) != n:
-        raise UsageError(f"--predict {text!r}: expected {n} value(s) ({', '.join(names)}), got {len(values)}")
+        shown = ", ".join(names) if len(names) <= 8 else f"{', '.join(names[:3])}, ..., {names[-1]}"  # e.g. pixels
+        raise UsageError(f"--predict {text!r}: expected {n} value(s) ({shown}), got {len(values)}")
     return values
 
 

@@ -85,6 +85,13 @@ def test_bad_data_is_one_line_and_exit_2(tmp_path, capsys, args, message):
     assert err == f"nnstudio: error: {message.format(tmp=tmp_path)}\n"
 
 
+def test_a_wrong_prediction_length_names_the_pixels_briefly(tmp_path, capsys):
+    folder = make_folder(tmp_path / "bands")
+    code, out, err = train(capsys, "--preset", "trask-neuron", "--data-dir", str(folder), "--predict", "1,2")
+    assert code == 2
+    assert err == "nnstudio: error: --predict '1,2': expected 120 value(s) (r1c1, r1c2, r1c3, ..., r12c10), got 2\n"
+
+
 def test_datasets_lists_mnist_and_says_where_folders_go(capsys):
     assert main(["datasets"]) == 0
     out = capsys.readouterr().out
