@@ -18,7 +18,9 @@ class DatasetSource:
     description: str
     loader: Callable[..., Dataset]
     defaults: dict = field(default_factory=dict)
-    listed: bool = True  # False for sources that need a file (CSV), which pickers offer separately
+    # False for sources the studio's dataset picker does not offer: those that need a file (CSV, IDX folders), which
+    # it offers separately, and those it cannot load yet without freezing (see mnist.py)
+    listed: bool = True
 
     def load(self, **params) -> Dataset:
         unknown = sorted(set(params) - set(self.defaults))
