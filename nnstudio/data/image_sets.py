@@ -196,7 +196,9 @@ def load_npz(path, subset: int = 0, subset_seed: int = 0) -> Dataset:
 
 register(DatasetSource("idx", "IDX image folder", "multiclass",
                        "Images and labels in MNIST's own file format, from a folder.", loader=load_idx_folder,
-                       defaults={"path": "", "subset": 0, "subset_seed": 0}, listed=False))
+                       defaults={"path": "", "subset": 0, "subset_seed": 0}, listed=False,
+                       heavy=True))
 register(DatasetSource("npz", "Images in an .npz file", "multiclass",
                        "Images and labels from a Keras-style .npz file (x_train, y_train, x_test, y_test).",
-                       loader=load_npz, defaults={"path": "", "subset": 0, "subset_seed": 0}, listed=False))
+                       loader=load_npz, defaults={"path": "", "subset": 0, "subset_seed": 0}, listed=False,
+                       heavy=True))

@@ -70,10 +70,7 @@ def load_mnist(subset: int = 0, subset_seed: int = 0, progress: Progress | None 
                          target="digit", description=DESCRIPTION, source=SOURCE)
 
 
-# Not offered by the studio's dataset picker yet: picked there, it is loaded and prepared on the GUI thread, which
-# then stands still for 1.8 s (3.5 s while another run trains; the monkey test's limit is 2 s). It becomes listed
-# when the studio loads datasets in the background with their progress shown. Experiments, presets and the command
-# line use it already (nnstudio datasets lists it).
+# heavy: the studio reads it (0.2 s) and builds its network (a second) off the GUI thread
 register(DatasetSource("mnist", "MNIST digits (70,000 images)", "multiclass",
                        "T3: handwritten digits 0 to 9, 28 x 28 pixels; subset: training images kept (0: all).",
-                       loader=load_mnist, defaults={"subset": 0, "subset_seed": 0}, listed=False))
+                       loader=load_mnist, defaults={"subset": 0, "subset_seed": 0}, heavy=True))

@@ -19,8 +19,10 @@ class DatasetSource:
     loader: Callable[..., Dataset]
     defaults: dict = field(default_factory=dict)
     # False for sources the studio's dataset picker does not offer: those that need a file (CSV, IDX folders), which
-    # it offers separately, and those it cannot load yet without freezing (see mnist.py)
+    # it offers separately
     listed: bool = True
+    # True for sources that take a noticeable time to load (files of images): the studio loads them off its GUI thread
+    heavy: bool = False
 
     def load(self, **params) -> Dataset:
         unknown = sorted(set(params) - set(self.defaults))
