@@ -103,6 +103,7 @@ class MainWindow(QMainWindow):
         from nnstudio.qt.settings_panel import TrainingSettingsPanel
 
         from nnstudio.qt.panels.activation import ActivationPanel
+        from nnstudio.qt.panels.drawing import DrawingPanel
         from nnstudio.qt.panels.gallery import GalleryPanel
         from nnstudio.qt.panels.predictions import PredictionsPanel
         from nnstudio.qt.panels.surface import LossSurfacePanel
@@ -119,6 +120,7 @@ class MainWindow(QMainWindow):
         self.weights = WeightsPanel(self.context)
         self.activation = ActivationPanel(self.context)
         self.gallery = GalleryPanel(self.context)
+        self.drawing = DrawingPanel(self.context)
         self.data_dock = self._dock(self.data_panel, "Data", "dataDock", left)
         self.builder_dock = self._dock(self.builder, "Network", "builderDock", left)
         self.settings_dock = self._dock(self.settings_panel, "Training", "settingsDock", left)
@@ -131,8 +133,9 @@ class MainWindow(QMainWindow):
         self.predictions_dock = self._dock(self.predictions, "Predictions", "predictionsDock", right)
         self.surface_dock = self._dock(self.surface, "Loss surface", "surfaceDock", right)
         self.gallery_dock = self._dock(self.gallery, "Gallery", "galleryDock", right)
+        self.drawing_dock = self._dock(self.drawing, "Draw", "drawDock", right)
         tabs = (self.curves_dock, self.weights_dock, self.activation_dock, self.predictions_dock, self.surface_dock,
-                self.gallery_dock)
+                self.gallery_dock, self.drawing_dock)
         for first, second in zip(tabs, tabs[1:]):
             self.tabifyDockWidget(first, second)
         self.curves_dock.raise_()
@@ -140,7 +143,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.data_dock, self.curves_dock], [390, 560], Qt.Orientation.Horizontal)
         self.resizeDocks([self.curves_dock, self.try_dock], [600, 210], Qt.Orientation.Vertical)
         self.panels = [self.network_view, self.weights, self.curves, self.activation, self.surface,
-                       self.predictions, self.gallery]
+                       self.predictions, self.gallery, self.drawing]
         self.snapshot_views = [*self.panels, self.try_it]
 
     def _action(self, text: str, name: str, tip: str, slot, shortcut=None, checkable=False) -> QAction:
@@ -195,7 +198,7 @@ class MainWindow(QMainWindow):
         view = bar.addMenu("&View")
         view.setObjectName("viewMenu")
         for dock in (self.data_dock, self.builder_dock, self.settings_dock, self.curves_dock, self.predictions_dock,
-                     self.surface_dock, self.weights_dock, self.activation_dock, self.gallery_dock,
+                     self.surface_dock, self.weights_dock, self.activation_dock, self.gallery_dock, self.drawing_dock,
                      self.try_dock):
             view.addAction(dock.toggleViewAction())
         view.addSeparator()
