@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QWheelEvent
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QHelpEvent, QWheelEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QPushButton, QSpinBox, QWidget
+from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QPushButton, QSpinBox, QToolTip, QWidget
 
 from nnstudio.data.dataset import Dataset
 from nnstudio.numbers import percent
@@ -77,7 +77,11 @@ def test_each_picture_has_its_true_class_answer_and_probability(qtbot, digits):
         assert np.array_equal(mosaic[r * 28:(r + 1) * 28, c * 28:(c + 1) * 28], ds.X_test[p].reshape(28, 28))
     right = int((answer == ds.y_test).sum())
     assert panel.note.text().startswith(f"160 of 160 test images shown; the network gets {right} right")
-    assert f"the network says {ds.class_names[answer[0]]}" in tiles[0].tooltip
+    at = panel.canvas.image_rect(0).center()  # hovering the first picture
+    QApplication.sendEvent(panel.canvas, QHelpEvent(QEvent.Type.ToolTip, at, panel.canvas.mapToGlobal(at)))
+    assert QToolTip.text().startswith(f"Test image 1: true class {ds.class_names[ds.y_test[0]]}; the network says "
+                                      f"{ds.class_names[answer[0]]} ({percent(probability[0])})")
+    assert "Next: " in QToolTip.text()
 
 
 def test_misclassified_only_puts_the_surest_mistakes_first(qtbot, digits):
@@ -290,3 +294,23 @@ def test_another_dataset_drops_the_old_answers(qtbot, digits):
     panel.set_snapshot(other.snapshot())
     panel.finish()
     assert len(panel.answers.true) == 30 and panel.canvas._mosaic_array.shape[0] % 8 == 0
+
+
+def test_export_draws_the_pictures_and_lists_the_images(qtbot, digits, tmp_path):
+    """What ``nnstudio plot --panel gallery`` and "Export all panels" do: a fresh panel, off screen."""
+    import csv
+
+    from PySide6.QtGui import QImage
+
+    from nnstudio.qt.export import export_panel, offscreen_panel
+
+    context = PanelContext()
+    context.set_data(digits.dataset, digits.experiment)
+    panel = offscreen_panel(GalleryPanel, context, digits.snapshot(), 900, 700)
+    qtbot.addWidget(panel)
+    image = QImage(str(export_panel(panel, tmp_path / "g.png", 900, 700)))
+    greys = {image.pixelColor(x, y).name() for x in range(0, 900, 7) for y in range(150, 700, 7)}
+    assert "#000000" in greys and "#ffffff" in greys and len(greys) > 20  # pictures, captions, chips
+    with open(export_panel(panel, tmp_path / "g.csv"), newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["set", "image", "true class", "answer", "probability of the answer"] and len(rows) == 161

@@ -76,7 +76,7 @@ class GalleryPanel(Panel):
         self.note.setAccessibleName("What the gallery shows")
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: #555;")
-        self.canvas = setup(GalleryCanvas(), "galleryCanvas", "Pictures",
+        self.canvas = setup(GalleryCanvas(describe=self.describe), "galleryCanvas", "Pictures",
                             "Each picture with its true class → the network's answer and how sure it was "
                             "(red frame: a wrong answer); hover for the runners-up")
 
@@ -340,16 +340,22 @@ class GalleryPanel(Panel):
     def _tile(self, position: int) -> Tile:
         a, names = self.answers, self.context.dataset.class_names
         true, answer = int(a.true[position]), int(a.predicted[position])
+        return Tile(true, names[true], answer, names[answer], percent(a.confidence[position], 0), answer != true,
+                    position)
+
+    def describe(self, position: int) -> str:
+        """What hovering a picture says: which image, its true class, the answer and the runners-up."""
+        a, names = self.answers, self.context.dataset.class_names
+        if a is None or not 0 <= position < len(a.true):
+            return ""
+        true, answer = int(a.true[position]), int(a.predicted[position])
         probs = a.probabilities[position].astype(np.float64)
         runners = [k for k in np.argsort(-np.nan_to_num(probs, nan=-np.inf), kind="stable") if k != answer]
         others = ", ".join(f"{names[k]} ({percent(probs[k])})" for k in runners[:ALTERNATIVES])
-        which = "Test" if a.test else "Training"
         verdict = "right" if answer == true else "wrong"
-        tooltip = (f"{which} image {count(position + 1)}: true class {names[true]}; the network says "
-                   f"{names[answer]} ({percent(a.confidence[position])}), {verdict}."
-                   + (f"\nNext: {others}" if others else ""))
-        return Tile(true, names[true], answer, names[answer], percent(a.confidence[position], 0), answer != true,
-                    tooltip)
+        return (f"{'Test' if a.test else 'Training'} image {count(position + 1)}: true class {names[true]}; the "
+                f"network says {names[answer]} ({percent(a.confidence[position])}), {verdict}."
+                + (f"\nNext: {others}" if others else ""))
 
     # -- what tests and exports read -----------------------------------------------------------------------------------
     def csv_table(self) -> tuple[list[str], list[list]]:

@@ -9,6 +9,7 @@ The canvas only draws what it is given; how many pictures fit (``grid``) it says
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import QEvent, QRect, QRectF, QSize, Qt, Signal
@@ -28,7 +29,8 @@ WRONG_WIDTH = 3
 
 @dataclass(frozen=True)
 class Tile:
-    """One picture's caption: true class and answer (index and name), sureness as text, and what hovering says."""
+    """One picture's caption: true class and answer (index and name), sureness as text, whether it is wrong, and
+    where the picture is in its set (what hovering describes, through ``GalleryCanvas.describe``)."""
 
     true: int
     true_name: str
@@ -36,7 +38,7 @@ class Tile:
     answer_name: str
     sureness: str
     wrong: bool
-    tooltip: str
+    position: int
 
 
 def ink_on(rgb) -> QColor:
@@ -49,7 +51,8 @@ class GalleryCanvas(QWidget):
     pageSizeChanged = Signal(int)
     pageStep = Signal(int)  # +1: the next page, -1: the previous one
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, describe: Callable[[int], str] | None = None):
+        """``describe(position)``: what hovering a picture says (made when asked, not for every picture drawn)."""
         super().__init__(parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMouseTracking(True)
@@ -62,8 +65,12 @@ class GalleryCanvas(QWidget):
         self._tiles: list[Tile] = []
         self._message = ""
         self._page_size = 0
+        self.describe = describe or (lambda position: "")
         self.caption_font = QFont(self.font())
         self.caption_font.setPointSizeF(max(7.0, self.font().pointSizeF() - 1))
+        self._metrics = QFontMetrics(self.caption_font)
+        self._line_h = self._metrics.height() + 2
+        self._pitch = (1, 1)
         self.set_shape((28, 28), ["0"])
 
     # -- geometry ------------------------------------------------------------------------------------------------------
@@ -72,16 +79,15 @@ class GalleryCanvas(QWidget):
         self._shape = (int(shape[0]), int(shape[1]))
         self._zoom = max(1, round(IMAGE_PIXELS / max(self._shape)))
         self._two_lines = any(len(name) > 2 for name in class_names)
+        h, w = (side * self._zoom for side in self._shape)
+        caption = self._line_h * (2 if self._two_lines else 1)
+        self._pitch = (max(w, MIN_TILE_WIDTH_LONG if self._two_lines else MIN_TILE_WIDTH) + GAP,
+                       h + TEXT_GAP + caption + GAP)
         self._relayout()
-
-    def _text_height(self) -> int:
-        return QFontMetrics(self.caption_font).height() + 2
 
     def pitch(self) -> tuple[int, int]:
         """(x, y) from one tile to the next."""
-        h, w = (side * self._zoom for side in self._shape)
-        caption = self._text_height() * (2 if self._two_lines else 1)
-        return max(w, MIN_TILE_WIDTH_LONG if self._two_lines else MIN_TILE_WIDTH) + GAP, h + TEXT_GAP + caption + GAP
+        return self._pitch
 
     def grid(self) -> tuple[int, int]:
         """(columns, rows) of tiles that fit the canvas (at least one of each)."""
@@ -178,8 +184,7 @@ class GalleryCanvas(QWidget):
 
     def _caption(self, p: QPainter, k: int, tile: Tile, image: QRect) -> None:
         tile_rect = self.tile_rect(k)
-        metrics = QFontMetrics(self.caption_font)
-        line_h = self._text_height()
+        metrics, line_h = self._metrics, self._line_h
         y = image.bottom() + 1 + TEXT_GAP
         if self._two_lines:
             width = tile_rect.width()
@@ -229,7 +234,7 @@ class GalleryCanvas(QWidget):
             if k is None:
                 QToolTip.hideText()
             else:
-                QToolTip.showText(event.globalPos(), self._tiles[k].tooltip, self, self.tile_rect(k))
+                QToolTip.showText(event.globalPos(), self.describe(self._tiles[k].position), self, self.tile_rect(k))
             return True
         return super().event(event)
 
