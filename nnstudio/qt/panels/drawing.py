@@ -41,6 +41,7 @@ class DrawingPanel(Panel):
         self.prepared: np.ndarray | None = None  # the drawing as the network sees it (uint8), None when blank
         self.outputs: np.ndarray | None = None  # each class's probability for it
         self._throttle = Throttle(self._recompute, RATE, self)
+        self._drawn = True  # the ink changed since it was last prepared
         self.canvas = setup(DrawingCanvas(), "drawCanvas", "Drawing canvas",
                             "Hold the left button and draw; white ink on black, as MNIST's digits are stored")
         self.clear_button = setup(QPushButton("Clear"), "drawClearButton", "Clear the drawing",
@@ -82,7 +83,7 @@ class DrawingPanel(Panel):
         grid.setRowStretch(0, 3)
         grid.setRowStretch(2, 2)
         grid.setColumnStretch(0, 1)
-        self.canvas.changed.connect(self._throttle.request)
+        self.canvas.changed.connect(self._ink_changed)
         self.clear_button.clicked.connect(self.canvas.clear)
         self.context.dataChanged.connect(self._on_data_changed)
         self._on_data_changed()
@@ -124,6 +125,10 @@ class DrawingPanel(Panel):
         self.canvas.set_shape(ds.image_shape)  # (a blank canvas: recomputes, showing the hint)
         self._throttle.flush()
 
+    def _ink_changed(self) -> None:
+        self._drawn = True
+        self._throttle.request()
+
     def _class_names(self) -> list[str]:
         ds = self.context.dataset
         return list(ds.class_names)
@@ -144,8 +149,10 @@ class DrawingPanel(Panel):
         if not self.usable():
             return
         ds = self.context.dataset
-        self.prepared = prepare_digit(self.canvas.ink(), ds.image_shape)
-        self._show_preview()
+        if self._drawn:  # (a new snapshot alone does not prepare the same drawing again)
+            self._drawn = False
+            self.prepared = prepare_digit(self.canvas.ink(), ds.image_shape)
+            self._show_preview()
         if self.prepared is None:
             self.outputs = None
             self._show_answer(HINT)
