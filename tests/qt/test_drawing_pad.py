@@ -54,7 +54,7 @@ def stroke(panel, points):
 
 
 def heights(panel):
-    return np.asarray(panel.bars.opts["height"], dtype=float)
+    return panel.bar_values()
 
 
 def test_a_drawn_stroke_is_prepared_and_answered(qtbot, digits):
@@ -150,3 +150,32 @@ def test_the_window_has_a_draw_panel_and_try_it_points_there(qtbot, window):
     stroke(window.drawing, [(140, 40 + 10 * k) for k in range(20)])
     qtbot.waitUntil(lambda: window.drawing.outputs is not None, timeout=3000)
     assert "Draw panel" in window.try_it.note.text()
+
+
+def test_named_classes_get_bars_lying_down(qtbot):
+    """Class names that are words ("Ankle boot") would overlap under standing bars: the bars lie down, the names on
+    the left, each bar as long as its probability."""
+    names = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+    ds = replace(image_sets.digit_set(100, 0, (28, 28), 10), class_names=names)
+    trainer = image_sets.trained(ds, hidden=None, epochs=1)
+    panel = make(qtbot, trainer)
+    assert panel.horizontal
+    stroke(panel, [(140, 40 + 10 * k) for k in range(20)])
+    assert np.allclose(panel.bar_values(), panel.outputs)
+    ticks = panel.bars_plot.getAxis("left")._tickLevels[0]
+    assert [name for _, name in ticks] == list(names)
+    panel.grab()
+
+
+def test_a_stroke_drawn_in_many_moves_has_the_edges_of_one_line(qtbot, digits):
+    """Each move redraws the whole stroke as one path: the anti-aliased edges of its pieces do not pile up where they
+    meet (they made the edge of a straight stroke ragged)."""
+    panel = make(qtbot, digits)
+    stroke(panel, [(200, 40 + 10 * k) for k in range(21)])
+    many = panel.canvas.ink()
+    QTest.mouseClick(panel.findChild(QPushButton, "drawClearButton"), Qt.MouseButton.LeftButton)
+    stroke(panel, [(200, 40), (200, 240)])
+    one = panel.canvas.ink()
+    assert np.abs(many.astype(int) - one.astype(int)).max() <= 2
+    stroke(panel, [(60, 60), (60, 100)])  # a second stroke adds to the first
+    assert (panel.canvas.ink() >= one).all() and panel.canvas.ink()[80, 60] == 255

@@ -92,12 +92,40 @@ class DrawingPanel(Panel):
     def _build_bars(self) -> None:
         p = self.bars_plot
         dark_axes(p)
-        plain_numbers(p, ("left",))
         p.setMouseEnabled(False, False)
         p.hideButtons()
-        p.setLabel("left", "probability")
+        self.horizontal = False  # bars lie down when the class names are words (they would overlap below bars)
         self.bars = pg.BarGraphItem(x=[0], height=[0], width=0.7, pen=pg.mkPen(None))
         p.addItem(self.bars)
+
+    def _lay_out_bars(self, names: list[str]) -> None:
+        p, n = self.bars_plot, len(names)
+        self.horizontal = any(len(name) > 2 for name in names)
+        classes, values = ("left", "bottom") if self.horizontal else ("bottom", "left")
+        p.getViewBox().invertY(self.horizontal)  # the first class on top, as a list reads
+        p.getAxis(classes).setTicks([[(k, name) for k, name in enumerate(names)]])
+        p.getAxis(values).setTicks(None)
+        p.setLabel(classes, "")
+        p.setLabel(values, "probability")
+        plain_numbers(p, (values,))
+        (p.setYRange if self.horizontal else p.setXRange)(-0.6, n - 0.4, padding=0)
+        self._value_range((0.0, 1.0))
+        self._brushes = [pg.mkBrush(*class_colour(k)) for k in range(n)]
+        self._set_bars(np.zeros(n))
+
+    def _value_range(self, span) -> None:
+        (self.bars_plot.setXRange if self.horizontal else self.bars_plot.setYRange)(*span, padding=0.02)
+
+    def _set_bars(self, values: np.ndarray) -> None:
+        k = np.arange(len(values))
+        if self.horizontal:
+            self.bars.setOpts(x=None, x0=0.0, y=k, y0=None, width=values, height=0.7, brushes=self._brushes)
+        else:
+            self.bars.setOpts(x=k, x0=None, y=None, y0=0.0, height=values, width=0.7, brushes=self._brushes)
+
+    def bar_values(self) -> np.ndarray:
+        """The length of each class's bar as drawn."""
+        return np.asarray(self.bars.opts["width" if self.horizontal else "height"], dtype=float)
 
     # -- the data ------------------------------------------------------------------------------------------------------
     def usable(self) -> bool:
@@ -117,11 +145,7 @@ class DrawingPanel(Panel):
         h, w = ds.image_shape
         bh, bw = ink_box((h, w))
         self.preview_caption.setText(f"As the network sees it: fitted into {bh}×{bw}, centred in {h}×{w}")
-        names = self._class_names()
-        self.bars_plot.getAxis("bottom").setTicks([[(k, name) for k, name in enumerate(names)]])
-        self.bars_plot.setXRange(-0.6, len(names) - 0.4, padding=0)
-        self.bars_plot.setYRange(0, 1, padding=0.02)
-        self._brushes = [pg.mkBrush(*class_colour(k)) for k in range(len(names))]
+        self._lay_out_bars(self._class_names())
         self.canvas.set_shape(ds.image_shape)  # (a blank canvas: recomputes, showing the hint)
         self._throttle.flush()
 
@@ -187,13 +211,13 @@ class DrawingPanel(Panel):
         out, names = self.outputs, self._class_names()
         if out is None:
             self._say(message)
-            self.bars.setOpts(x=np.arange(len(names)), height=np.zeros(len(names)), brushes=self._brushes)
+            self._set_bars(np.zeros(len(names)))
             return
         finite = np.isfinite(out)
         heights = np.where(finite, np.clip(out, -1e15, 1e15), 0.0)
-        self.bars.setOpts(x=np.arange(len(names)), height=heights, brushes=self._brushes)
+        self._set_bars(heights)
         lo, hi = sane_range(np.r_[heights, 0.0, 1.0])
-        self.bars_plot.setYRange(min(lo, 0.0), hi, padding=0.02)
+        self._value_range((min(lo, 0.0), hi))
         if not finite.all():
             self._say("The network's outputs are not numbers (it diverged): no answer.")
             return

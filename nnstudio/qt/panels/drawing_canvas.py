@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPen
+from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 SIDE = 280  # pixels of ink along the longer side (ten per pixel of a 28x28 picture)
@@ -23,7 +23,10 @@ class DrawingCanvas(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self._image = QImage()
-        self._last: QPointF | None = None  # where the stroke under way has got to (None: no stroke)
+        # the stroke under way (None: none), and the ink before it: each move draws the whole stroke again on that,
+        # as one path, so its anti-aliased edges stay smooth where segments meet
+        self._stroke: list[QPointF] | None = None
+        self._before = QImage()
         self.set_shape((28, 28))
 
     def set_shape(self, shape: tuple[int, int]) -> None:
@@ -32,13 +35,13 @@ class DrawingCanvas(QWidget):
         scale = SIDE / max(h, w)
         self._image = QImage(max(1, round(w * scale)), max(1, round(h * scale)), QImage.Format.Format_Grayscale8)
         self._image.fill(0)
-        self._last = None
+        self._stroke = None
         self.update()
         self.changed.emit()
 
     def clear(self) -> None:
         self._image.fill(0)
-        self._last = None
+        self._stroke = None
         self.update()
         self.changed.emit()
 
@@ -87,35 +90,41 @@ class DrawingCanvas(QWidget):
 
     # -- drawing -------------------------------------------------------------------------------------------------------
     def _stroke_to(self, point: QPointF) -> None:
+        if self._stroke and self._stroke[-1] == point:
+            return
+        self._stroke.append(point)
+        self._image = self._before.copy()
         p = QPainter(self._image)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         pen = QPen(QColor(255, 255, 255), self.pen_width(), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
                    Qt.PenJoinStyle.RoundJoin)
         p.setPen(pen)
-        if self._last is None or self._last == point:
+        if len(self._stroke) == 1:
             p.drawPoint(point)
         else:
-            p.drawLine(self._last, point)
+            path = QPainterPath(self._stroke[0])
+            for q in self._stroke[1:]:
+                path.lineTo(q)
+            p.drawPath(path)
         p.end()
-        self._last = point
         self.update()
         self.changed.emit()
 
     def mousePressEvent(self, event):
         if event.button() == Qt.MouseButton.LeftButton:
-            self._last = None
+            self._before, self._stroke = self._image.copy(), []
             self._stroke_to(self.to_ink(event.position()))
         event.accept()
 
     def mouseMoveEvent(self, event):
-        if self._last is not None:
+        if self._stroke is not None:
             self._stroke_to(self.to_ink(event.position()))
         event.accept()
 
     def mouseReleaseEvent(self, event):
-        if event.button() == Qt.MouseButton.LeftButton and self._last is not None:
+        if event.button() == Qt.MouseButton.LeftButton and self._stroke is not None:
             self._stroke_to(self.to_ink(event.position()))
-            self._last = None
+            self._stroke = None
         event.accept()
 
     def paintEvent(self, event):
