@@ -4,6 +4,7 @@ session in it); subcommands work without a window:
     nnstudio presets                      the tutorial lessons
     nnstudio datasets                     the built-in datasets
     nnstudio train --preset trask-neuron --predict 1,0,0 [--json] [--save run.nnstudio]
+    nnstudio train --preset NAME --data-dir FOLDER [--subset 1000]   (an IDX image folder, e.g. Fashion-MNIST)
     nnstudio plot --preset diabetes-regression --panel surface --out surface.png
 
 Exit status: 0 when the command did what was asked; 2 for bad input (arguments, a missing, damaged or foreign file,
@@ -55,6 +56,11 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=_whole, metavar="N", help="epochs to train (default: the experiment's)")
     t.add_argument("--seed", type=_whole, metavar="S", help="random seed for the starting weights and order")
     t.add_argument("--lr", type=_positive, metavar="X", help="learning rate")
+    t.add_argument("--data-dir", metavar="FOLDER", help="train on the images in FOLDER instead (MNIST's IDX files: "
+                   "train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], optionally the t10k-* pair; or a "
+                   "Keras-style .npz file); the network's inputs and outputs follow the data")
+    t.add_argument("--subset", type=_subset, metavar="N", help="train on N of the training images (image datasets; "
+                   "each class keeps its share; 'all' for every image)")
     t.add_argument("--predict", action="append", default=[], metavar="V1,V2,...",
                    help="raw feature values to predict after training (repeatable)")
     t.add_argument("--save", metavar="FILE", help="write the session (experiment, weights, history) to FILE")
@@ -82,6 +88,18 @@ def _whole(text: str) -> int:
     return value
 
 
+def _subset(text: str) -> int:
+    if text.strip().lower() == "all":
+        return 0
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of images (or 'all')") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative")
+    return value
+
+
 def _positive(text: str) -> float:
     try:
         value = float(text)
@@ -102,7 +120,8 @@ def _parse_values(text: str, n: int, names: tuple[str, ...]) -> list[float]:
     if not all(math.isfinite(v) for v in values):
         raise UsageError(f"--predict {text!r}: values must be finite numbers")
     if len(values) != n:
-        raise UsageError(f"--predict {text!r}: expected {n} value(s) ({', '.join(names)}), got {len(values)}")
+        shown = ", ".join(names) if len(names) <= 8 else f"{', '.join(names[:3])}, ..., {names[-1]}"  # e.g. pixels
+        raise UsageError(f"--predict {text!r}: expected {n} value(s) ({shown}), got {len(values)}")
     return values
 
 
@@ -127,12 +146,13 @@ def cmd_datasets(args) -> int:
     from nnstudio.data import DATASETS
 
     for name, src in DATASETS.items():
-        if not src.listed:
+        if not src.listed and "path" in src.defaults:  # a file of one's own: see the line below
             continue
         params = ", ".join(f"{k}={v}" for k, v in src.defaults.items())
         print(f"{name:14} {src.task:10} {src.title}" + (f"  [{params}]" if params else ""))
         print(f"{'':14} {src.description}")
-    print("(and your own CSV files: File > Import CSV in the studio)")
+    print("(and your own CSV files: File > Import CSV in the studio; image folders in MNIST's IDX format: "
+          "nnstudio train --data-dir FOLDER)")
     return 0
 
 
@@ -159,8 +179,9 @@ def cmd_train(args) -> int:
         changes["seed"] = args.seed
     if args.lr is not None:
         changes["learning_rate"] = args.lr
+    exp, dataset = _with_data(exp.replace(**changes), args.data_dir, args.subset)
     try:
-        trainer = Trainer(exp.replace(**changes))
+        trainer = Trainer(exp, dataset)
     except (ExperimentError, ValueError) as e:
         raise UsageError(str(e)) from None
     ds = trainer.dataset
@@ -218,6 +239,33 @@ def cmd_train(args) -> int:
         print(f"nnstudio: {trainer.diverged}", file=sys.stderr)
         return EXIT_FAILURE
     return 0 if reason in ("finished",) else EXIT_FAILURE
+
+
+def _with_data(exp, data_dir: str | None, subset: int | None):
+    """``exp`` on the images of ``data_dir`` (its output layer, and its loss if need be, following the data) and
+    that dataset, or on its own dataset with ``subset`` training images (and None: the Trainer loads it)."""
+    from pathlib import Path
+
+    from nnstudio import data
+    from nnstudio.training.adapt import adapt_to_dataset
+
+    if data_dir is None:
+        if subset is None:
+            return exp, None
+        if "subset" not in data.DATASETS[exp.dataset].defaults:
+            takes = [name for name, source in data.DATASETS.items() if "subset" in source.defaults]
+            raise UsageError(f"--subset: the dataset {exp.dataset!r} has no subset (only image datasets do: "
+                             f"{', '.join(takes)}; or give --data-dir)")
+        return exp.replace(dataset_params={**exp.dataset_params, "subset": subset}), None
+    path = Path(data_dir).expanduser()
+    kind = "npz" if path.suffix.lower() == ".npz" and not path.is_dir() else "idx"
+    params = {"path": str(path.resolve()), "subset": subset or 0, "subset_seed": 0}
+    try:
+        dataset = data.load(kind, **params)
+    except data.DataError as e:
+        raise UsageError(f"--data-dir: {e}") from None
+    exp = exp.replace(dataset=kind, dataset_params=params, excluded_rows=(), cell_edits=())
+    return adapt_to_dataset(exp, dataset, new_dataset=False)[0], dataset
 
 
 def _size(text: str) -> tuple[int, int]:

@@ -18,7 +18,11 @@ class DatasetSource:
     description: str
     loader: Callable[..., Dataset]
     defaults: dict = field(default_factory=dict)
-    listed: bool = True  # False for sources that need a file (CSV), which pickers offer separately
+    # False for sources the studio's dataset picker does not offer: those that need a file (CSV, IDX folders), which
+    # it offers separately
+    listed: bool = True
+    # True for sources that take a noticeable time to load (files of images): the studio loads them off its GUI thread
+    heavy: bool = False
 
     def load(self, **params) -> Dataset:
         unknown = sorted(set(params) - set(self.defaults))

@@ -201,7 +201,12 @@ class StudioController(QObject):
     def _load(self, exp: Experiment) -> Dataset:
         key = self._dataset_key(exp)
         if key not in self._datasets:
-            self._datasets[key] = data.load(exp.dataset, **exp.dataset_params)
+            source = data.DATASETS[exp.dataset]
+            if source.heavy and self.builder is not None:  # files of images: read off the GUI thread
+                self._datasets[key] = self.builder(lambda: source.load(**exp.dataset_params),
+                                                   f"Loading {source.title}…")
+            else:
+                self._datasets[key] = source.load(**exp.dataset_params)
         return self._datasets[key]
 
     def _build(self, exp: Experiment) -> Trainer:

@@ -84,8 +84,11 @@ class DataTableModel(QAbstractTableModel):
         self.excluded = frozenset(int(r) for r in excluded)
         self.edited = frozenset((int(e[0]), int(e[1])) for e in edits)
         if ds is not None:  # columns of long decimals are shown rounded, to line up (a sample is enough)
-            sample = [ds.X[:1000]] + ([ds.X_test[:1000]] if ds.has_test else [])
-            self.rounded = long_decimals(np.vstack(sample))
+            if np.issubdtype(ds.X.dtype, np.integer):  # pixels: whole numbers, nothing to round (and 784 columns)
+                self.rounded = np.zeros(ds.n_features, dtype=bool)
+            else:
+                sample = [ds.X[:1000]] + ([ds.X_test[:1000]] if ds.has_test else [])
+                self.rounded = long_decimals(np.vstack(sample))
             self.rounded_target = ds.task == "regression" and bool(long_decimals(ds.y[:1000]).any())
         names = ds.params.get("names") if ds is not None else None
         self.row_names = [str(n) for n in names] if names is not None and len(names) == ds.n_samples else None

@@ -104,6 +104,8 @@ class MainWindow(QMainWindow):
         from nnstudio.qt.settings_panel import TrainingSettingsPanel
 
         from nnstudio.qt.panels.activation import ActivationPanel
+        from nnstudio.qt.panels.drawing import DrawingPanel
+        from nnstudio.qt.panels.gallery import GalleryPanel
         from nnstudio.qt.panels.predictions import PredictionsPanel
         from nnstudio.qt.panels.surface import LossSurfacePanel
         from nnstudio.qt.panels.weights import WeightsPanel
@@ -118,6 +120,8 @@ class MainWindow(QMainWindow):
         self.surface = LossSurfacePanel(self.context)
         self.weights = WeightsPanel(self.context)
         self.activation = ActivationPanel(self.context)
+        self.gallery = GalleryPanel(self.context)
+        self.drawing = DrawingPanel(self.context)
         self.data_dock = self._dock(self.data_panel, "Data", "dataDock", left)
         self.builder_dock = self._dock(self.builder, "Network", "builderDock", left)
         self.settings_dock = self._dock(self.settings_panel, "Training", "settingsDock", left)
@@ -129,15 +133,18 @@ class MainWindow(QMainWindow):
         self.activation_dock = self._dock(self.activation, "Activation", "activationDock", right)
         self.predictions_dock = self._dock(self.predictions, "Predictions", "predictionsDock", right)
         self.surface_dock = self._dock(self.surface, "Loss surface", "surfaceDock", right)
-        for first, second in zip((self.curves_dock, self.weights_dock, self.activation_dock, self.predictions_dock),
-                                 (self.weights_dock, self.activation_dock, self.predictions_dock, self.surface_dock)):
+        self.gallery_dock = self._dock(self.gallery, "Gallery", "galleryDock", right)
+        self.drawing_dock = self._dock(self.drawing, "Draw", "drawDock", right)
+        tabs = (self.curves_dock, self.weights_dock, self.activation_dock, self.predictions_dock, self.surface_dock,
+                self.gallery_dock, self.drawing_dock)
+        for first, second in zip(tabs, tabs[1:]):
             self.tabifyDockWidget(first, second)
         self.curves_dock.raise_()
         self.try_dock = self._dock(self.try_it, "Try it", "tryDock", right)
         self.resizeDocks([self.data_dock, self.curves_dock], [390, 560], Qt.Orientation.Horizontal)
         self.resizeDocks([self.curves_dock, self.try_dock], [600, 210], Qt.Orientation.Vertical)
         self.panels = [self.network_view, self.weights, self.curves, self.activation, self.surface,
-                       self.predictions]
+                       self.predictions, self.gallery, self.drawing]
         self.snapshot_views = [*self.panels, self.try_it]
 
     def _action(self, text: str, name: str, tip: str, slot, shortcut=None, checkable=False) -> QAction:
@@ -192,7 +199,8 @@ class MainWindow(QMainWindow):
         view = bar.addMenu("&View")
         view.setObjectName("viewMenu")
         for dock in (self.data_dock, self.builder_dock, self.settings_dock, self.curves_dock, self.predictions_dock,
-                     self.surface_dock, self.weights_dock, self.activation_dock, self.try_dock):
+                     self.surface_dock, self.weights_dock, self.activation_dock, self.gallery_dock, self.drawing_dock,
+                     self.try_dock):
             view.addAction(dock.toggleViewAction())
         view.addSeparator()
         view.addAction(self.reset_layout_action)
@@ -290,7 +298,14 @@ class MainWindow(QMainWindow):
         w.failed.connect(self._on_worker_failed)
         self.context.selectionChanged.connect(self._follow_selection)
         self.context.dataChanged.connect(self._follow_selection)
+        self.context.imagesRequested.connect(self._show_gallery)
   # worker signals go to bound methods only (see controller.py)
+
+    def _show_gallery(self, *_) -> None:
+        """A confusion cell was clicked: bring the gallery forward (it filters itself to the cell's images)."""
+        if self.context.dataset is not None and self.context.dataset.image_shape is not None:
+            self.gallery_dock.show()
+            self.gallery_dock.raise_()
 
     def _follow_selection(self, *_) -> None:
         """A selected weight that the Trainer does not record at every update (a big network records a sample) is

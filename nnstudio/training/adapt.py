@@ -22,6 +22,7 @@ LEARNING_RATES = {"sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adam": 0.01}
 TASK_LOSS = {"binary": "binary_cross_entropy", "multiclass": "softmax_cross_entropy", "regression": "mse"}
 WHY_LOSS = {"binary": "fits two classes", "multiclass": "fits several classes",
             "regression": "fits numbers, whatever the table's size"}
+MANY_INPUTS = 64  # beyond this many features, weights drawn at size ~1 are far too big
 # 2-D sets no straight line separates
 CURVED = {"xor", "circles", "spiral"}
 
@@ -71,8 +72,17 @@ def adapt_to_dataset(exp: Experiment, ds: Dataset, new_dataset: bool = True) -> 
         changes.append("batch: the whole table" if batch == 0 else f"batch: {batch} rows, shuffled each epoch")
     if lr != exp.learning_rate:
         changes.append(f"learning rate: {fmt(lr)}")
+    init = exp.init
+    if new_dataset and ds.n_features > MANY_INPUTS and init in ("uniform", "normal"):
+        # weights of size ~1 on hundreds of inputs add up to sums in the tens: saturated units, huge first losses
+        init = "he" if any(s.activation in ("relu", "leaky_relu") for s in exp.layers[:-1]) else "xavier"
+        changes.append(f"initial weights: {init} (scaled to {ds.n_features} inputs)")
+    dtype = exp.dtype
+    if new_dataset and ds.image_shape is not None and dtype != "float32":
+        dtype = "float32"  # pixels need no double precision, and single precision trains several times faster
+        changes.append("precision: float32 (plenty for pixels, and faster)")
     new = exp.replace(layers=[*exp.layers[:-1], out], loss=loss, batch_size=batch, shuffle=shuffle,
-                      learning_rate=lr, initial_weights=None)
+                      learning_rate=lr, initial_weights=None, dtype=dtype, init=init)
     return new, changes
 
 

@@ -173,7 +173,7 @@ def prepare_arrays(ds: Dataset, exp: Experiment) -> PreparedData:
     keep = np.ones(ds.n_samples, dtype=bool)
     keep[list(exp.excluded_rows)] = False
     rows = np.flatnonzero(keep)
-    X_raw = ds.X[rows]
+    X_raw = ds.X if len(rows) == ds.n_samples else ds.X[rows]  # no copy of a big image set when every row is used
     if exp.preprocessing == "dataset":
         prep = ds.preprocessing
     elif exp.preprocessing == "none":

@@ -44,3 +44,39 @@ def test_new_parameters_for_the_same_dataset_keep_the_learners_choices():
     exp = presets.get("trask-neuron").replace(dataset="spiral", loss="mse", batch_size=0, learning_rate=3.0)
     new, changes = adapt_to_dataset(exp, data.load("spiral", size=100), new_dataset=False)
     assert (new.loss, new.batch_size, new.learning_rate) == ("mse", 0, 3.0) and changes == []
+
+
+def test_an_image_set_trains_in_single_precision_and_says_so():
+    import numpy as np
+
+    from nnstudio.data.dataset import Dataset
+
+    rng = np.random.default_rng(0)
+    images = Dataset(name="img", title="tiny images", task="multiclass", X=rng.integers(0, 256, (300, 12)).astype(
+        np.uint8), y=rng.integers(0, 3, 300), feature_names=tuple(f"p{i}" for i in range(12)),
+        class_names=("a", "b", "c"), image_shape=(3, 4))
+    new, changes = adapt_to_dataset(presets.get("trask-neuron"), images)
+    assert new.dtype == "float32" and any(c.startswith("precision: float32") for c in changes)
+    same, changes = adapt_to_dataset(new, images, new_dataset=False)
+    assert same.dtype == "float32" and not any(c.startswith("precision") for c in changes)
+    tables, _ = adapt_to_dataset(presets.get("trask-neuron"), data.load("spiral"))
+    assert tables.dtype == presets.get("trask-neuron").dtype  # a table of measurements keeps its precision
+
+
+def test_many_inputs_get_initial_weights_scaled_to_them():
+    import numpy as np
+
+    from nnstudio.data.dataset import Dataset
+
+    rng = np.random.default_rng(0)
+    wide = Dataset(name="wide", title="wide", task="binary", X=rng.normal(size=(100, 200)), y=rng.integers(0, 2, 100),
+                   feature_names=tuple(f"f{i}" for i in range(200)), class_names=("a", "b"))
+    t1 = presets.get("trask-neuron")
+    assert t1.init == "uniform"
+    new, changes = adapt_to_dataset(t1, wide)
+    assert new.init == "xavier" and any(c.startswith("initial weights: xavier") for c in changes)
+    t = Trainer(new.replace(dataset="wide"), wide)
+    z = t.X_train @ t.network.get_weights()[0]
+    assert np.abs(z).mean() < 3  # sums of a sensible size (uniform [-1, 1) weights give about 6.5 here)
+    narrow, _ = adapt_to_dataset(t1, data.load("spiral"))
+    assert narrow.init == "uniform"  # two inputs: the learner's choice stands

@@ -14,6 +14,7 @@ PANEL_MODULES = {  # name -> (module, class)
     "activation": ("nnstudio.qt.panels.activation", "ActivationPanel"),
     "surface": ("nnstudio.qt.panels.surface", "LossSurfacePanel"),
     "predictions": ("nnstudio.qt.panels.predictions", "PredictionsPanel"),
+    "gallery": ("nnstudio.qt.panels.gallery", "GalleryPanel"),
 }
 
 

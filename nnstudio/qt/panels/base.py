@@ -29,6 +29,7 @@ class PanelContext(QObject):
     sampleChanged = Signal(int)
     dataChanged = Signal()
     trainingChanged = Signal(bool)  # a run started or stopped: heavy panels wait for the pause
+    imagesRequested = Signal(int, int, bool)  # (true class, predicted class, test set): the gallery shows them
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -86,6 +87,16 @@ class PanelContext(QObject):
             self._prepared = prepare_arrays(self.dataset, self.experiment)
             self._prepared_for = (self.dataset, self._data_key(self.experiment))
         return self._prepared
+
+    def prepared_if_made(self) -> PreparedData | None:
+        """The arrays ``prepared()`` gives, when they are already at hand (never made here: for a big set that takes
+        seconds, and any thread may ask)."""
+        return self._prepared if self._made_for(self.dataset, self.experiment) else None
+
+    def show_images(self, true_class: int, predicted_class: int, test: bool) -> None:
+        """Ask for the images of true class ``true_class`` answered ``predicted_class`` (a confusion cell): the
+        gallery shows them, the window brings it forward."""
+        self.imagesRequested.emit(int(true_class), int(predicted_class), bool(test))
 
     def frozen(self) -> "PanelContext":
         """A copy of what is on show now (dataset, experiment, prepared arrays, selected weight and sample) that

@@ -1,12 +1,19 @@
 """A confusion matrix drawn as a grid: rows are the true classes, columns the predicted ones; each cell shows its
 count, coloured by the share of its row (so a class with few rows reads as clearly as a big one). A strip in each
 class's colour (the palette the data scatter and the decision surface use) runs beside its row and above its
-column."""
+column.
+
+Clicking a cell says which (``cellClicked``: true class, predicted class); the predictions panel then asks the gallery
+for those images. Hovering a cell names it and its count.
+"""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QFont
 
 from nnstudio.numbers import count
@@ -18,6 +25,8 @@ STRIP = (-0.17, -0.05)  # where the class-colour strips lie, in cells, before th
 
 
 class ConfusionView(pg.PlotWidget):
+    cellClicked = Signal(int, int)  # (true class, predicted class) of a cell clicked
+
     def __init__(self, parent=None):
         super().__init__(parent, background="w", enableMenu=False)
         self.image = pg.ImageItem(axisOrder="row-major")
@@ -37,10 +46,16 @@ class ConfusionView(pg.PlotWidget):
         self.texts: list[pg.TextItem] = []
         self._shown: dict[int, tuple[str, bool]] = {}  # cell -> (text, white) as last set
         self._n = 0
+        self._names: list[str] = []
+        self._M: np.ndarray | None = None
+        self.click_hint = ""  # said when hovering a cell, e.g. that a click shows its images
+        self.scene().sigMouseClicked.connect(self._clicked)
+        self.scene().sigMouseMoved.connect(self._hover)
 
     def set_classes(self, names) -> None:
         """Lay out the cells and axis labels for these classes (text items are made here, once per class set)."""
         K = len(names)
+        self._names = [str(name) for name in names]
         if K != self._n:
             for item in self.texts:
                 self.removeItem(item)
@@ -77,6 +92,7 @@ class ConfusionView(pg.PlotWidget):
 
     def show_matrix(self, M: np.ndarray, title: str) -> None:
         K = len(M)
+        self._M = np.array(M)
         totals = M.sum(axis=1, keepdims=True)
         share = np.divide(M, totals, out=np.zeros(M.shape), where=totals > 0)
         self.image.setImage(share, autoLevels=False, levels=(0.0, 1.0))
@@ -89,3 +105,40 @@ class ConfusionView(pg.PlotWidget):
                 text.setText(shown[0])
                 text.setColor((255, 255, 255) if shown[1] else (30, 30, 30))
         self.setTitle(title)
+
+    # -- the mouse -----------------------------------------------------------------------------------------------------
+    def cell_at(self, scene_pos) -> tuple[int, int] | None:
+        """(true class, predicted class) of the cell under a point of the scene, or None."""
+        vb = self.getPlotItem().getViewBox()
+        if not self._n or not vb.sceneBoundingRect().contains(scene_pos):
+            return None
+        p = vb.mapSceneToView(scene_pos)
+        x, y = p.x(), p.y()
+        if not (0 <= x < self._n and 0 <= y < self._n):
+            return None
+        return int(math.floor(y)), int(math.floor(x))
+
+    def cell_centre(self, true_class: int, predicted: int):
+        """The scene point at the middle of a cell (tests click there)."""
+        return self.getPlotItem().getViewBox().mapViewToScene(QPointF(predicted + 0.5, true_class + 0.5))
+
+    def hover_text(self, true_class: int, predicted: int) -> str:
+        names, M = self._names, self._M
+        if M is None or max(true_class, predicted) >= len(M) or max(true_class, predicted) >= len(names):
+            return ""
+        n = count(M[true_class, predicted])
+        text = f"true {names[true_class]}, answered {names[predicted]}: {n}"
+        return f"{text}. {self.click_hint}" if self.click_hint else text
+
+    def _hover(self, scene_pos) -> None:
+        cell = self.cell_at(scene_pos)
+        self.setToolTip(self.hover_text(*cell) if cell is not None else "")
+        clickable = cell is not None and bool(self.click_hint)
+        self.setCursor(Qt.CursorShape.PointingHandCursor if clickable else Qt.CursorShape.ArrowCursor)
+
+    def _clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        cell = self.cell_at(event.scenePos())
+        if cell is not None:
+            self.cellClicked.emit(*cell)

@@ -95,6 +95,7 @@ class PredictionsPanel(Panel):
         self.line_plot = pg.PlotWidget(background="w", enableMenu=False)
         yield
         self.matrix_plot = ConfusionView()
+        self.matrix_plot.cellClicked.connect(self._on_cell_clicked)
         yield
         self.stack = QStackedWidget()
         for plot, name, accessible, tip in (
@@ -180,6 +181,14 @@ class PredictionsPanel(Panel):
         self.outputs.setVisible(view == "matrix")
         if view == "matrix" and self.context.dataset is not None:
             self.matrix_plot.set_classes(self.context.dataset.class_names)
+            self.matrix_plot.click_hint = ("Click to see these images in the gallery."
+                                           if self.context.dataset.image_shape is not None else "")
+
+    def _on_cell_clicked(self, true_class: int, predicted: int) -> None:
+        """A confusion cell of image data: the gallery shows exactly its images (of the set the matrix counts)."""
+        ds = self.context.dataset
+        if ds is not None and ds.image_shape is not None and self.view() == "matrix":
+            self.context.show_images(true_class, predicted, self.set_combo.currentText() == TEST and ds.has_test)
 
     def view(self) -> str:
         """What is drawn now: "plane", "matrix", "line" or "scatter"."""

@@ -42,7 +42,8 @@ class TryItPanel(QWidget):
         big = QFont(self.font())
         big.setPointSizeF(self.font().pointSizeF() + 2)
         self.output.setFont(big)
-        layout.addWidget(QLabel("Network's answer:"))
+        self.output_title = QLabel("Network's answer:")
+        layout.addWidget(self.output_title)
         layout.addWidget(self.output)
         self.note = QLabel("")
         self.note.setObjectName("tryNote")
@@ -67,11 +68,18 @@ class TryItPanel(QWidget):
             self.queries_layout.removeWidget(button)
             button.deleteLater()
         self.query_buttons = []
+        pictures = ds.n_features > MAX_FIELDS and ds.image_shape is not None
+        for widget in (self.output_title, self.output):
+            widget.setVisible(not pictures)  # pictures are tried in the Draw panel, which gives the answer
         if ds.n_features > MAX_FIELDS:
             self.form_box.hide()
             self.queries_box.hide()
-            self.note.setText(f"{count(ds.n_features)} inputs are too many to type; pick rows in the data table "
-                              "instead.")
+            if ds.image_shape is not None:
+                self.note.setText(f"Pictures of {ds.image_shape[0]}×{ds.image_shape[1]} pixels are too many inputs "
+                                  "to type: draw one in the Draw panel instead.")
+            else:
+                self.note.setText(f"{count(ds.n_features)} inputs are too many to type; pick rows in the data "
+                                  "table instead.")
             self._recompute()
             return
         self.form_box.show()

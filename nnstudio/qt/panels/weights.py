@@ -1,5 +1,6 @@
 """The weights panel: every dense layer's weight matrix as a heatmap with its bias strip, colour bar and histogram;
-for image inputs each unit's weights as a picture; and below, the recorded weights against the update number.
+for image inputs each unit's weights as a picture (for a network without a hidden layer: each class's template); and
+below, the recorded weights against the update number.
 
 Hovering a cell names the weight with its value and gradient; clicking it selects that weight for every panel
 (its curve is then drawn thick). Images are redrawn at most eight times a second, whatever the snapshot rate.
@@ -18,7 +19,7 @@ from nnstudio.qt.panels.base import Panel, run_through
 from nnstudio.qt.panels.colormaps import Throttle, diverging_colormap
 from nnstudio.qt.panels.weights_history import WeightHistory, global_to_local, parameter_label
 from nnstudio.qt.panels.weights_layer import LayerView
-from nnstudio.qt.panels.weights_tiles import TileView, square_side
+from nnstudio.qt.panels.weights_tiles import TileView, picture_shape
 from nnstudio.training.trainer import Snapshot
 
 REDRAW_RATE = 8.0  # image redraws per second at most
@@ -68,7 +69,7 @@ class WeightsPanel(Panel):
         self.tabs.setObjectName("weightsTabs")
         self.tabs.setAccessibleName("Weight views")
         self.tabs.setToolTip("Matrices: every layer's weights; Pictures: first-layer weights shaped like the input "
-                             "image")
+                             "image (class templates for a network without a hidden layer)")
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.view, "Matrices")
         self.tabs.addTab(self.tile_widget, "Pictures")
@@ -168,16 +169,27 @@ class WeightsPanel(Panel):
         self.tile_widget.clear()
         had_tiles, self.tile_view = self.tile_view is not None, None
         first = self.layer_views[0] if self.layer_views else None
-        side = square_side(first.n_in) if first else None
-        if side is not None:
+        shape = picture_shape(first.n_in, ds.image_shape if ds is not None else None) if first else None
+        if shape is not None:
             yield
-            self.tile_view = TileView(self.tile_widget, self.cmap, side, first.n_out, first.has_bias)
-        self.tabs.setTabVisible(1, side is not None)
-        self.tabs.tabBar().setVisible(side is not None)  # one tab needs no tab bar
-        if side is not None and not had_tiles:
+            templates = self.template_names(snap)
+            self.tile_view = TileView(self.tile_widget, self.cmap, shape, first.n_out, first.has_bias, templates)
+            self.tabs.setTabText(1, "Class templates" if templates is not None else "Pictures")
+        self.tabs.setTabVisible(1, shape is not None)
+        self.tabs.tabBar().setVisible(shape is not None)  # one tab needs no tab bar
+        if shape is not None and not had_tiles:
             self.tabs.setCurrentIndex(1)  # for image inputs the pictures say more than a 785-row matrix
-        elif side is None:
+        elif shape is None:
             self.tabs.setCurrentIndex(0)
+
+    def template_names(self, snap: Snapshot) -> list[str] | None:
+        """The output units' names when the first layer's pictures are class templates (a network without a hidden
+        layer on classified data), else None."""
+        ds = self.context.dataset
+        if len(snap.layers) != 1 or ds is None or ds.task == "regression":
+            return None
+        names = list(ds.output_names)
+        return names if len(names) == snap.layers[0].units else None
 
     def _redraw(self) -> None:
         run_through(self._redraw_parts())
@@ -238,12 +250,17 @@ class WeightsPanel(Panel):
         label = parameter_label(snap.parameter_names, [w.shape for w in snap.weights], param, flat)
         value = snap.weights[param].ravel()[flat]
         grad = snap.gradients[param].ravel()[flat]
-        view = self.layer_views[layer]
+        view, tiles = self.layer_views[layer], self.tile_view if layer == 0 else None
+        names = tiles.class_names if tiles is not None else None
+        who = f"class {names[unit]}" if names and unit < len(names) else f"unit {unit}"
         if row == view.n_in:
-            where = f"bias of unit {unit}"
+            where = f"bias of {who}"
+        elif tiles is not None:  # a picture's pixel
+            r, c = divmod(row, tiles.shape[1])
+            where = f"pixel {row} at row {r}, column {c} → {who}"
         else:
             name = f" {view.input_names[row]}" if view.input_names else ""
-            where = f"input {row}{name} → unit {unit}"
+            where = f"input {row}{name} → {who}"
         return f"{label} = {fixed(value)} ({where}), gradient {fmt(grad)}"
 
     def click_cell(self, layer: int, row: int, unit: int) -> None:

@@ -1,6 +1,9 @@
 """What first-layer units look for in image inputs: each unit's incoming weights reshaped to the picture (28x28 for
-MNIST) and drawn as a tile, with the unit's bias as a strip under it and its number above. Same colours and scale as
-the layer's heatmap. The grid takes as many columns as make the tiles largest in the space available.
+MNIST, or the data's own ``image_shape``) and drawn as a tile, with the unit's bias as a strip under it and its number
+above. A network without a hidden layer has its class templates here instead: each output unit's weights, the picture
+of what speaks for its class (blue) and against it (orange), named by the class in its colour. Same colours and
+symmetric scale as the layer's heatmap. The grid takes as many columns as make the tiles largest in the space
+available.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF
 
+from nnstudio.qt.panels.colormaps import class_colour
 from nnstudio.qt.panels.weights_layer import add_colorbar, highlight_item, on_scale, small_font
 
 MAX_TILES = 64  # units drawn
@@ -26,14 +30,35 @@ def square_side(n_inputs: int) -> int | None:
     return side if side * side == n_inputs and n_inputs >= 64 else None
 
 
+def picture_shape(n_inputs: int, image_shape=None) -> tuple[int, int] | None:
+    """(height, width) of the picture a unit's n_inputs weights make: the data's ``image_shape`` when it has one of
+    that many pixels, else a square (``square_side``), else None."""
+    if image_shape is not None and int(image_shape[0]) * int(image_shape[1]) == n_inputs:
+        return int(image_shape[0]), int(image_shape[1])
+    side = square_side(n_inputs)
+    return (side, side) if side is not None else None
+
+
 class TileView:
-    def __init__(self, glw: pg.GraphicsLayoutWidget, cmap: pg.ColorMap, side: int, n_units: int, has_bias: bool):
-        self.side, self.n_in, self.n_units, self.has_bias = side, side * side, n_units, has_bias
+    def __init__(self, glw: pg.GraphicsLayoutWidget, cmap: pg.ColorMap, shape: tuple[int, int], n_units: int,
+                 has_bias: bool, class_names=None):
+        """``class_names``: the output units' names when these are class templates (a network without a hidden
+        layer), else None (first-layer units, numbered)."""
+        self.shape = (int(shape[0]), int(shape[1]))
+        h, w = self.shape
+        self.n_in, self.n_units, self.has_bias = h * w, n_units, has_bias
+        self.class_names = list(class_names) if class_names is not None else None
         self.n_tiles = min(n_units, MAX_TILES)
-        shown = f"units 0–{self.n_tiles - 1} of {n_units}" if self.n_tiles < n_units else f"all {n_units} units"
-        self.title = glw.addLabel(f"Layer 1, {shown}: each unit's {self.n_in} incoming weights as a {side}×{side} "
-                                  "picture" + (", its bias in the strip below" if has_bias else ""),
-                                  row=0, col=0, size="9pt", color="#222")
+        # two short lines: one long line would widen the layout past the panel and push the colour bar out of sight
+        bias = "its bias in the strip below" if has_bias else ""
+        if self.class_names is not None:
+            title = (f"Class templates: each class's {self.n_in} incoming weights as a {h}×{w} picture<br>"
+                     "blue: ink there speaks for the class, orange: against it" + (f"; {bias}" if bias else ""))
+        else:
+            shown = f"units 0–{self.n_tiles - 1} of {n_units}" if self.n_tiles < n_units else f"all {n_units} units"
+            title = f"Layer 1, {shown}: each unit's {self.n_in} incoming weights<br>as a {h}×{w} picture" + (
+                f", {bias}" if bias else "")
+        self.title = glw.addLabel(title, row=0, col=0, size="9pt", color="#222")
         self.plot = glw.addPlot(row=1, col=0, enableMenu=False)  # (see colormaps.ColorBar)
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")
@@ -53,13 +78,18 @@ class TileView:
         self.plot.addItem(self.frame)
         self.labels = []
         font = small_font(7)
+        if self.class_names is not None:  # a few named classes: larger, in their colours
+            font = small_font(9)
+            font.setBold(True)
         for u in range(self.n_tiles):
-            label = pg.TextItem(str(u), color=(40, 40, 40), anchor=(0, 1))
+            named = self.class_names is not None and u < len(self.class_names)
+            label = pg.TextItem(self.class_names[u] if named else str(u),
+                                color=class_colour(u) if named else (40, 40, 40), anchor=(0, 1))
             label.setFont(font)
             self.plot.addItem(label)
             self.labels.append(label)
-        self.pitch_x = side + GAP
-        self.pitch_y = LABEL_ROWS + side + (1 + BIAS_ROWS if has_bias else 0) + GAP
+        self.pitch_x = w + GAP
+        self.pitch_y = LABEL_ROWS + h + (1 + BIAS_ROWS if has_bias else 0) + GAP
         self.cols = 0
         self.mosaic = np.zeros((0, 0))
         self._W: np.ndarray | None = None
@@ -88,7 +118,7 @@ class TileView:
                 self.update(self._W, self._b, self._levels)
         self.plot.getViewBox().autoRange(padding=0.01)
         rect = self.plot.getViewBox().boundingRect()
-        pixels = rect.width() / max(self.mosaic.shape[1], 1) * self.side
+        pixels = rect.width() / max(self.mosaic.shape[1], 1) * self.shape[1]
         for label in self.labels:
             label.setVisible(pixels >= MIN_LABEL_PIXELS)
 
@@ -109,15 +139,15 @@ class TileView:
     # -- data ----------------------------------------------------------------------------------------------------------
     def update(self, W: np.ndarray, b: np.ndarray | None, levels: tuple[float, float]) -> None:
         self._W, self._b, self._levels = W, b, levels
-        s, m = self.side, self.mosaic
+        (h, w), m = self.shape, self.mosaic
         top = max(abs(levels[0]), abs(levels[1]))
-        pictures = on_scale(W[:, :self.n_tiles], top).T.reshape(self.n_tiles, s, s)
+        pictures = on_scale(W[:, :self.n_tiles], top).T.reshape(self.n_tiles, h, w)
         bias = on_scale(b, top) if b is not None else None
         for u in range(self.n_tiles):
             x0, y0 = self.origin(u)
-            m[y0:y0 + s, x0:x0 + s] = pictures[u]
+            m[y0:y0 + h, x0:x0 + w] = pictures[u]
             if bias is not None:
-                m[y0 + s + 1:y0 + s + 1 + BIAS_ROWS, x0:x0 + s] = bias[u]
+                m[y0 + h + 1:y0 + h + 1 + BIAS_ROWS, x0:x0 + w] = bias[u]
         self.colorbar.setLevels(levels)
         refit = self.image.image is None or self.image.image.shape != m.shape
         self.image.setImage(m, autoLevels=False, levels=levels)
@@ -126,15 +156,16 @@ class TileView:
 
     def tiles(self) -> list[np.ndarray]:
         """The pictures drawn, unit by unit, read back from the image."""
-        out, s = [], self.side
+        out, (h, w) = [], self.shape
         for u in range(self.n_tiles):
             x0, y0 = self.origin(u)
-            out.append(np.array(self.image.image[y0:y0 + s, x0:x0 + s]))
+            out.append(np.array(self.image.image[y0:y0 + h, x0:x0 + w]))
         return out
 
     # -- cells ---------------------------------------------------------------------------------------------------------
     def cell_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
-        """(input index, unit) of the pixel under the mouse; input index == side² is the unit's bias strip."""
+        """(input index, unit) of the pixel under the mouse; input index == height * width is the unit's bias
+        strip."""
         vb = self.plot.getViewBox()
         if self._W is None or not vb.sceneBoundingRect().contains(scene_pos):
             return None
@@ -145,11 +176,12 @@ class TileView:
         c, dx = divmod(x, self.pitch_x)
         r, dy = divmod(y, self.pitch_y)
         unit, dy = r * self.cols + c, dy - LABEL_ROWS
-        if c >= self.cols or unit >= self.n_tiles or dx >= self.side or dy < 0:
+        h, w = self.shape
+        if c >= self.cols or unit >= self.n_tiles or dx >= w or dy < 0:
             return None
-        if dy < self.side:
-            return dy * self.side + dx, unit
-        if self.has_bias and self.side + 1 <= dy < self.side + 1 + BIAS_ROWS:
+        if dy < h:
+            return dy * w + dx, unit
+        if self.has_bias and h + 1 <= dy < h + 1 + BIAS_ROWS:
             return self.n_in, unit
         return None
 
@@ -161,10 +193,11 @@ class TileView:
             return
         row, unit = cell
         x0, y0 = self.origin(unit)
-        self.frame.setRect(x0 - 0.7, y0 - 0.7, self.side + 1.4, self.pitch_y - LABEL_ROWS - GAP + 1.4)
+        h, w = self.shape
+        self.frame.setRect(x0 - 0.7, y0 - 0.7, w + 1.4, self.pitch_y - LABEL_ROWS - GAP + 1.4)
         self.frame.setVisible(True)
         if row == self.n_in:
-            self.highlight.setRect(x0, y0 + self.side + 1, self.side, BIAS_ROWS)
+            self.highlight.setRect(x0, y0 + h + 1, w, BIAS_ROWS)
         else:
-            self.highlight.setRect(x0 + row % self.side, y0 + row // self.side, 1, 1)
+            self.highlight.setRect(x0 + row % w, y0 + row // w, 1, 1)
         self.highlight.setVisible(True)

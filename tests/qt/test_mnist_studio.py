@@ -1,0 +1,73 @@
+"""MNIST in the studio: listed in the dataset picker, read and built off the GUI thread (the window keeps its turns),
+trained in single precision, its table shown without measuring 784 columns of decimals."""
+
+import dataclasses
+import threading
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QComboBox
+
+from nnstudio import data
+from nnstudio.qt import controller as controller_module
+
+
+def _replace_loader(monkeypatch, loader) -> None:
+    """The registry's mnist entry with another loader, for this test."""
+    monkeypatch.setitem(data.DATASETS._items, "mnist", dataclasses.replace(data.DATASETS["mnist"], loader=loader))
+
+
+def test_mnist_is_in_the_dataset_picker(window):
+    combo = window.data_panel.findChild(QComboBox, "datasetCombo")
+    assert combo.findData("mnist") >= 0
+
+
+def test_picking_mnist_reads_it_off_the_gui_thread_while_the_window_keeps_its_turns(window, heartbeat,
+                                                                                     monkeypatch):
+    source = data.DATASETS["mnist"]
+    assert source.heavy
+    loads = []
+    real = source.loader
+    beat = None
+
+    def watched(**params):
+        # the read waits until the GUI thread's timer has ticked 10 times more: it can only if the GUI thread is
+        # not the one reading (else this times out, and the assertion below fails)
+        loads.append((threading.get_ident(), beat.reached.wait(10)))
+        return real(**params)
+
+    _replace_loader(monkeypatch, watched)
+    beat = heartbeat(enough=10)
+    assert window.controller.choose_dataset("mnist", {"subset": 1000, "subset_seed": 0})
+    assert loads and all(thread != threading.get_ident() and ticked for thread, ticked in loads)
+    ds, exp = window.controller.dataset, window.controller.experiment
+    assert ds.name == "mnist" and ds.image_shape == (28, 28) and ds.n_samples == 1000
+    assert exp.dtype == "float32" and exp.layers[-1].units == 10
+    assert controller_module.build_cost(exp, ds) > controller_module.BUILD_IN_BACKGROUND  # built off-thread too
+    assert window.worker.latest().weights[0].shape == (784, exp.layers[0].units)
+    model = window.data_panel.model
+    assert not np.any(model.rounded) and model.data(model.index(0, 1)) in {str(v) for v in range(256)}
+
+
+def test_a_dataset_that_cannot_be_read_is_refused_and_nothing_changes(window, monkeypatch):
+    before = window.controller.experiment
+
+    def broken(**params):
+        raise data.DataError("train-images-idx3-ubyte.gz: 47,040,000 bytes of pixels expected, 1,000 found")
+
+    _replace_loader(monkeypatch, broken)
+    assert not window.controller.choose_dataset("mnist", {"subset": 1000, "subset_seed": 0})
+    assert window.controller.experiment is before
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int64])
+def test_a_table_of_whole_numbers_is_not_checked_for_long_decimals(dtype):
+    from nnstudio.qt.data_table import DataTableModel
+    from nnstudio.data.dataset import Dataset
+
+    X = np.arange(40, dtype=dtype).reshape(4, 10)
+    ds = Dataset(name="w", title="w", task="binary", X=X, y=np.array([0, 1, 0, 1]),
+                 feature_names=tuple(f"p{i}" for i in range(10)), class_names=("a", "b"))
+    model = DataTableModel()
+    model.set_data(ds)
+    assert model.rounded.shape == (10,) and not model.rounded.any()
