@@ -25,8 +25,8 @@ from nnstudio.core import activations, losses, optimizers
 from nnstudio.core.network import LayerSpec, Network
 from nnstudio.data.dataset import DataError, Dataset, Preprocessing
 from nnstudio.training.experiment import Experiment, ExperimentError
-from nnstudio.training.classes import confusion_counts, predicted_classes
 from nnstudio.training.history import History, Series
+from nnstudio.training.judging import JudgedTable, classes_and_counts
 
 MAX_TRACKED_WEIGHTS = 512  # networks with more parameters track an evenly spaced sample of them...
 SAMPLED_WEIGHTS = 48  # ...of this many, plus the full path at a few points (History.path)
@@ -269,6 +269,9 @@ class Trainer:
         self.train_rows, self.preprocessing = prepared.train_rows, prepared.preprocessing
         self.X_train, self.Y_train = prepared.X_train, prepared.Y_train
         self.X_test, self.Y_test = prepared.X_test, prepared.Y_test
+        task = self.dataset.task
+        self._judged = (JudgedTable.of(self.X_train, self.Y_train, task),
+                        JudgedTable.of(self.X_test, self.Y_test, task) if self.X_test is not None else None)
 
     @property
     def n_train(self) -> int:
@@ -477,39 +480,28 @@ class Trainer:
     # -- evaluation ----------------------------------------------------------------------------------------------------
     def metric(self, y_hat: np.ndarray, Y: np.ndarray) -> float:
         """Accuracy (share of rows classified right; binary at the 0.5 threshold) or R² for regression."""
-        task = self.dataset.task
-        if task in ("binary", "multiclass"):
-            return float(np.mean(predicted_classes(y_hat, task) == predicted_classes(Y, task)))
-        ss_res = float(np.sum((Y - y_hat) ** 2, dtype=np.float64))
-        ss_tot = float(np.sum((Y - Y.mean(axis=0)) ** 2, dtype=np.float64))
-        return 1.0 - ss_res / ss_tot if ss_tot > 0 else math.nan
+        return classes_and_counts(y_hat, Y, self.dataset.task)[0]
 
     def evaluate(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, float]:
         """(data loss, metric) of the current weights on a whole table, dropout off."""
         return self._evaluate(X, Y)[:2]
 
-    def _evaluate(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, float, np.ndarray | None]:
-        """(data loss, metric, confusion counts or None for regression) on a whole table, dropout off."""
+    def _evaluate(self, X: np.ndarray, Y: np.ndarray, true: np.ndarray | None = None
+                  ) -> tuple[float, float, np.ndarray | None]:
+        """(data loss, metric, confusion counts or None for regression) on a whole table, dropout off; ``true``: the
+        rows' classes, when known."""
         with np.errstate(over="ignore", invalid="ignore"):
             y_hat = self.network.forward(X, training=False)
-            return self.loss_fn.value(y_hat, Y), self.metric(y_hat, Y), self._confusion(y_hat, Y)
-
-    def _confusion(self, y_hat: np.ndarray, Y: np.ndarray) -> np.ndarray | None:
-        """K x K counts of (true class, predicted class); the same classes as ``metric``."""
-        task = self.dataset.task
-        if task not in ("binary", "multiclass"):
-            return None
-        k = 2 if task == "binary" else Y.shape[1]
-        M = confusion_counts(predicted_classes(Y, task), predicted_classes(y_hat, task), k)
-        M.flags.writeable = False
-        return M
+            return (self.loss_fn.value(y_hat, Y), *classes_and_counts(y_hat, Y, self.dataset.task, true))
 
     def _record_epoch(self) -> None:
+        """The epoch's figures, on the rows ``judging`` picks (every row of a table up to 10,000 rows)."""
         series = self.history.epochs
         if not series.wants(self.epoch):
             return
-        train_loss, train_metric, train_m = self._evaluate(self.X_train, self.Y_train)
-        test_loss, test_metric, test_m = (self._evaluate(self.X_test, self.Y_test) if self.X_test is not None
+        train, test = self._judged
+        train_loss, train_metric, train_m = self._evaluate(train.X, train.Y, train.true)
+        test_loss, test_metric, test_m = (self._evaluate(test.X, test.Y, test.true) if test is not None
                                           else (math.nan, math.nan, None))
         series.append(self.epoch, (train_loss, train_metric, test_loss, test_metric, self.current_learning_rate()))
         if train_m is not None:
