@@ -230,8 +230,18 @@ class Trainer:
             self.tracked = np.arange(n_params)
         else:
             self.tracked = np.unique(np.linspace(0, n_params - 1, SAMPLED_WEIGHTS).astype(np.int64))
-        self._backup = [np.empty_like(p) for p in self.network.parameters()]
+        # Three arrays take turns holding every weight: the network's (in use), the weights before the last update
+        # (the backup a rollback returns to) and a spare that the next update is written into (see _step)
+        flat = self.network.flat_parameters
+        self._buffers = (flat, np.empty_like(flat), np.empty_like(flat))
+        self._backup: np.ndarray | None = None  # every weight at the start of update _backup_step
+        self._params, self._grads = self.network.parameters(), self.network.gradients()
+        self._dense = self.network.dense_layers
+        self._finite = np.empty(n_params, dtype=bool)  # the answer of np.isfinite, kept to spare an allocation
+        self._tracks_all = len(self.tracked) == n_params
         self._has_dropout = any(spec.dropout > 0 for spec in experiment.layers)
+        self._batch_X = self._batch_Y = None  # a shuffled batch's rows, gathered (see _next_batch)
+        self._lr_key, self._lr = None, math.nan  # the learning rate of the current epoch (current_learning_rate)
         self.followed_index: int | None = None  # see follow()
         self.apply_settings(experiment)
         self.reset()
@@ -307,6 +317,7 @@ class Trainer:
         self.last_loss = math.nan
         self.diverged: str | None = None
         self._backup_step: int | None = None  # the update whose starting weights _backup holds
+        self._backup = None
         self._backup_place = None  # (position, epoch, order, order RNG state, dropout RNG state, last loss) before it
         self._order_rng_state = None
         self._order_drawn_at = -1  # the update that drew the current epoch's order
@@ -331,23 +342,20 @@ class Trainer:
         if index == self.followed_index and not restart:
             return
         self.followed_index = index
-        self._followed: Series | None = None
-        self._followed_at: tuple[int, int] | None = None
-        if index is not None:
-            self._followed = Series(1)
-            for p, param in enumerate(self.network.parameters()):
-                if index < param.size:
-                    self._followed_at = (p, index)
-                    break
-                index -= param.size
+        self._followed: Series | None = Series(1) if index is not None else None
 
     # -- the maths of one update ---------------------------------------------------------------------------------------
     def current_learning_rate(self) -> float:
         e = self.experiment
-        return optimizers.learning_rate(e.lr_schedule, e.learning_rate, e.lr_decay, self.epoch)
+        key = (e.lr_schedule, e.learning_rate, e.lr_decay, self.epoch)
+        if self._lr_key != key:  # worked out once an epoch, not at every update (the compound schedule loops)
+            self._lr_key, self._lr = key, optimizers.learning_rate(*key)
+        return self._lr
 
-    def _next_batch(self) -> np.ndarray | None:
-        """Row indices of the next batch, or None for "the whole table in order" (no copy needed)."""
+    def _next_batch(self) -> tuple[np.ndarray, np.ndarray, slice | np.ndarray | None]:
+        """(inputs, targets, rows) of the next batch; rows is None for "the whole table in order", a slice for
+        consecutive rows (both without a copy), or the shuffled row numbers, whose rows are gathered into arrays kept
+        for it from one batch to the next."""
         if self.position == 0:
             if self.experiment.shuffle:
                 # to draw this order again after a rollback (see _rewind_to_backup)
@@ -356,69 +364,88 @@ class Trainer:
             else:
                 self._order = None
         if self.batch_size == self.n_train and self._order is None:
-            return None
+            return self.X_train, self.Y_train, None
         stop = min(self.position + self.batch_size, self.n_train)
         if self._order is None:
-            return np.arange(self.position, stop)
-        return self._order[self.position:stop]
+            rows = slice(self.position, stop)
+            return self.X_train[rows], self.Y_train[rows], rows
+        rows = self._order[self.position:stop]
+        n = len(rows)
+        if self._batch_X is None or len(self._batch_X) < n:
+            self._batch_X = np.empty((n, self.X_train.shape[1]), self.dtype)
+            self._batch_Y = np.empty((n, self.Y_train.shape[1]), self.dtype)
+        Xb, Yb = self._batch_X[:n], self._batch_Y[:n]
+        # rows are a permutation's, so in range: "clip" only spares numpy a check that copies
+        np.take(self.X_train, rows, axis=0, out=Xb, mode="clip")
+        np.take(self.Y_train, rows, axis=0, out=Yb, mode="clip")
+        return Xb, Yb, rows
+
+    def _record_outputs(self, rows, y_hat: np.ndarray) -> None:
+        if rows is None:
+            self.last_outputs[...] = y_hat
+        else:
+            self.last_outputs[rows] = y_hat
+
+    def _all_finite(self, flat: np.ndarray) -> bool:
+        return bool(np.isfinite(flat, out=self._finite).all())
 
     def step(self) -> StepResult:
-        """One parameter update on the next batch."""
+        """One parameter update on the next batch. Overflow and NaN are the Trainer's to report (a loss, gradient or
+        weight that is not finite stops the run and says so), not numpy's warnings: one errstate for the update."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._step()
+
+    def _step(self) -> StepResult:
         self.diverged = None
         # dropout draws masks in the forward pass; a rollback puts the stream back where this update found it
         self._dropout_state_before = self._dropout_rng.bit_generator.state if self._has_dropout else None
-        idx = self._next_batch()
-        if idx is None:
-            Xb, Yb = self.X_train, self.Y_train
-        else:
-            Xb, Yb = self.X_train[idx], self.Y_train[idx]
+        Xb, Yb, rows = self._next_batch()
         net, loss_fn, exp = self.network, self.loss_fn, self.experiment
         lr = self.current_learning_rate()
         y_hat = net.forward(Xb, training=True)
-        with np.errstate(over="ignore", invalid="ignore"):
-            loss = loss_fn.value(y_hat, Yb)
+        loss = loss_fn.value(y_hat, Yb)
         x = self.step_count
         if not math.isfinite(loss):
             return self._diverge(f"the loss became {loss} at update {x + 1}", loss, rollback=True)
-        with np.errstate(over="ignore", invalid="ignore"):
-            net.backward(loss_fn, y_hat, Yb)
-            dense = net.dense_layers
-            if exp.l1 or exp.l2:
-                optimizers.add_penalty_gradients([d.W for d in dense], [d.dW for d in dense], exp.l1, exp.l2)
-        params, grads = net.parameters(), net.gradients()
-        if not all(math.isfinite(float(g.sum())) for g in grads):
+        dense = self._dense
+        net.backward(loss_fn, y_hat, Yb)
+        if exp.l1 or exp.l2:
+            optimizers.add_penalty_gradients([d.W for d in dense], [d.dW for d in dense], exp.l1, exp.l2)
+        # A gradient that is not finite makes the new weights so, and the check of those below finds it; only with no
+        # weights to go back to (the first update after a reset, a rollback or a load) is it looked for first, so
+        # that the optimizer's state stays as it was.
+        if self._backup_step is None and not self._all_finite(net.flat_gradients):
             return self._diverge(f"the gradient became infinite at update {x + 1}", loss, rollback=True)
+        # where this update starts, so that a rollback to its weights also puts the counters back there
+        place = (self.position, self.epoch, self._order,
+                 self._order_rng_state if self.position == 0 and self._order is not None else None,
+                 self._dropout_state_before, self.last_loss)
+        # the new weights go to a spare array: those the update started from stay in use until they are checked
+        flat = net.flat_parameters
+        new = next(b for b in self._buffers if b is not flat and b is not self._backup)
+        self.optimizer.step(self._params, self._grads, lr, out=net.parameter_views(new))
+        if not self._all_finite(new):
+            if not self._all_finite(net.flat_gradients):  # only with weights to go back to: see above
+                return self._diverge(f"the gradient became infinite at update {x + 1}", loss, rollback=True)
+            self._record_outputs(rows, y_hat)
+            self._backup, self._backup_step, self._backup_place = flat, x, place  # back to where it started
+            return self._diverge(f"the weights overflowed at update {x + 1}", loss, rollback=True)
         # record what the learner sees for this update: the loss and the weights it was computed with
         h = self.history
         h.update_loss.append(x, (loss,))
-        want_weights = h.weights is not None and h.weights.wants(x)
-        want_path = h.path is not None and h.path.wants(x)
-        if want_weights or want_path:
-            flat = self._flat_params()  # once, for both records
-            if want_weights:
-                h.weights.append(x, flat[self.tracked])
-            if want_path:
-                h.path.append(x, flat)
-        if idx is None:
-            self.last_outputs[...] = y_hat
-        else:
-            self.last_outputs[idx] = y_hat
+        if h.weights is not None and h.weights.wants(x):
+            h.weights.append(x, flat if self._tracks_all else flat[self.tracked])
+        if h.path is not None and h.path.wants(x):
+            h.path.append(x, flat)
         if self._followed is not None and self._followed.wants(x):
-            p, i = self._followed_at
-            self._followed.append(x, (params[p].flat[i],))
+            self._followed.append(x, (flat[self.followed_index],))
+        self._record_outputs(rows, y_hat)
         if h.errors is not None and h.errors.wants(x):
             h.errors.append(x, (self.Y_train - self.last_outputs).ravel())
-        for b, p in zip(self._backup, params):
-            np.copyto(b, p)
-        self._backup_step = x
-        # where this update started, so that a rollback to its weights also puts the counters back there
-        self._backup_place = (self.position, self.epoch, self._order,
-                              self._order_rng_state if self.position == 0 and self._order is not None else None,
-                              self._dropout_state_before, self.last_loss)
-        with np.errstate(over="ignore", invalid="ignore"):
-            self.optimizer.step(params, grads, lr)
-        if not all(math.isfinite(float(p.sum())) for p in params):
-            return self._diverge(f"the weights overflowed at update {x + 1}", loss, rollback=True)
+        # the weights it started from become the backup, the new ones are used from now on
+        self._backup, self._backup_step, self._backup_place = flat, x, place
+        net.use_parameters(new)
+        self._params = net.parameter_views(new)
         self._last_z = tuple(d.z for d in dense)
         self.step_count += 1
         self.last_loss = loss
@@ -437,12 +464,12 @@ class Trainer:
         smaller learning rate goes on from there."""
         kept = "kept as they are"
         if rollback and self._backup_step is not None:
-            for b, p in zip(self._backup, self.network.parameters()):
-                np.copyto(p, b)
+            self.network.use_parameters(self._backup)
+            self._params = self.network.parameter_views(self._backup)
             self.optimizer.reset()
             self._rewind_to_backup()
             kept = f"set back to those before update {self._backup_step + 1}, the last with a finite loss"
-            self._backup_step = None
+            self._backup_step, self._backup = None, None
         self.diverged = (f"Training diverged: {what}. The weights are {kept}. "
                          f"Try a smaller learning rate (now {self.current_learning_rate():g}).")
         return StepResult(loss, self.diverged)
@@ -475,7 +502,7 @@ class Trainer:
         return 0 if n <= MAX_TRACKED_WEIGHTS else n
 
     def _flat_params(self) -> np.ndarray:
-        return np.concatenate([p.ravel() for p in self.network.parameters()])
+        return self.network.flat_parameters.copy()
 
     # -- evaluation ----------------------------------------------------------------------------------------------------
     def metric(self, y_hat: np.ndarray, Y: np.ndarray) -> float:
@@ -596,7 +623,7 @@ class Trainer:
         self.confusion = None  # counted again at the next epoch's end
         self.follow(self.followed_index, restart=True)  # a followed weight's record starts over with the history
         self.diverged = None
-        self._backup_step = None
+        self._backup_step, self._backup = None, None
         self._order_rng_state, self._order_drawn_at = None, -1  # no rollback reaches back before the load
 
     # -- publishing ----------------------------------------------------------------------------------------------------
