@@ -94,11 +94,11 @@ class Network:
     def parameter_views(self, flat: np.ndarray) -> list[np.ndarray]:
         """Views of ``flat`` (an array like ``flat_parameters``, e.g. made by ``np.empty_like``), shaped and ordered
         like ``parameters()``: where an optimizer can write new weights while the network keeps the old ones."""
-        if flat.shape != self.flat_parameters.shape or flat.dtype != self.flat_parameters.dtype:
-            raise ValueError(f"expected {self.flat_parameters.size} {self.dtype.name} values, got {flat.size} "
-                             f"{flat.dtype.name}")
         kept = self._views.get(id(flat))
         if kept is None or kept[0] is not flat:
+            if flat.shape != self.flat_parameters.shape or flat.dtype != self.flat_parameters.dtype:
+                raise ValueError(f"expected {self.flat_parameters.size} {self.dtype.name} values, got {flat.size} "
+                                 f"{flat.dtype.name}")
             if len(self._views) >= 4:
                 self._views.clear()
             views, i = [], 0
@@ -112,10 +112,11 @@ class Network:
         """Make ``flat`` the network's parameters without copying: every layer's W and b become views of it. A trainer
         writes an update into a second array and then swaps, keeping the weights before the update for nothing."""
         views = iter(self.parameter_views(flat))
-        for layer in self.dense_layers:
-            layer.W = next(views)
-            if layer.b is not None:
-                layer.b = next(views)
+        for layer in self.layers:
+            if layer.kind == "dense":
+                layer.W = next(views)
+                if layer.b is not None:
+                    layer.b = next(views)
         self.flat_parameters = flat
 
     # -- building ---------------------------------------------------------------------------------------------------

@@ -102,7 +102,8 @@ class SGD(Optimizer):
         lr = float(lr)
         self.t += 1
         for p, g, new in zip(params, grads, out or params):
-            np.subtract(p, lr * g, out=new)
+            step = np.multiply(g, lr, out=None if new is p else new)  # η g (in ``new`` itself when it is free)
+            np.subtract(p, step, out=new)
 
 
 class Momentum(Optimizer):
@@ -115,7 +116,7 @@ class Momentum(Optimizer):
         self.t += 1
         for p, g, (v,), new in zip(params, grads, self._slots(params, 1), out or params):
             v *= mu
-            v -= lr * g
+            v -= np.multiply(g, lr, out=None if new is p else new)
             np.add(p, v, out=new)
 
 
@@ -128,9 +129,10 @@ class Nesterov(Optimizer):
         lr, mu = float(lr), self.momentum
         self.t += 1
         for p, g, (v,), new in zip(params, grads, self._slots(params, 1), out or params):
+            step = np.multiply(g, lr, out=None if new is p else new)  # η g
             v *= mu
-            v -= lr * g
-            np.add(p, mu * v - lr * g, out=new)
+            v -= step
+            np.add(p, mu * v - step, out=new)
 
 
 class Adam(Optimizer):

@@ -27,9 +27,10 @@ def _blobs(n=150, seed=5) -> Dataset:
                    class_names=("r", "g", "b"))
 
 
-def _replay(exp: Experiment, ds: Dataset, updates: int) -> list[np.ndarray]:
+def _replay(exp: Experiment, ds: Dataset, updates: int) -> tuple[list[np.ndarray], np.ndarray]:
     """``updates`` updates of ``exp`` written with the core alone, the plain way: rows picked by fancy indexing,
-    parameters updated in place, the learning rate worked out for each update."""
+    parameters updated in place, the learning rate worked out for each update. Returns the weights and each row's
+    latest output."""
     prepared = prepare_arrays(ds, exp)
     X, Y = prepared.X_train, prepared.Y_train
     dropout_rng = np.random.default_rng([exp.seed, 1])
@@ -44,11 +45,13 @@ def _replay(exp: Experiment, ds: Dataset, updates: int) -> list[np.ndarray]:
     batch = n if exp.batch_size == 0 or exp.batch_size >= n else exp.batch_size
     epoch = position = 0
     order = np.arange(n)
+    outputs = np.full(Y.shape, np.nan, Y.dtype)
     for _ in range(updates):
         if position == 0 and exp.shuffle:
             order = shuffle_rng.permutation(n)
         rows = order[position:position + batch]
         y_hat = net.forward(X[rows], training=True)
+        outputs[rows] = y_hat
         net.backward(loss, y_hat, Y[rows])
         dense = net.dense_layers
         optimizers.add_penalty_gradients([d.W for d in dense], [d.dW for d in dense], exp.l1, exp.l2)
@@ -57,7 +60,7 @@ def _replay(exp: Experiment, ds: Dataset, updates: int) -> list[np.ndarray]:
         position += len(rows)
         if position >= n:
             position, epoch = 0, epoch + 1
-    return net.get_weights()
+    return net.get_weights(), outputs
 
 
 CASES = {
@@ -90,11 +93,16 @@ def test_the_trainer_gives_the_cores_plain_loop_bit_for_bit(case, dtype):
     updates = 3 * math.ceil(t.n_train / t.batch_size) + 5  # across epoch ends, into a fourth epoch
     if t.batch_size == 1:
         updates = 2 * t.n_train + 5
-    t.run(max_updates=updates)
+    half = updates // 2 + 1
+    t.run(max_updates=half)  # part-way into an epoch: the outputs of its batches so far are in their rows
+    np.testing.assert_array_equal(t.last_outputs, _replay(exp, ds, half)[1])
+    t.run(max_updates=updates - half)
     assert t.step_count == updates and t.diverged is None
-    for got, want in zip(t.network.parameters(), _replay(exp, ds, updates)):
+    weights, outputs = _replay(exp, ds, updates)
+    for got, want in zip(t.network.parameters(), weights):
         assert got.dtype == want.dtype == np.dtype(dtype)
         np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(t.last_outputs, outputs)
 
 
 def test_the_tutorial_presets_match_the_plain_loop_in_float64():
@@ -103,7 +111,7 @@ def test_the_tutorial_presets_match_the_plain_loop_in_float64():
         t = Trainer(exp)
         t.run(max_updates=updates)
         assert t.dtype == np.float64
-        for got, want in zip(t.network.parameters(), _replay(exp, t.dataset, updates)):
+        for got, want in zip(t.network.parameters(), _replay(exp, t.dataset, updates)[0]):
             np.testing.assert_array_equal(got, want)
 
 
@@ -224,3 +232,19 @@ def test_weights_that_overflow_go_back_to_where_the_update_started_and_the_array
     assert t.network.flat_parameters is not in_use and t._backup is in_use
     assert list(in_use) == [5.0, 10.0]  # the backup is the weights update 1 started from, untouched
     assert all(np.shares_memory(p, t.network.flat_parameters) for p in t.network.parameters())
+
+
+def test_outputs_kept_in_the_epochs_order_reach_their_rows_before_a_rollback_or_a_new_order():
+    """Shuffled batches' outputs wait in the order of the epoch; they reach their rows when read, before the next
+    epoch's order is drawn and before a rollback moves the order back: the rows then hold exactly what writing each
+    batch's outputs straight into them gives."""
+    exp = presets.get("gender-network").replace(batch_size=2, shuffle=True, epochs=10)
+    t = Trainer(exp)
+    t.run(max_updates=6)  # two updates an epoch: the 6th ends epoch 3, and its outputs are not read
+    real = t.loss_fn
+    t.loss_fn = _Proxy(real, value=lambda y_hat, y: math.inf)  # update 7 draws epoch 4's order, then diverges
+    assert t.step().diverged and (t.step_count, t.position, t.epoch) == (5, 2, 2)  # back before the 6th
+    t.loss_fn = real
+    np.testing.assert_array_equal(t.last_outputs, _replay(exp, t.dataset, 6)[1])
+    t.run(max_updates=3)
+    np.testing.assert_array_equal(t.last_outputs, _replay(exp, t.dataset, 8)[1])
