@@ -77,17 +77,19 @@ def trainer_epoch(t: Trainer) -> float:
     return t.n_train / (time.perf_counter() - start)
 
 
-def judging_seconds(t: Trainer, repeats: int) -> float:
+def judging_seconds(t: Trainer, repeats: int) -> tuple[float, int]:
     """What the epoch's end spends judging the current weights on its rows (a forward pass, dropout off)."""
-    train, test = t.judged
+    tables = [(t.X_train, t.Y_train), (t.X_test, t.Y_test)]  # a Trainer from before judging.py judged every row
+    if hasattr(t, "judged"):
+        tables = [(j.X, j.Y) for j in t.judged if j is not None]
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
-        for table in (train, test):
-            if table is not None:
-                t.evaluate(table.X, table.Y)
+        for X, Y in tables:
+            if X is not None:
+                t.evaluate(X, Y)
         best = min(best, time.perf_counter() - start)
-    return best
+    return best, len(tables[0][0])
 
 
 # -- the yardstick: a plain numpy loop, tuned by hand ------------------------------------------------------------------
@@ -277,9 +279,9 @@ def main() -> None:
         print(f"\n{name_of(hidden)}:")
         for name, values in results.items():
             print(f"  {name + ':':18s}{best[name]:10,.0f} samples/s  (rounds {min(values):,.0f}-{max(values):,.0f})")
-        judging = judging_seconds(trainer, args.repeats)
+        judging, judged_rows = judging_seconds(trainer, args.repeats)
         epoch = trainer.n_train / best["Trainer"]
-        print(f"  of a Trainer epoch, judging {len(trainer.judged[0].X):,} rows at its end takes {judging * 1e3:.1f} ms "
+        print(f"  of a Trainer epoch, judging {judged_rows:,} rows at its end takes {judging * 1e3:.1f} ms "
               f"({judging / epoch:.1%}); the updates alone run at {trainer.n_train / (epoch - judging):,.0f} "
               f"samples/s")
         print(f"  Trainer / plain numpy loop: {best['Trainer'] / best['plain numpy loop']:.3f}")
