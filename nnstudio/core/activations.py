@@ -88,6 +88,9 @@ class ReLU(Activation):
     def derivative(self, z, a):
         return (z > 0).astype(z.dtype)
 
+    def backward(self, grad_a, z, a):
+        return grad_a * (z > 0)  # the same as grad_a · relu′(z), without making relu′(z) an array of numbers first
+
 
 class LeakyReLU(Activation):
     """leaky(z) = z where z > 0, else αz (α = 0.01); its derivative is 1 or α."""

@@ -3,6 +3,10 @@
     forward:  a⁰ = X,  aˡ = layerˡ(aˡ⁻¹),  ŷ = aᴸ
     backward: starting from ∂L/∂ŷ (or ∂L/∂zᴸ where the loss fuses with the output activation), each layer
               turns the gradient of its output into the gradient of its input and fills its own ∂L/∂W, ∂L/∂b.
+
+All the parameters lie end to end in one array, ``flat_parameters`` (W1, b1, W2, ... in ``parameters()`` order), and
+each layer's ``W`` and ``b`` are views of it; the gradients likewise in ``flat_gradients``. Nothing changes for the
+layers, but a trainer can copy, check or record every weight with one numpy call instead of one per array.
 """
 
 from __future__ import annotations
@@ -65,6 +69,55 @@ class Network:
         if not layers or not isinstance(layers[-1], Dense):
             raise ValueError("a network ends with a dense output layer")
         self.layers = layers
+        self.flat_parameters, self.flat_gradients = self._lay_end_to_end()
+        self._views: dict[int, tuple[np.ndarray, list[np.ndarray]]] = {}  # see parameter_views
+
+    def _lay_end_to_end(self) -> tuple[np.ndarray, np.ndarray]:
+        """Move every parameter and every gradient into one array each (values kept), the layers' arrays becoming
+        views of it: see the module's docstring."""
+        dense = self.dense_layers
+        n = sum(p.size for layer in dense for p in layer.parameters())
+        flat_p, flat_g = np.empty(n, dtype=self.dtype), np.empty(n, dtype=self.dtype)
+        i = 0
+        for layer in dense:
+            for p_name, g_name in (("W", "dW"), ("b", "db")):
+                p, g = getattr(layer, p_name), getattr(layer, g_name)
+                if p is None:
+                    continue
+                p_view, g_view = flat_p[i:i + p.size].reshape(p.shape), flat_g[i:i + p.size].reshape(p.shape)
+                p_view[...], g_view[...] = p, g
+                setattr(layer, p_name, p_view)
+                setattr(layer, g_name, g_view)
+                i += p.size
+        return flat_p, flat_g
+
+    def parameter_views(self, flat: np.ndarray) -> list[np.ndarray]:
+        """Views of ``flat`` (an array like ``flat_parameters``, e.g. made by ``np.empty_like``), shaped and ordered
+        like ``parameters()``: where an optimizer can write new weights while the network keeps the old ones."""
+        kept = self._views.get(id(flat))
+        if kept is None or kept[0] is not flat:
+            if flat.shape != self.flat_parameters.shape or flat.dtype != self.flat_parameters.dtype:
+                raise ValueError(f"expected {self.flat_parameters.size} {self.dtype.name} values, got {flat.size} "
+                                 f"{flat.dtype.name}")
+            if len(self._views) >= 4:
+                self._views.clear()
+            views, i = [], 0
+            for p in self.parameters():
+                views.append(flat[i:i + p.size].reshape(p.shape))
+                i += p.size
+            kept = self._views[id(flat)] = (flat, views)
+        return kept[1]
+
+    def use_parameters(self, flat: np.ndarray) -> None:
+        """Make ``flat`` the network's parameters without copying: every layer's W and b become views of it. A trainer
+        writes an update into a second array and then swaps, keeping the weights before the update for nothing."""
+        views = iter(self.parameter_views(flat))
+        for layer in self.layers:
+            if layer.kind == "dense":
+                layer.W = next(views)
+                if layer.b is not None:
+                    layer.b = next(views)
+        self.flat_parameters = flat
 
     # -- building ---------------------------------------------------------------------------------------------------
     @classmethod

@@ -1,6 +1,7 @@
 """How parameters move once their gradients are known, how the learning rate changes, and weight penalties.
 
-Each optimizer updates a list of parameter arrays in place from a matching list of gradients, ``g = ∂L/∂p``:
+Each optimizer updates a list of parameter arrays in place from a matching list of gradients, ``g = ∂L/∂p`` (or,
+given ``out``, writes the new values there and leaves the parameters as they were):
 
 - ``sgd``       p ← p − η g                                   (plain gradient descent; the batch size decides
                                                                 whether it is full-batch, minibatch or per-sample)
@@ -42,7 +43,8 @@ class Optimizer:
             self.state = [[np.zeros_like(p) for _ in range(n)] for p in params]
         return self.state
 
-    def step(self, params: list[np.ndarray], grads: list[np.ndarray], lr: float) -> None:
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray], lr: float,
+             out: list[np.ndarray] | None = None) -> None:
         raise NotImplementedError
 
     def state_dict(self) -> dict:
@@ -96,11 +98,12 @@ class SGD(Optimizer):
     name = "sgd"
     title = "Gradient descent (SGD)"
 
-    def step(self, params, grads, lr):
+    def step(self, params, grads, lr, out=None):
         lr = float(lr)
         self.t += 1
-        for p, g in zip(params, grads):
-            p -= lr * g
+        for p, g, new in zip(params, grads, out or params):
+            step = np.multiply(g, lr, out=None if new is p else new)  # η g (in ``new`` itself when it is free)
+            np.subtract(p, step, out=new)
 
 
 class Momentum(Optimizer):
@@ -108,13 +111,13 @@ class Momentum(Optimizer):
     title = "Momentum"
     slots = 1
 
-    def step(self, params, grads, lr):
+    def step(self, params, grads, lr, out=None):
         lr, mu = float(lr), self.momentum
         self.t += 1
-        for p, g, (v,) in zip(params, grads, self._slots(params, 1)):
+        for p, g, (v,), new in zip(params, grads, self._slots(params, 1), out or params):
             v *= mu
-            v -= lr * g
-            p += v
+            v -= np.multiply(g, lr, out=None if new is p else new)
+            np.add(p, v, out=new)
 
 
 class Nesterov(Optimizer):
@@ -122,13 +125,14 @@ class Nesterov(Optimizer):
     title = "Nesterov momentum"
     slots = 1
 
-    def step(self, params, grads, lr):
+    def step(self, params, grads, lr, out=None):
         lr, mu = float(lr), self.momentum
         self.t += 1
-        for p, g, (v,) in zip(params, grads, self._slots(params, 1)):
+        for p, g, (v,), new in zip(params, grads, self._slots(params, 1), out or params):
+            step = np.multiply(g, lr, out=None if new is p else new)  # η g
             v *= mu
-            v -= lr * g
-            p += mu * v - lr * g
+            v -= step
+            np.add(p, mu * v - step, out=new)
 
 
 class Adam(Optimizer):
@@ -136,18 +140,18 @@ class Adam(Optimizer):
     title = "Adam"
     slots = 2
 
-    def step(self, params, grads, lr):
+    def step(self, params, grads, lr, out=None):
         self.t += 1
         b1, b2 = self.beta1, self.beta2
         # bias corrections folded into the step size: η √(1 − β₂ᵗ) / (1 − β₁ᵗ)
         step = float(lr) * math.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t)
         eps_hat = self.eps * math.sqrt(1 - b2 ** self.t)
-        for p, g, (m, s) in zip(params, grads, self._slots(params, 2)):
+        for p, g, (m, s), new in zip(params, grads, self._slots(params, 2), out or params):
             m *= b1
             m += (1 - b1) * g
             s *= b2
             s += (1 - b2) * (g * g)
-            p -= step * m / (np.sqrt(s) + eps_hat)
+            np.subtract(p, step * m / (np.sqrt(s) + eps_hat), out=new)
 
 
 OPTIMIZERS: Registry[type[Optimizer]] = Registry("optimizer", {c.name: c for c in (SGD, Momentum, Nesterov, Adam)})

@@ -32,6 +32,7 @@ class Series:
         self.stride = 1
         self._x = np.zeros(capacity, dtype=np.int64)
         self._v = np.zeros((capacity, width), dtype=dtype)
+        self._narrow = self._v.dtype != np.float64  # values may not fit (see append)
         self._n = 0
         self._frozen: tuple[np.ndarray, np.ndarray] | None = None  # read-only copies, valid until the next append
 
@@ -54,15 +55,23 @@ class Series:
         if self._n == self.capacity:
             self.stride *= 2
             xs = self._x[: self._n]
-            keep = (xs % self.stride == 0) | (xs < self.head)
-            k = int(keep.sum())
-            self._x[:k] = xs[keep]
-            self._v[:k] = self._v[: self._n][keep]
+            rows = np.flatnonzero((xs % self.stride == 0) | (xs < self.head))
+            k = len(rows)
+            self._x[:k] = xs[rows]
+            if self.width > 1024:  # long rows (the path's weight vectors): moved up one by one, without a copy of all
+                for i, r in enumerate(rows.tolist()):
+                    if i != r:
+                        self._v[i] = self._v[r]
+            else:
+                self._v[:k] = self._v[rows]
             self._n = k
             if x % self.stride:
                 return
         self._x[self._n] = x
-        with np.errstate(over="ignore"):  # a float32 record of weights beyond 3.4e38 (a run diverging) holds inf
+        if self._narrow:
+            with np.errstate(over="ignore"):  # a float32 record of weights beyond 3.4e38 (a run diverging) holds inf
+                self._v[self._n] = values
+        else:
             self._v[self._n] = values
         self._n += 1
         self._frozen = None

@@ -4,11 +4,18 @@ One update (``step``) is:
     1. take the next batch of the epoch's order (the whole table for batch size 0, one row for batch size 1);
     2. forward it (dropout on), compute the loss; a non-finite loss stops here (the weights stay as they were);
     3. backpropagate, add the L1/L2 penalty gradients, and let the optimizer move the parameters with the learning
-       rate of the current epoch;
-    4. record the history; at the end of an epoch, evaluate train and test sets.
+       rate of the current epoch; weights that are not finite afterwards stop here (set back, see ``_diverge``);
+    4. record the history; at the end of an epoch, judge the weights on the training and test rows (all of a table
+       up to 10,000 rows, a fixed sample of 5,000 of a bigger one: ``judging``).
 
 ``run`` is nothing but ``step`` in a loop, so N single steps and one run of N updates give the same weights bit for
 bit. Another thread never touches the Trainer: it reads the immutable ``Snapshot`` objects the Trainer publishes.
+
+The maths is the core's, done as the core does it (tests/training/test_trainer_exactness.py replays runs with a plain
+loop over the core); what keeps an update at the speed of a hand-written numpy loop is how arrays are held: batches
+gathered into arrays kept from batch to batch, the weights in three arrays taking turns (in use, the backup a rollback
+returns to, the spare the next update is written into), so that keeping the backup copies nothing and one check of
+the new weights finds a bad gradient too, and the records made of views (``bench/epoch_throughput.py`` measures it).
 """
 
 from __future__ import annotations
@@ -25,8 +32,8 @@ from nnstudio.core import activations, losses, optimizers
 from nnstudio.core.network import LayerSpec, Network
 from nnstudio.data.dataset import DataError, Dataset, Preprocessing
 from nnstudio.training.experiment import Experiment, ExperimentError
-from nnstudio.training.classes import confusion_counts, predicted_classes
 from nnstudio.training.history import History, Series
+from nnstudio.training.judging import JudgedTable, classes_and_counts
 
 MAX_TRACKED_WEIGHTS = 512  # networks with more parameters track an evenly spaced sample of them...
 SAMPLED_WEIGHTS = 48  # ...of this many, plus the full path at a few points (History.path)
@@ -230,8 +237,19 @@ class Trainer:
             self.tracked = np.arange(n_params)
         else:
             self.tracked = np.unique(np.linspace(0, n_params - 1, SAMPLED_WEIGHTS).astype(np.int64))
-        self._backup = [np.empty_like(p) for p in self.network.parameters()]
+        # Three arrays take turns holding every weight: the network's (in use), the weights before the last update
+        # (the backup a rollback returns to) and a spare that the next update is written into (see _step)
+        flat = self.network.flat_parameters
+        self._buffers = (flat, np.empty_like(flat), np.empty_like(flat))
+        self._backup: np.ndarray | None = None  # every weight at the start of update _backup_step
+        self._params, self._grads = self.network.parameters(), self.network.gradients()
+        self._dense = self.network.dense_layers
+        self._finite = np.empty(n_params, dtype=bool)  # the answer of np.isfinite, kept to spare an allocation
+        self._tracks_all = len(self.tracked) == n_params
         self._has_dropout = any(spec.dropout > 0 for spec in experiment.layers)
+        self._batch_X = self._batch_Y = None  # a shuffled batch's rows, gathered (see _next_batch)
+        self._in_order, self._pending = None, None  # outputs in the order of the epoch (see last_outputs)
+        self._lr_key, self._lr = None, math.nan  # the learning rate of the current epoch (current_learning_rate)
         self.followed_index: int | None = None  # see follow()
         self.apply_settings(experiment)
         self.reset()
@@ -269,10 +287,18 @@ class Trainer:
         self.train_rows, self.preprocessing = prepared.train_rows, prepared.preprocessing
         self.X_train, self.Y_train = prepared.X_train, prepared.Y_train
         self.X_test, self.Y_test = prepared.X_test, prepared.Y_test
+        task = self.dataset.task
+        self._judged = (JudgedTable.of(self.X_train, self.Y_train, task),
+                        JudgedTable.of(self.X_test, self.Y_test, task) if self.X_test is not None else None)
 
     @property
     def n_train(self) -> int:
         return len(self.X_train)
+
+    @property
+    def judged(self) -> tuple[JudgedTable, JudgedTable | None]:
+        """The training and test rows an epoch's end judges (``training.judging``)."""
+        return self._judged
 
     def apply_settings(self, experiment: Experiment) -> None:
         """Take new optimisation settings (learning rate, optimizer and its settings, batch size, penalties, epoch
@@ -304,6 +330,7 @@ class Trainer:
         self.last_loss = math.nan
         self.diverged: str | None = None
         self._backup_step: int | None = None  # the update whose starting weights _backup holds
+        self._backup = None
         self._backup_place = None  # (position, epoch, order, order RNG state, dropout RNG state, last loss) before it
         self._order_rng_state = None
         self._order_drawn_at = -1  # the update that drew the current epoch's order
@@ -328,24 +355,22 @@ class Trainer:
         if index == self.followed_index and not restart:
             return
         self.followed_index = index
-        self._followed: Series | None = None
-        self._followed_at: tuple[int, int] | None = None
-        if index is not None:
-            self._followed = Series(1)
-            for p, param in enumerate(self.network.parameters()):
-                if index < param.size:
-                    self._followed_at = (p, index)
-                    break
-                index -= param.size
+        self._followed: Series | None = Series(1) if index is not None else None
 
     # -- the maths of one update ---------------------------------------------------------------------------------------
     def current_learning_rate(self) -> float:
         e = self.experiment
-        return optimizers.learning_rate(e.lr_schedule, e.learning_rate, e.lr_decay, self.epoch)
+        key = (e.lr_schedule, e.learning_rate, e.lr_decay, self.epoch)
+        if self._lr_key != key:  # worked out once an epoch, not at every update (the compound schedule loops)
+            self._lr_key, self._lr = key, optimizers.learning_rate(*key)
+        return self._lr
 
-    def _next_batch(self) -> np.ndarray | None:
-        """Row indices of the next batch, or None for "the whole table in order" (no copy needed)."""
+    def _next_batch(self) -> tuple[np.ndarray, np.ndarray, slice | np.ndarray | None]:
+        """(inputs, targets, rows) of the next batch; rows is None for "the whole table in order", a slice for
+        consecutive rows (both without a copy), or the shuffled row numbers, whose rows are gathered into arrays kept
+        for it from one batch to the next."""
         if self.position == 0:
+            self.last_outputs  # noqa: B018 (the outputs kept in the old order go to their rows first)
             if self.experiment.shuffle:
                 # to draw this order again after a rollback (see _rewind_to_backup)
                 self._order_rng_state, self._order_drawn_at = self._shuffle_rng.bit_generator.state, self.step_count
@@ -353,69 +378,110 @@ class Trainer:
             else:
                 self._order = None
         if self.batch_size == self.n_train and self._order is None:
-            return None
+            return self.X_train, self.Y_train, None
         stop = min(self.position + self.batch_size, self.n_train)
         if self._order is None:
-            return np.arange(self.position, stop)
-        return self._order[self.position:stop]
+            rows = slice(self.position, stop)
+            return self.X_train[rows], self.Y_train[rows], rows
+        rows = self._order[self.position:stop]
+        n = len(rows)
+        if self._batch_X is None or len(self._batch_X) < n:
+            self._batch_X = np.empty((n, self.X_train.shape[1]), self.dtype)
+            self._batch_Y = np.empty((n, self.Y_train.shape[1]), self.dtype)
+        Xb, Yb = self._batch_X[:n], self._batch_Y[:n]
+        # rows are a permutation's, so in range: "clip" only spares numpy a check that copies
+        np.take(self.X_train, rows, axis=0, out=Xb, mode="clip")
+        np.take(self.Y_train, rows, axis=0, out=Yb, mode="clip")
+        return Xb, Yb, rows
+
+    # Each row's latest output. A shuffled batch's rows lie all over the table, and writing them there at every update
+    # cost 2% of a 784-128-10 update (cache misses): its outputs are kept in the order of the epoch instead and put
+    # in their rows at once when the order is about to change or someone reads ``last_outputs``.
+    @property
+    def last_outputs(self) -> np.ndarray:
+        """Each training row's output from its latest training forward pass (NaN before it had one)."""
+        if self._pending is not None:
+            start, stop = self._pending
+            self._pending = None
+            self._outputs[self._order[start:stop]] = self._in_order[start:stop]
+        return self._outputs
+
+    @last_outputs.setter
+    def last_outputs(self, outputs: np.ndarray) -> None:
+        self._outputs, self._pending = outputs, None
+
+    def _record_outputs(self, rows, y_hat: np.ndarray) -> None:
+        if rows is None:
+            self._outputs[...] = y_hat
+        elif isinstance(rows, slice):
+            self._outputs[rows] = y_hat
+        else:  # rows of the shuffled order, from self.position on
+            if self._in_order is None:
+                self._in_order = np.empty_like(self._outputs)
+            stop = self.position + len(rows)
+            self._in_order[self.position:stop] = y_hat
+            self._pending = (self._pending[0] if self._pending else self.position, stop)
+
+    def _all_finite(self, flat: np.ndarray) -> bool:
+        return bool(np.isfinite(flat, out=self._finite).all())
 
     def step(self) -> StepResult:
-        """One parameter update on the next batch."""
+        """One parameter update on the next batch. Overflow and NaN are the Trainer's to report (a loss, gradient or
+        weight that is not finite stops the run and says so), not numpy's warnings: one errstate for the update."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._step()
+
+    def _step(self) -> StepResult:
         self.diverged = None
         # dropout draws masks in the forward pass; a rollback puts the stream back where this update found it
         self._dropout_state_before = self._dropout_rng.bit_generator.state if self._has_dropout else None
-        idx = self._next_batch()
-        if idx is None:
-            Xb, Yb = self.X_train, self.Y_train
-        else:
-            Xb, Yb = self.X_train[idx], self.Y_train[idx]
+        Xb, Yb, rows = self._next_batch()
         net, loss_fn, exp = self.network, self.loss_fn, self.experiment
         lr = self.current_learning_rate()
         y_hat = net.forward(Xb, training=True)
-        with np.errstate(over="ignore", invalid="ignore"):
-            loss = loss_fn.value(y_hat, Yb)
+        loss = loss_fn.value(y_hat, Yb)
         x = self.step_count
         if not math.isfinite(loss):
             return self._diverge(f"the loss became {loss} at update {x + 1}", loss, rollback=True)
-        with np.errstate(over="ignore", invalid="ignore"):
-            net.backward(loss_fn, y_hat, Yb)
-            dense = net.dense_layers
-            if exp.l1 or exp.l2:
-                optimizers.add_penalty_gradients([d.W for d in dense], [d.dW for d in dense], exp.l1, exp.l2)
-        params, grads = net.parameters(), net.gradients()
-        if not all(math.isfinite(float(g.sum())) for g in grads):
+        dense = self._dense
+        net.backward(loss_fn, y_hat, Yb)
+        if exp.l1 or exp.l2:
+            optimizers.add_penalty_gradients([d.W for d in dense], [d.dW for d in dense], exp.l1, exp.l2)
+        # A gradient that is not finite makes the new weights so, and the check of those below finds it; only with no
+        # weights to go back to (the first update after a reset, a rollback or a load) is it looked for first, so
+        # that the optimizer's state stays as it was.
+        if self._backup_step is None and not self._all_finite(net.flat_gradients):
             return self._diverge(f"the gradient became infinite at update {x + 1}", loss, rollback=True)
+        # where this update starts, so that a rollback to its weights also puts the counters back there
+        place = (self.position, self.epoch, self._order,
+                 self._order_rng_state if self.position == 0 and self._order is not None else None,
+                 self._dropout_state_before, self.last_loss)
+        # the new weights go to a spare array: those the update started from stay in use until they are checked
+        flat = net.flat_parameters
+        new = next(b for b in self._buffers if b is not flat and b is not self._backup)
+        self.optimizer.step(self._params, self._grads, lr, out=net.parameter_views(new))
+        if not self._all_finite(new):
+            if not self._all_finite(net.flat_gradients):  # only with weights to go back to: see above
+                return self._diverge(f"the gradient became infinite at update {x + 1}", loss, rollback=True)
+            self._record_outputs(rows, y_hat)
+            self._backup, self._backup_step, self._backup_place = flat, x, place  # back to where it started
+            return self._diverge(f"the weights overflowed at update {x + 1}", loss, rollback=True)
         # record what the learner sees for this update: the loss and the weights it was computed with
         h = self.history
         h.update_loss.append(x, (loss,))
-        want_weights = h.weights is not None and h.weights.wants(x)
-        want_path = h.path is not None and h.path.wants(x)
-        if want_weights or want_path:
-            flat = self._flat_params()  # once, for both records
-            if want_weights:
-                h.weights.append(x, flat[self.tracked])
-            if want_path:
-                h.path.append(x, flat)
-        if idx is None:
-            self.last_outputs[...] = y_hat
-        else:
-            self.last_outputs[idx] = y_hat
+        if h.weights is not None and h.weights.wants(x):
+            h.weights.append(x, flat if self._tracks_all else flat[self.tracked])
+        if h.path is not None and h.path.wants(x):
+            h.path.append(x, flat)
         if self._followed is not None and self._followed.wants(x):
-            p, i = self._followed_at
-            self._followed.append(x, (params[p].flat[i],))
+            self._followed.append(x, (flat[self.followed_index],))
+        self._record_outputs(rows, y_hat)
         if h.errors is not None and h.errors.wants(x):
             h.errors.append(x, (self.Y_train - self.last_outputs).ravel())
-        for b, p in zip(self._backup, params):
-            np.copyto(b, p)
-        self._backup_step = x
-        # where this update started, so that a rollback to its weights also puts the counters back there
-        self._backup_place = (self.position, self.epoch, self._order,
-                              self._order_rng_state if self.position == 0 and self._order is not None else None,
-                              self._dropout_state_before, self.last_loss)
-        with np.errstate(over="ignore", invalid="ignore"):
-            self.optimizer.step(params, grads, lr)
-        if not all(math.isfinite(float(p.sum())) for p in params):
-            return self._diverge(f"the weights overflowed at update {x + 1}", loss, rollback=True)
+        # the weights it started from become the backup, the new ones are used from now on
+        self._backup, self._backup_step, self._backup_place = flat, x, place
+        net.use_parameters(new)
+        self._params = net.parameter_views(new)
         self._last_z = tuple(d.z for d in dense)
         self.step_count += 1
         self.last_loss = loss
@@ -434,12 +500,12 @@ class Trainer:
         smaller learning rate goes on from there."""
         kept = "kept as they are"
         if rollback and self._backup_step is not None:
-            for b, p in zip(self._backup, self.network.parameters()):
-                np.copyto(p, b)
+            self.network.use_parameters(self._backup)
+            self._params = self.network.parameter_views(self._backup)
             self.optimizer.reset()
             self._rewind_to_backup()
             kept = f"set back to those before update {self._backup_step + 1}, the last with a finite loss"
-            self._backup_step = None
+            self._backup_step, self._backup = None, None
         self.diverged = (f"Training diverged: {what}. The weights are {kept}. "
                          f"Try a smaller learning rate (now {self.current_learning_rate():g}).")
         return StepResult(loss, self.diverged)
@@ -448,6 +514,7 @@ class Trainer:
         """Counters, data order, random streams and history back to where update ``_backup_step`` started."""
         x = self._backup_step
         position, epoch, order, order_rng_state, dropout_state, last_loss = self._backup_place
+        self.last_outputs  # noqa: B018 (outputs kept in the order of the epoch go to their rows while it stands)
         self.step_count, self.position, self._order, self.last_loss = x, position, order, last_loss
         if order_rng_state is not None:  # the update began an epoch: its order is drawn again, the same one
             self._shuffle_rng.bit_generator.state = order_rng_state
@@ -472,44 +539,33 @@ class Trainer:
         return 0 if n <= MAX_TRACKED_WEIGHTS else n
 
     def _flat_params(self) -> np.ndarray:
-        return np.concatenate([p.ravel() for p in self.network.parameters()])
+        return self.network.flat_parameters.copy()
 
     # -- evaluation ----------------------------------------------------------------------------------------------------
     def metric(self, y_hat: np.ndarray, Y: np.ndarray) -> float:
         """Accuracy (share of rows classified right; binary at the 0.5 threshold) or R² for regression."""
-        task = self.dataset.task
-        if task in ("binary", "multiclass"):
-            return float(np.mean(predicted_classes(y_hat, task) == predicted_classes(Y, task)))
-        ss_res = float(np.sum((Y - y_hat) ** 2, dtype=np.float64))
-        ss_tot = float(np.sum((Y - Y.mean(axis=0)) ** 2, dtype=np.float64))
-        return 1.0 - ss_res / ss_tot if ss_tot > 0 else math.nan
+        return classes_and_counts(y_hat, Y, self.dataset.task)[0]
 
     def evaluate(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, float]:
         """(data loss, metric) of the current weights on a whole table, dropout off."""
         return self._evaluate(X, Y)[:2]
 
-    def _evaluate(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, float, np.ndarray | None]:
-        """(data loss, metric, confusion counts or None for regression) on a whole table, dropout off."""
+    def _evaluate(self, X: np.ndarray, Y: np.ndarray, true: np.ndarray | None = None
+                  ) -> tuple[float, float, np.ndarray | None]:
+        """(data loss, metric, confusion counts or None for regression) on a whole table, dropout off; ``true``: the
+        rows' classes, when known."""
         with np.errstate(over="ignore", invalid="ignore"):
             y_hat = self.network.forward(X, training=False)
-            return self.loss_fn.value(y_hat, Y), self.metric(y_hat, Y), self._confusion(y_hat, Y)
-
-    def _confusion(self, y_hat: np.ndarray, Y: np.ndarray) -> np.ndarray | None:
-        """K x K counts of (true class, predicted class); the same classes as ``metric``."""
-        task = self.dataset.task
-        if task not in ("binary", "multiclass"):
-            return None
-        k = 2 if task == "binary" else Y.shape[1]
-        M = confusion_counts(predicted_classes(Y, task), predicted_classes(y_hat, task), k)
-        M.flags.writeable = False
-        return M
+            return (self.loss_fn.value(y_hat, Y), *classes_and_counts(y_hat, Y, self.dataset.task, true))
 
     def _record_epoch(self) -> None:
+        """The epoch's figures, on the rows ``judging`` picks (every row of a table up to 10,000 rows)."""
         series = self.history.epochs
         if not series.wants(self.epoch):
             return
-        train_loss, train_metric, train_m = self._evaluate(self.X_train, self.Y_train)
-        test_loss, test_metric, test_m = (self._evaluate(self.X_test, self.Y_test) if self.X_test is not None
+        train, test = self._judged
+        train_loss, train_metric, train_m = self._evaluate(train.X, train.Y, train.true)
+        test_loss, test_metric, test_m = (self._evaluate(test.X, test.Y, test.true) if test is not None
                                           else (math.nan, math.nan, None))
         series.append(self.epoch, (train_loss, train_metric, test_loss, test_metric, self.current_learning_rate()))
         if train_m is not None:
@@ -604,7 +660,7 @@ class Trainer:
         self.confusion = None  # counted again at the next epoch's end
         self.follow(self.followed_index, restart=True)  # a followed weight's record starts over with the history
         self.diverged = None
-        self._backup_step = None
+        self._backup_step, self._backup = None, None
         self._order_rng_state, self._order_drawn_at = None, -1  # no rollback reaches back before the load
 
     # -- publishing ----------------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from nnstudio.core.layers import Dense, Dropout
+from nnstudio.core.losses import LOSSES
 from nnstudio.core.network import LayerSpec, Network
 
 
@@ -254,3 +255,34 @@ def test_backward_fills_every_gradient_and_returns_matching_shapes():
     net.backward(LOSSES["binary_cross_entropy"], y_hat, y)
     for g in net.gradients():
         assert np.all(np.isfinite(g))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_parameters_and_gradients_lie_end_to_end_in_one_array(dtype):
+    net = _net(dtype, seed=4)
+    flat = net.flat_parameters
+    assert flat.dtype == np.dtype(dtype) and flat.size == net.n_parameters
+    np.testing.assert_array_equal(flat, np.concatenate([p.ravel() for p in net.parameters()]))
+    for p, g in zip(net.parameters(), net.gradients()):
+        assert np.shares_memory(p, flat) and np.shares_memory(g, net.flat_gradients) and p.flags.c_contiguous
+    net.forward(_X().astype(dtype), training=True)
+    net.backward(LOSSES["mse"], net.layers[-1].a, np.zeros((5, 2), dtype))
+    np.testing.assert_array_equal(net.flat_gradients, np.concatenate([g.ravel() for g in net.gradients()]))
+
+
+def test_use_parameters_swaps_in_another_array_without_copying():
+    net = _net(seed=4)
+    X = _X()
+    before = net.predict(X)
+    old = net.flat_parameters
+    other = np.empty_like(old)
+    for view, p in zip(net.parameter_views(other), net.parameters()):
+        view[...] = 2 * p
+    net.use_parameters(other)
+    assert net.flat_parameters is other and all(np.shares_memory(p, other) for p in net.parameters())
+    assert not np.allclose(net.predict(X), before)
+    np.testing.assert_array_equal(old * 2, other)  # the old array is untouched, ready to be swapped back
+    net.use_parameters(old)
+    np.testing.assert_array_equal(net.predict(X), before)
+    with pytest.raises(ValueError, match="expected 36 float64 values, got 5"):
+        net.parameter_views(np.empty(5))

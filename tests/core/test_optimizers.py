@@ -308,3 +308,18 @@ def test_penalty_gradients_keep_float32():
     add_penalty_gradients(w, g, 0.01, 0.1)
     assert g[0].dtype == np.float32
     np.testing.assert_allclose(g[0], [[0.11, -0.21]], rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_a_step_into_out_leaves_the_parameters_and_equals_the_step_in_place(name):
+    in_place, kept = _params(), _params()
+    a, b = optimizers.make(name, momentum=0.8), optimizers.make(name, momentum=0.8)
+    for grads in (_grads(), _grads2(), _grads()):
+        out = [np.full_like(p, np.nan) for p in kept]
+        a.step(in_place, grads, 0.1)
+        before = [p.copy() for p in kept]
+        b.step(kept, grads, 0.1, out=out)
+        assert all(np.array_equal(p, q) for p, q in zip(kept, before))  # untouched
+        for p, o in zip(in_place, out):
+            np.testing.assert_array_equal(p, o)  # bit for bit
+        kept = out

@@ -243,8 +243,9 @@ def test_the_sample_and_its_inputs_are_kept_but_every_snapshot_is_judged_afresh(
 
 
 def test_during_a_run_the_matrix_is_the_trainers_count_at_the_epochs_end(qtbot):
-    """Counting 5,000 rows on the GUI thread for every redraw would slow training; the Trainer counts every row at
-    each epoch's end anyway. At the pause the panel counts again with the current weights."""
+    """Counting 5,000 rows on the GUI thread for every redraw would slow training; the Trainer counts at each
+    epoch's end anyway (a fixed sample of 5,000 rows of a table this big). At the pause the panel counts again with
+    the current weights."""
     t = two_d(epochs=2, size=16_000)  # 12,000 training rows
     t.step()  # part-way into epoch 3: the current weights are not those the count was made with
     snap = t.snapshot()
@@ -255,7 +256,8 @@ def test_during_a_run_the_matrix_is_the_trainers_count_at_the_epochs_end(qtbot):
     panel.context.set_training(True)
     panel.finish()
     np.testing.assert_array_equal(panel.confusion(), snap.train_confusion)
-    assert panel.confusion().sum() == 12_000 and "at the end of epoch 2" in panel.note.text()
+    assert panel.confusion().sum() == 5000 and "at the end of epoch 2" in panel.note.text()
+    assert "sample of 5,000 of the 12,000 training rows" in panel.note.text()
     panel.context.set_training(False)
     drawn(qtbot, panel)
     assert panel.confusion().sum() == 5000 and "sample of 5,000" in panel.note.text()

@@ -114,3 +114,19 @@ def test_a_float32_record_of_weights_beyond_its_range_holds_inf_without_a_warnin
     s.append(0, np.array([1.0, -1e300, 1e39]))
     s.append(0, np.array([2.0, 1e300, -1e39]))  # a retried update replaces its record
     assert s.values.tolist() == [[2.0, np.inf, -np.inf]]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_long_rows_are_thinned_in_place_to_the_same_rows(dtype):
+    """A series of whole weight vectors (the path: rows longer than 1024 values) moves its kept rows up one at a
+    time instead of copying them all; it keeps the same rows, with the same values, as a narrow series."""
+    wide, narrow = Series(3000, capacity=16, dtype=dtype, head=2), Series(3, capacity=16, dtype=dtype, head=2)
+    rng = np.random.default_rng(0)
+    for x in range(300):
+        row = rng.normal(size=3000).astype(dtype)
+        if wide.wants(x):
+            wide.append(x, row)
+            narrow.append(x, row[[0, 1500, 2999]])
+    assert wide.stride == narrow.stride > 1
+    np.testing.assert_array_equal(wide.x, narrow.x)
+    np.testing.assert_array_equal(wide.values[:, [0, 1500, 2999]], narrow.values)

@@ -21,6 +21,7 @@ from nnstudio.qt.panels.bounds import LIMIT, kept_line
 from nnstudio.qt.panels.curves_plot import CurvePlot as _Plot
 from nnstudio.qt.panels.thinning import MAX_POINTS, thin, thin_index
 from nnstudio.qt.panels.ticks import PlainLogAxis
+from nnstudio.training import judging
 from nnstudio.training.trainer import Snapshot
 
 __all__ = ["CurvesPanel", "PlainLogAxis", "thin", "thin_index", "updates_per_epoch", "MAX_POINTS"]
@@ -334,9 +335,11 @@ class CurvesPanel(Panel):
         batch = "batch of each update" + (" (the whole table: under the blue line)" if per_epoch == 1 else "")
         self.loss_area.set_legend(f"{_entry(PER_UPDATE, batch, 'thin')} &nbsp; "
                                       f"{_entry(TRAIN, 'training set (per epoch)')}{test}")
+        judged = (f"a fixed sample of {count(judging.SAMPLE)} training rows" if snap is not None
+                  and snap.n_train > judging.ALL_ROWS else "the whole training set")
         self.loss_area.legend.setToolTip(
-            "Thin grey: the loss of the batch each update was computed on. Solid: the loss of the whole training "
-            f"set after each epoch, drawn at the epoch's last update ({count(per_epoch)} update(s) per epoch).")
+            f"Thin grey: the loss of the batch each update was computed on. Solid: the loss of {judged} after each "
+            f"epoch, drawn at the epoch's last update ({count(per_epoch)} update(s) per epoch).")
         self.metric_area.set_legend(f"{_entry(TRAIN, f'train {metric}')}"
                                         + (" &nbsp; " + _entry(TEST, f"test {metric}", "dash") if has_test else ""))
         if snap is None or self.errors_area.widget.isHidden():

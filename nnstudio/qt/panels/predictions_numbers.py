@@ -126,10 +126,13 @@ def matrix(snap: Snapshot, ds, test: bool, training: bool, cache: dict) -> tuple
     n_rows = len(ds.y_test if test else ds.y)
     listing = None
     if training and counted is not None and n_rows > LISTED:
-        # during a run: the Trainer's own count at the last epoch's end, over every row, at no cost here
+        # during a run: the Trainer's own count at the last epoch's end (every row, or its fixed sample of a big
+        # table: training.judging), at no cost here
         M = np.asarray(counted)
-        total = int(M.sum())
-        rows = (f"all {count(total)} {'test' if test else 'training'} rows the network "
+        total, n_all = int(M.sum()), n_rows if test else snap.n_train
+        which = (f"all {count(total)}" if total >= n_all
+                 else f"a fixed random sample of {count(total)} of the {count(n_all)}")
+        rows = (f"{which} {'test' if test else 'training'} rows the network "
                 f"{'is tested on' if test else 'trains on'}, at the end of epoch {count(snap.confusion_epoch)} "
                 "(while training runs)")
     else:
