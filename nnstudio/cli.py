@@ -35,6 +35,10 @@ class UsageError(Exception):
     """Bad arguments: reported on one line, exit status 2."""
 
 
+# "outputs" in --json lists every training row's outputs only for tables up to this size (MNIST's would be 12 MB)
+MAX_JSON_OUTPUT_ROWS = 10_000
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, no usage dump
         raise UsageError(message)
@@ -222,7 +226,9 @@ def cmd_train(args) -> int:
         "test_r2": test_metric if regression and trainer.X_test is not None else None,
         "layers": [{"weights": d.W.tolist(), "bias": None if d.b is None else d.b.tolist(),
                     "activation": d.activation.name} for d in trainer.network.dense_layers],
-        "outputs": trainer.last_outputs.tolist(),
+        # what the first layer expects: x' = (x - shift) / scale of the raw values, feature by feature
+        "preprocessing": trainer.preprocessing.to_dict(),
+        "outputs": trainer.last_outputs.tolist() if trainer.n_train <= MAX_JSON_OUTPUT_ROWS else None,
         "predictions": predictions, "seconds": seconds, "diverged": trainer.diverged, "note": note,
         "interrupted": interrupted,
     })

@@ -38,6 +38,8 @@ STATUS_S = 0.25  # while training runs, the status bar's numbers change at most 
 LESSON_VIEWS = {
     "trask-neuron": ("curves", "linear"),  # T1 plots the accuracy per iteration
     "gender-network": ("curves", "linear"),  # T2 plots its loss curve
+    "mnist-tutorial": ("curves", "linear"),  # T3 reports its accuracy per epoch
+    "mnist-fast": ("curves", "linear"),
     "perceptron-50k": ("curves", "log_log"),  # T4: each row's error against the iteration, on log-log axes
     "diabetes-regression": ("surface", "linear"),  # T5: the loss over (m, b) with the path descent takes
 }

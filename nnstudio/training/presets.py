@@ -23,6 +23,24 @@ _PRESETS = [
         epochs=1000,
     ),
     Experiment(
+        name="mnist-tutorial", title="Handwritten digits with one hidden layer (T3)",
+        description="784 pixels in, 30 tanh hidden neurons, 10 softmax outputs, weights uniform in [-1, 1); "
+                    "minibatches of 64 with momentum 0.9, learning rate 0.05 divided by 1 + 0.001·epoch at the start "
+                    "of every epoch, L2 penalty 0.0001, cross-entropy. About 95% of the test digits right after "
+                    "12-20 epochs.",
+        dataset="mnist", layers=[LayerSpec(30, "tanh"), LayerSpec(10, "softmax")], init="uniform", seed=0,
+        loss="softmax_cross_entropy", optimizer="momentum", momentum=0.9, learning_rate=0.05,
+        lr_schedule="compound", lr_decay=0.001, l2=1e-4, batch_size=64, shuffle=True, epochs=20, dtype="float32",
+    ),
+    Experiment(
+        name="mnist-fast", title="Digits fast: 98% in a few seconds",
+        description="784-256-10 with ReLU and He initial weights, Adam at 0.002 divided by 1 + epoch, minibatches "
+                    "of 64, single precision: 98% of the test digits right after 5 epochs.",
+        dataset="mnist", layers=[LayerSpec(256, "relu"), LayerSpec(10, "softmax")], init="he", seed=1,
+        loss="softmax_cross_entropy", optimizer="adam", learning_rate=0.002, lr_schedule="inverse", lr_decay=1.0,
+        batch_size=64, shuffle=True, epochs=5, dtype="float32",
+    ),
+    Experiment(
         name="perceptron-50k", title="One neuron watched for 50,000 updates (T4)",
         description="The toy table and starting weights of the first lesson, trained 50 times longer so the "
                     "per-sample errors can be followed on log-log axes.",

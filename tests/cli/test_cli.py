@@ -315,3 +315,25 @@ def test_ctrl_c_during_the_save_says_the_file_was_not_written(tmp_path, monkeypa
     err = capsys.readouterr().err.splitlines()
     assert err == [f"nnstudio: interrupted while saving: {path} was not written (a file already there is unchanged)"]
     assert path.read_text() == "the previous save"
+
+
+def test_mnist_fast_json_rebuilds_the_network_elsewhere_with_the_same_accuracy():
+    """The JSON's layers (inputs, outputs) and preprocessing are enough for another program to rebuild the network:
+    plain numpy on the raw test pixels gives the accuracy the command line reported."""
+    import numpy as np
+
+    from nnstudio import data
+
+    done = run("train", "--preset", "mnist-fast", "--epochs", "1", "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["test_accuracy"] >= 0.90 and result["outputs"] is None  # (60,000 rows: not listed)
+    ds = data.load("mnist")
+    pre = result["preprocessing"]
+    a = (ds.X_test.astype(np.float64) - np.asarray(pre["shift"])) / np.asarray(pre["scale"])
+    for layer in result["layers"]:
+        z = a @ np.asarray(layer["weights"]) + np.asarray(layer["bias"])
+        a = np.maximum(z, 0) if layer["activation"] == "relu" else z  # (softmax keeps the order of the outputs)
+    assert [layer["activation"] for layer in result["layers"]] == ["relu", "softmax"]
+    accuracy = float(np.mean(a.argmax(axis=1) == ds.y_test))
+    assert accuracy == pytest.approx(result["test_accuracy"], abs=2e-4)
