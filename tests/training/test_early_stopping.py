@@ -151,3 +151,18 @@ def test_improvement_needs_more_than_a_tiny_relative_margin():
     assert not early_stopping.improves(math.nan, math.inf)
     assert not early_stopping.improves(0.5 * (1 - early_stopping.MIN_IMPROVEMENT / 2), 0.5)
     assert early_stopping.improves(0.5 * (1 - 2 * early_stopping.MIN_IMPROVEMENT), 0.5)
+
+
+def test_epochs_a_thinned_history_does_not_keep_are_still_watched(monkeypatch):
+    """Past the history's capacity only every 2nd, 4th... epoch is recorded; early stopping sees every epoch."""
+    from nnstudio.training import trainer as trainer_module
+
+    exp = _overfitting(learning_rate=0.005, early_stopping=3, epochs=200)
+    full = Trainer(exp)
+    assert full.run() == "early-stopped"
+    history = trainer_module.History
+    monkeypatch.setattr(trainer_module, "History", lambda *a, **k: history(*a, **k, capacity=4))
+    small = Trainer(exp)
+    assert small.run() == "early-stopped"
+    assert full.best.epoch not in small.history.epochs.x  # the best epoch was judged but not recorded
+    assert (small.epoch, small.best.epoch, small.best.loss) == (full.epoch, full.best.epoch, full.best.loss)
