@@ -60,6 +60,8 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=_whole, metavar="N", help="epochs to train (default: the experiment's)")
     t.add_argument("--seed", type=_whole, metavar="S", help="random seed for the starting weights and order")
     t.add_argument("--lr", type=_positive, metavar="X", help="learning rate")
+    t.add_argument("--early-stopping", type=_whole, metavar="K", help="stop when the test loss has not improved for "
+                   "K epochs in a row (0: off; needs test rows)")
     t.add_argument("--data-dir", metavar="FOLDER", help="train on the images in FOLDER instead (MNIST's IDX files: "
                    "train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], optionally the t10k-* pair; or a "
                    "Keras-style .npz file); the network's inputs and outputs follow the data")
@@ -183,12 +185,16 @@ def cmd_train(args) -> int:
         changes["seed"] = args.seed
     if args.lr is not None:
         changes["learning_rate"] = args.lr
+    if args.early_stopping is not None:
+        changes["early_stopping"] = args.early_stopping
     exp, dataset = _with_data(exp.replace(**changes), args.data_dir, args.subset)
     try:
         trainer = Trainer(exp, dataset)
     except (ExperimentError, ValueError) as e:
         raise UsageError(str(e)) from None
     ds = trainer.dataset
+    if trainer.experiment.early_stopping and trainer.X_test is None:
+        print(f"nnstudio: early stopping does nothing here: {ds.title} has no test rows to watch", file=sys.stderr)
     queries = [_parse_values(text, ds.n_features, ds.feature_names) for text in args.predict]
 
     bar = ProgressBar(trainer.experiment.epochs, not (args.quiet or args.json))
@@ -230,7 +236,8 @@ def cmd_train(args) -> int:
         "preprocessing": trainer.preprocessing.to_dict(),
         "outputs": trainer.last_outputs.tolist() if trainer.n_train <= MAX_JSON_OUTPUT_ROWS else None,
         "predictions": predictions, "seconds": seconds, "diverged": trainer.diverged, "note": note,
-        "interrupted": interrupted,
+        "interrupted": interrupted, "stopped_early": reason == "early-stopped",
+        "best_epoch": trainer.best.epoch, "best_test_loss": trainer.snapshot().best_test_loss,
     })
     if args.json:
         print(json.dumps(result))
@@ -244,7 +251,7 @@ def cmd_train(args) -> int:
     if trainer.diverged:
         print(f"nnstudio: {trainer.diverged}", file=sys.stderr)
         return EXIT_FAILURE
-    return 0 if reason in ("finished",) else EXIT_FAILURE
+    return 0 if reason in ("finished", "early-stopped") else EXIT_FAILURE
 
 
 def _with_data(exp, data_dir: str | None, subset: int | None):

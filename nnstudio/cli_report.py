@@ -12,6 +12,7 @@ import time
 import numpy as np
 
 from nnstudio.numbers import count, fixed, fmt
+from nnstudio.training import early_stopping
 
 
 class ProgressBar:
@@ -93,6 +94,8 @@ def print_summary(trainer, r: dict) -> None:
           + (f", {count(len(trainer.X_test))} test rows" if trainer.X_test is not None else ""))
     print(f"network  {sizes}  ({count(net.n_parameters)} parameters)")
     print(f"trained  {count(r['epochs'])} epochs, {count(r['updates'])} updates in {fixed(r['seconds'], 2)} s")
+    if r["stopped_early"]:
+        print(early_stopping.message(r["epochs"], r["best_epoch"], r["best_test_loss"]))
     metric = "R²" if ds.task == "regression" else "accuracy"
     train_m = r["train_r2"] if ds.task == "regression" else r["train_accuracy"]
     test_m = r["test_r2"] if ds.task == "regression" else r["test_accuracy"]

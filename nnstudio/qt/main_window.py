@@ -26,7 +26,7 @@ from nnstudio.qt.panels.weights_history import local_to_global
 from nnstudio.qt.session_menu import SessionMenu
 from nnstudio.qt.widgets import setup
 from nnstudio.qt.worker import WorkerThread
-from nnstudio.training import presets
+from nnstudio.training import early_stopping, presets
 from nnstudio.training.trainer import Snapshot
 
 FIRST_LESSON = "trask-neuron"
@@ -350,7 +350,10 @@ class MainWindow(QMainWindow):
         snap = self.worker.latest()
         if snap is not None:
             self._check_saturation(snap)  # a run that ends stuck says why, rather than only that it ended
-        if reason == "finished" and not self._saturation_note:
+        if reason == "early-stopped" and snap is not None and snap.best_epoch is not None:
+            self.statusBar().showMessage(early_stopping.message(snap.epoch, snap.best_epoch, snap.best_test_loss),
+                                         15000)
+        elif reason == "finished" and not self._saturation_note:
             self.statusBar().showMessage("Training reached the epoch limit.", 5000)
 
     def _on_diverged(self, reason: str) -> None:

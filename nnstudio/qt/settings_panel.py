@@ -8,6 +8,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QWidget
 
 from nnstudio.core import init, optimizers
+from nnstudio.training.experiment import MAX_PATIENCE
 from nnstudio.qt.widgets import blocked, fill_combo, int_spin, make_combo, muted, scroll_column, setup
 
 OPTIMIZER_FORMULAS = {
@@ -35,8 +36,11 @@ PREPROCESSING_LABELS = {
     "none": ("raw values", "Feed the numbers exactly as they are in the table."),
     "standardize": ("standardised", "x' = (x − mean) / std per feature, measured on the training rows"),
 }
+EARLY_STOPPING_TIP = ("Stop training when the test loss has not got better for this many epochs in a row: the "
+                      "network has started to learn its training rows by heart. Off: train every epoch.")
+NO_TEST_TIP = "This dataset has no test rows, so there is no test loss to watch: early stopping does nothing."
 NOTE = ("Weights kept when you change: learning rate, optimizer and its settings, batch size, shuffle, L1/L2, "
-        "schedule, epochs. Weights start again when you change: initialiser, bias start, seed, precision, input "
+        "schedule, epochs, early stopping. Weights start again when you change: initialiser, bias start, seed, precision, input "
         "scaling, data, layers.")
 
 
@@ -116,6 +120,11 @@ class TrainingSettingsPanel(QWidget):
                                 "Training stops after this many passes over the training rows.")
         self.epochsSpin.setGroupSeparatorShown(True)
         form.addRow("Epochs", self.epochsSpin)
+        self.earlyStoppingSpin = setup(int_spin(0, MAX_PATIENCE), "earlyStoppingSpin", "Early stopping patience",
+                                       EARLY_STOPPING_TIP)
+        self.earlyStoppingSpin.setSpecialValueText("off")
+        self.earlyStoppingSpin.setSuffix(" epochs")
+        form.addRow("Early stopping (patience)", self.earlyStoppingSpin)
 
         # -- where the weights start (reset on change) --
         form.addRow(self._heading("Starting point", "weights start again"))
@@ -143,6 +152,7 @@ class TrainingSettingsPanel(QWidget):
 
         self._connect()
         controller.experimentChanged.connect(self.refresh)
+        controller.datasetChanged.connect(self.refresh)
         self.refresh()
 
     # -- building ------------------------------------------------------------------------------------------------------
@@ -183,6 +193,9 @@ class TrainingSettingsPanel(QWidget):
         self.batchSizeSpin.valueChanged.connect(
             lambda v: self._set("batch_size", int(v), "Full batch" if v == 0 else f"Batch size {v}"))
         self.epochsSpin.valueChanged.connect(lambda v: self._set("epochs", int(v), f"Epochs {v:,}"))
+        self.earlyStoppingSpin.valueChanged.connect(
+            lambda v: self._set("early_stopping", int(v), "Early stopping off" if v == 0
+                                else f"Early stopping after {v:,} epoch{'' if v == 1 else 's'} without progress"))
         self.seedSpin.valueChanged.connect(lambda v: self._set("seed", int(v), f"Seed {v}"))
         self.shuffleCheck.toggled.connect(lambda on: self._set("shuffle", bool(on), "Shuffle on" if on
                                                                else "Shuffle off"))
@@ -191,7 +204,7 @@ class TrainingSettingsPanel(QWidget):
     def _controls(self) -> list[QWidget]:
         return [self.optimizerCombo, self.learningRateSpin, self.momentumSpin, self.beta1Spin, self.beta2Spin,
                 self.batchSizeSpin, self.shuffleCheck, self.scheduleCombo, self.decaySpin, self.l1Spin, self.l2Spin,
-                self.epochsSpin, self.initCombo, self.biasInitCombo, self.seedSpin, self.dtypeCombo,
+                self.epochsSpin, self.earlyStoppingSpin, self.initCombo, self.biasInitCombo, self.seedSpin, self.dtypeCombo,
                 self.preprocessingCombo]
 
     def refresh(self, *_args) -> None:
@@ -221,11 +234,15 @@ class TrainingSettingsPanel(QWidget):
             self.l1Spin.setValue(exp.l1)
             self.l2Spin.setValue(exp.l2)
             self.epochsSpin.setValue(exp.epochs)
+            self.earlyStoppingSpin.setValue(exp.early_stopping)
             self.seedSpin.setValue(min(exp.seed, self.seedSpin.maximum()))
         self.momentumSpin.setEnabled(exp.optimizer in ("momentum", "nesterov"))
         self.beta1Spin.setEnabled(exp.optimizer == "adam")
         self.beta2Spin.setEnabled(exp.optimizer == "adam")
         self.decaySpin.setEnabled(exp.lr_schedule != "constant")
+        no_test = self.controller.dataset is not None and not self.controller.dataset.has_test
+        self.earlyStoppingSpin.setEnabled(not no_test)
+        self.earlyStoppingSpin.setToolTip(NO_TEST_TIP if no_test else EARLY_STOPPING_TIP)
 
     def _set(self, field: str, value, text: str) -> None:
         exp = self.controller.experiment

@@ -41,7 +41,7 @@ class TrainingWorker(QObject):
     runningChanged = Signal(bool)
     snapshotReady = Signal()  # a discrete change (step, reset, new trainer): pull now
     epochFinished = Signal(int)
-    runFinished = Signal(str)  # "finished", "stopped" or "diverged"
+    runFinished = Signal(str)  # "finished", "stopped", "diverged" or "early-stopped" (Trainer.run)
     diverged = Signal(str)
     saved = Signal(str)
     failed = Signal(str, str)  # message, details
@@ -332,6 +332,8 @@ class TrainingWorker(QObject):
                 self.epochFinished.emit(t.epoch)
             if result.diverged:
                 return "diverged"
+            if result.epoch_finished and t.early_stop_due():
+                return "early-stopped"
             deadline = schedule_start + done / rate
             while (now := time.perf_counter()) < deadline:
                 if stop():

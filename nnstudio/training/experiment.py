@@ -37,7 +37,8 @@ MAX_BYTES = 4_000_000_000
 _TEXT_FIELDS = ("name", "title", "description", "dataset", "preprocessing", "init", "bias_init", "dtype", "loss",
                 "optimizer", "lr_schedule")
 _NUMBER_FIELDS = ("learning_rate", "momentum", "beta1", "beta2", "lr_decay", "l1", "l2")
-_WHOLE_FIELDS = ("seed", "batch_size", "epochs")
+_WHOLE_FIELDS = ("seed", "batch_size", "epochs", "early_stopping")
+MAX_PATIENCE = 1_000_000  # epochs of early-stopping patience (a million epochs without a better test loss)
 
 
 class ExperimentError(ValueError):
@@ -81,6 +82,9 @@ class Experiment:
     l1: float = 0.0
     l2: float = 0.0
     epochs: int = 1000
+    # stop when the test loss has not improved for this many epochs in a row (0: off; needs test rows; see
+    # training.early_stopping)
+    early_stopping: int = 0
 
     # -- checks that need no data ---------------------------------------------------------------------------------
     def problems(self) -> list[str]:
@@ -131,6 +135,9 @@ class Experiment:
             p.append(f"batch size must be 0 (full batch) or a positive whole number (got {self.batch_size})")
         if not isinstance(self.epochs, int) or self.epochs < 0:
             p.append(f"epochs must be zero or a positive whole number (got {self.epochs})")
+        if not isinstance(self.early_stopping, int) or not 0 <= self.early_stopping <= MAX_PATIENCE:
+            p.append(f"early stopping must be 0 (off) or a patience of 1 to {count(MAX_PATIENCE)} epochs "
+                     f"(got {self.early_stopping})")
         if not isinstance(self.seed, int) or not 0 <= self.seed < 2**31:
             p.append(f"seed must be a whole number from 0 to 2^31 − 1 (got {self.seed})")
         if self.layers and all(isinstance(s.units, int) and 1 <= s.units <= MAX_UNITS for s in self.layers):

@@ -6,7 +6,8 @@ One update (``step``) is:
     3. backpropagate, add the L1/L2 penalty gradients, and let the optimizer move the parameters with the learning
        rate of the current epoch; weights that are not finite afterwards stop here (set back, see ``_diverge``);
     4. record the history; at the end of an epoch, judge the weights on the training and test rows (all of a table
-       up to 10,000 rows, a fixed sample of 5,000 of a bigger one: ``judging``).
+       up to 10,000 rows, a fixed sample of 5,000 of a bigger one: ``judging``), and note the epoch with the lowest
+       test loss (``best``: a run with early stopping ends when it lies ``Experiment.early_stopping`` epochs back).
 
 ``run`` is nothing but ``step`` in a loop, so N single steps and one run of N updates give the same weights bit for
 bit. Another thread never touches the Trainer: it reads the immutable ``Snapshot`` objects the Trainer publishes.
@@ -31,6 +32,7 @@ from nnstudio import data
 from nnstudio.core import activations, losses, optimizers
 from nnstudio.core.network import LayerSpec, Network
 from nnstudio.data.dataset import DataError, Dataset, Preprocessing
+from nnstudio.training.early_stopping import BestEpoch
 from nnstudio.training.experiment import Experiment, ExperimentError
 from nnstudio.training.history import History, Series
 from nnstudio.training.judging import JudgedTable, classes_and_counts
@@ -84,6 +86,9 @@ class Snapshot:
     followed_index: int | None = None
     followed_x: np.ndarray | None = None
     followed_values: np.ndarray | None = None
+    # the epoch with the lowest test loss so far and that loss (None / nan: no test rows, or none finite yet)
+    best_epoch: int | None = None
+    best_test_loss: float = math.nan
 
     def predict(self, X_raw) -> np.ndarray:
         """Outputs of the snapshot's weights for rows of raw feature values (dropout off). Lets another thread
@@ -329,6 +334,7 @@ class Trainer:
         self._order = None
         self.last_loss = math.nan
         self.diverged: str | None = None
+        self.best = BestEpoch()  # the epoch with the lowest test loss so far (early stopping watches it)
         self._backup_step: int | None = None  # the update whose starting weights _backup holds
         self._backup = None
         self._backup_place = None  # (position, epoch, order, order RNG state, dropout RNG state, last loss) before it
@@ -523,11 +529,13 @@ class Trainer:
             self._shuffle_rng.bit_generator.state = self._order_rng_state
         if dropout_state is not None:
             self._dropout_rng.bit_generator.state = dropout_state
+        h = self.history
         if epoch != self.epoch:
             self.epoch = epoch
             if self.confusion is not None and self.confusion[0] > epoch:
                 self.confusion = None
-        h = self.history
+            if self.best.epoch is not None and self.best.epoch > epoch:
+                self.best = BestEpoch.scan(h.epochs.x, h.epochs.values[:, 2], epoch)
         h.epochs.drop_from(epoch + 1)
         for series in (h.update_loss, h.weights, h.errors, h.path, self._followed):
             if series is not None:
@@ -559,17 +567,27 @@ class Trainer:
             return (self.loss_fn.value(y_hat, Y), *classes_and_counts(y_hat, Y, self.dataset.task, true))
 
     def _record_epoch(self) -> None:
-        """The epoch's figures, on the rows ``judging`` picks (every row of a table up to 10,000 rows)."""
+        """The epoch's figures, on the rows ``judging`` picks (every row of a table up to 10,000 rows). An epoch the
+        history has no room for (a run of thousands of epochs, see ``Series``) is judged only when early stopping
+        needs its test loss."""
         series = self.history.epochs
-        if not series.wants(self.epoch):
-            return
         train, test = self._judged
+        if not series.wants(self.epoch):
+            if test is not None and self.experiment.early_stopping:
+                self.best.note(self.epoch, self._evaluate(test.X, test.Y)[0])
+            return
         train_loss, train_metric, train_m = self._evaluate(train.X, train.Y, train.true)
         test_loss, test_metric, test_m = (self._evaluate(test.X, test.Y, test.true) if test is not None
                                           else (math.nan, math.nan, None))
         series.append(self.epoch, (train_loss, train_metric, test_loss, test_metric, self.current_learning_rate()))
+        self.best.note(self.epoch, test_loss)
         if train_m is not None:
             self.confusion = (self.epoch, train_m, test_m)
+
+    def early_stop_due(self) -> bool:
+        """Whether the test loss has not improved for ``Experiment.early_stopping`` epochs (never without test rows or
+        with early stopping off). Asked at the end of an epoch (``StepResult.epoch_finished``)."""
+        return self.best.due(self.epoch, self.experiment.early_stopping)
 
     def predict(self, X_raw) -> np.ndarray:
         """Outputs for rows of raw feature values (as a person types them); the dataset's preprocessing is applied."""
@@ -592,8 +610,10 @@ class Trainer:
             on_progress: Callable[[Snapshot], None] | None = None, progress_interval: float = 0.05,
             max_updates: int | None = None) -> str:
         """Step until ``max_epochs`` epochs are complete (default: the experiment's limit), ``max_updates`` more
-        updates are done, ``should_stop()`` says so, or training diverges. ``on_progress`` gets a snapshot at most
-        every ``progress_interval`` seconds and once at the end. Returns "finished", "stopped" or "diverged"."""
+        updates are done, ``should_stop()`` says so, training diverges, or (with early stopping on) an epoch ends
+        with the test loss not improved for the patience set. ``on_progress`` gets a snapshot at most every
+        ``progress_interval`` seconds and once at the end. Returns "finished", "stopped", "diverged" or
+        "early-stopped"."""
         limit = self.experiment.epochs if max_epochs is None else max_epochs
         end_step = None if max_updates is None else self.step_count + max_updates
         start_time = time.perf_counter()
@@ -604,8 +624,12 @@ class Trainer:
             if should_stop is not None and should_stop():
                 reason = "stopped"
                 break
-            if self.step().diverged:
+            result = self.step()
+            if result.diverged:
                 reason = "diverged"
+                break
+            if result.epoch_finished and self.early_stop_due():
+                reason = "early-stopped"
                 break
             now = time.perf_counter()
             if on_progress is not None and now - last_report >= progress_interval:
@@ -657,6 +681,7 @@ class Trainer:
         self.last_outputs = s.last_outputs
         self.elapsed = s.elapsed
         self.history = s.history
+        self.best = BestEpoch.scan(s.history.epochs.x, s.history.epochs.values[:, 2], s.epoch)
         self.confusion = None  # counted again at the next epoch's end
         self.follow(self.followed_index, restart=True)  # a followed weight's record starts over with the history
         self.diverged = None
@@ -693,4 +718,5 @@ class Trainer:
             confusion_epoch=self.confusion[0] if self.confusion else -1,
             train_confusion=self.confusion[1] if self.confusion else None,
             test_confusion=self.confusion[2] if self.confusion else None,
+            best_epoch=self.best.epoch, best_test_loss=self.best.loss if self.best.epoch is not None else math.nan,
         )

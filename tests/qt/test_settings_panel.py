@@ -141,3 +141,27 @@ def test_every_control_is_named_and_explained(panel):
         assert w.objectName(), w
         assert w.accessibleName(), w.objectName()
         assert w.toolTip(), w.objectName()
+
+
+def test_early_stopping_spin_edits_the_patience_and_keeps_the_weights(qtbot, panel, controller):
+    assert controller.choose_dataset("gaussians")  # a dataset with test rows
+    qtbot.waitUntil(lambda: controller.worker.latest().n_train == 150, timeout=5000)
+    spin = panel.findChild(QSpinBox, "earlyStoppingSpin")
+    assert spin.accessibleName() == "Early stopping patience" and "test loss" in spin.toolTip()
+    assert spin.isEnabled() and spin.value() == 0 and spin.text() == "off"
+    controller.worker.step()  # one update: a reset would take the weights back to update 0
+    qtbot.waitUntil(lambda: controller.worker.latest().step == 1, timeout=5000)
+    spin.setValue(5)
+    assert controller.experiment.early_stopping == 5 and spin.text() == "5 epochs"
+    assert controller.undo_stack.undoText() == "Early stopping after 5 epochs without progress"
+    controller.worker.step()  # queued after the new settings: the update count goes on from 1
+    qtbot.waitUntil(lambda: controller.worker.latest().step != 1, timeout=5000)
+    assert controller.worker.latest().step == 2
+    controller.undo_stack.undo()
+    assert controller.experiment.early_stopping == 0 and spin.text() == "off"
+
+
+def test_early_stopping_spin_says_it_does_nothing_without_test_rows(panel, controller):
+    assert controller.dataset is not None and not controller.dataset.has_test  # the toy table
+    spin = panel.findChild(QSpinBox, "earlyStoppingSpin")
+    assert not spin.isEnabled() and "no test rows" in spin.toolTip()
