@@ -175,11 +175,13 @@ class TrainingWorker(QObject):
         """How many Trainers were handed over so far: a change of it means another network or session."""
         return self._generation
 
-    def _current(self) -> bool:
-        """(Worker thread) whether the Trainer in hand is still the newest handed over: reports about a replaced
-        one (its run finished, diverged, ended an epoch) must not reach a window that shows another."""
+    def _report(self, signal, *args) -> None:
+        """(Worker thread) emit a report about the Trainer in hand unless it was replaced, the check and the emit
+        under the lock that ``set_trainer`` takes to replace it: a report is either posted before the switch or not
+        at all. (The window's slots are queued, never run here, so nothing waits for this lock from inside.)"""
         with self._lock:
-            return self._trainer_generation == self._generation
+            if self._trainer_generation == self._generation:
+                signal.emit(*args)
 
     def latest(self) -> Snapshot | None:
         """The newest snapshot of the newest Trainer handed over (None before the first)."""
@@ -225,12 +227,10 @@ class TrainingWorker(QObject):
 
     def _after_update(self, result, epoch_before: int) -> None:
         t = self._trainer
-        if not self._current():
-            return
         if t.epoch != epoch_before:
-            self.epochFinished.emit(t.epoch)
+            self._report(self.epochFinished, t.epoch)
         if result.diverged:
-            self.diverged.emit(result.diverged)
+            self._report(self.diverged, result.diverged)
 
     @Slot()
     @_guard
@@ -289,8 +289,7 @@ class TrainingWorker(QObject):
                     self._publish(snap)
                     if snap.epoch != last_epoch[0]:
                         last_epoch[0] = snap.epoch
-                        if self._current():
-                            self.epochFinished.emit(snap.epoch)
+                        self._report(self.epochFinished, snap.epoch)
 
                 reason = t.run(should_stop=stop, on_progress=progress,
                                progress_interval=PROGRESS_INTERVAL)
@@ -298,12 +297,11 @@ class TrainingWorker(QObject):
             self._running = False
         self._publish(t.snapshot())
         self.snapshotReady.emit()
-        current = self._current()  # a run of a Trainer replaced meanwhile ends in silence (runningChanged aside)
-        if reason == "diverged" and current:
-            self.diverged.emit(t.diverged)
+        # a run of a Trainer replaced meanwhile ends in silence (runningChanged aside)
+        if reason == "diverged":
+            self._report(self.diverged, t.diverged)
         self.runningChanged.emit(False)
-        if current:
-            self.runFinished.emit(reason)
+        self._report(self.runFinished, reason)
 
     def _paced_run(self, t: Trainer, stop) -> str:
         """Updates at ``updates_per_second`` on an absolute schedule (overhead does not accumulate), sleeping in
@@ -328,8 +326,8 @@ class TrainingWorker(QObject):
             if rate <= 1 / PROGRESS_INTERVAL or now - last_publish >= PROGRESS_INTERVAL or result.diverged:
                 self._publish(t.snapshot())
                 last_publish = now
-            if t.epoch != epoch and self._current():
-                self.epochFinished.emit(t.epoch)
+            if t.epoch != epoch:
+                self._report(self.epochFinished, t.epoch)
             if result.diverged:
                 return "diverged"
             if result.epoch_finished and t.early_stop_due():
