@@ -84,26 +84,18 @@ def _build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _whole(text: str) -> int:
+def _whole(text: str, what: str = "a whole number") -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text} is negative")
     return value
 
 
 def _subset(text: str) -> int:
-    if text.strip().lower() == "all":
-        return 0
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of images (or 'all')") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} is negative")
-    return value
+    return 0 if text.strip().lower() == "all" else _whole(text, "a whole number of images (or 'all')")
 
 
 def _positive(text: str) -> float:
