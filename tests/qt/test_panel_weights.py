@@ -313,3 +313,23 @@ def test_right_click_on_a_plot_opens_only_the_panel_export_menu(qtbot, monkeypat
         QApplication.sendEvent(view.viewport(), QContextMenuEvent(QContextMenuEvent.Reason.Mouse, pos,
                                                                   view.viewport().mapToGlobal(pos)))
         assert opened == ["panel menu"]
+
+
+def test_many_history_curves_share_a_point_budget(qtbot):
+    """48 sampled weights of a long run keep about a point a pixel each (their paths were most of a redraw), the
+    first and last recorded updates always among them, every kept point a recorded one."""
+    from nnstudio.qt.panels.weights_history import POINT_BUDGET
+
+    exp = Experiment(name="digits", dataset="random-784", layers=[LayerSpec(32, "relu"), LayerSpec(10, "softmax")],
+                     loss="softmax_cross_entropy", init="he", optimizer="sgd", learning_rate=0.05, batch_size=64,
+                     epochs=200, preprocessing="none", dtype="float32")
+    trainer = Trainer(exp, random_digits(256))
+    trainer.run()
+    snap = trainer.snapshot()
+    assert len(snap.weight_x) > 700
+    _, panel = _make(qtbot, trainer)
+    x, curves = panel.history_arrays()
+    sampled = [k for k in curves if not k.endswith(" · coarse path")]
+    assert len(sampled) == 48
+    assert len(x) <= 501 and len(x) <= POINT_BUDGET // 48 + 1
+    assert x[0] == snap.weight_x[0] and x[-1] == snap.weight_x[-1] and np.isin(x, snap.weight_x).all()
