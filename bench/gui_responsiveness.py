@@ -5,14 +5,27 @@ Prints, in one run:
   - throughput with the window drawing snapshots, and its ratio to headless;
   - the event loop's responsiveness: a QTimer's (every --tick ms) worst and 99th percentile gap beyond its
     interval (a stall the learner would feel as a frozen window);
-  - how often each view was redrawn, and the share of the GUI thread's time it used.
+  - how often each view was redrawn (redraws per second) and the GUI thread's CPU time per redraw (mean and worst);
+  - the process's peak memory (VmHWM), and how much of it the bench's own headless Trainer holds.
 
 Headless and windowed segments alternate (--rounds of each), so that the machine's drift, which here reaches 10%
 over a minute, falls on both sides of the ratio alike.
 
 Usage (real rendering on a virtual screen is closer to a desktop than the offscreen platform):
     xvfb-run -a -s "-screen 0 1600x1000x24" uv run python bench/gui_responsiveness.py [--seconds S] [--rounds R]
-        [--layout all|tabs] [--preset LESSON]
+        [--layout all|tabs] [--data random|mnist] [--preset LESSON]
+
+--data mnist trains the same 784-128-10 network on the 60,000 real digits (issue 9's figure); random (the default)
+on --samples random digits. --profile WeightsPanel,CurvesPanel prints where those views' redraws spend their time.
+
+Figures (--data mnist --layout all --rounds 2 --seconds 6, Xvfb, 2 cores, load ~0.9; before = a2b4d22 with this
+bench, run alternately with after):
+  before: 85.7% of headless, worst stall 24.6 ms (p99 15.6); 0.50-0.67 redraws/s per view; ms per redraw: Weights
+          23.7, Curves 18.4, Activation 16.7, Network 12.6, Gallery 3.8, Drawing 3.0, Predictions 1.7,
+          LossSurface 1.4, TryIt 0.8 (81 ms a round); studio ~1,125 MB.
+  after:  86.2% of headless, worst stall 19.8 ms (p99 11.0); 0.75-0.83 redraws/s per view; ms per redraw: Curves
+          17.4, Weights 14.5, Network 9.2, Activation 8.6, Drawing 2.1, Predictions 1.1, LossSurface 0.4,
+          Gallery 0.2, TryIt 0.1 (54 ms a round); studio ~1,103 MB.
 """
 
 from __future__ import annotations
@@ -41,6 +54,28 @@ def experiment(epochs: int) -> Experiment:
                       layers=[LayerSpec(128, "relu"), LayerSpec(10, "softmax")], loss="softmax_cross_entropy",
                       init="he", optimizer="sgd", learning_rate=0.01, batch_size=128, shuffle=True, epochs=epochs,
                       dtype="float32", preprocessing="none")
+
+
+def mnist_experiment(epochs: int) -> Experiment:
+    """784-128-10 ReLU on MNIST, float32, batch 128: the studio-performance figure of issue 9."""
+    return Experiment(name="bench-mnist", title="784-128-10 on MNIST", dataset="mnist",
+                      layers=[LayerSpec(128, "relu"), LayerSpec(10, "softmax")], loss="softmax_cross_entropy",
+                      init="he", optimizer="sgd", learning_rate=0.05, batch_size=128, shuffle=True, epochs=epochs,
+                      dtype="float32")
+
+
+def peak_rss_mb() -> float:
+    """The process's peak resident memory so far (VmHWM), MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def trainer_arrays_mb(trainer: Trainer) -> float:
+    """What the bench's headless Trainer holds of its own (its prepared arrays: the studio has its own copy)."""
+    arrays = [trainer.X_train, trainer.Y_train, trainer.X_test, trainer.Y_test]
+    return sum(a.nbytes for a in arrays if a is not None) / 2**20
 
 
 def headless(trainer: Trainer, seconds: float) -> float:
@@ -80,10 +115,11 @@ class Studio:
         w.resize(1600, 1000)
         w.show()
         # every panel on screen at once: the tabbed ones float beside the window
-        floating = [w.weights_dock, w.activation_dock, w.predictions_dock, w.surface_dock] if layout == "all" else []
-        for i, dock in enumerate(floating):
+        floating = [w.weights_dock, w.activation_dock, w.predictions_dock, w.surface_dock, w.gallery_dock,
+                    w.drawing_dock] if layout == "all" else []
+        for i, dock in enumerate(floating):  # two rows of three over the window's lower part (no window manager)
             dock.setFloating(True)
-            dock.setGeometry(20 + 400 * i, 560, 390, 420)
+            dock.setGeometry(20 + 530 * (i % 3), 300 + 350 * (i // 3), 520, 340)
         if layout == "all":
             for dock in w.findChildren(QDockWidget):
                 dock.show()
@@ -93,11 +129,14 @@ class Studio:
 
             draw_budget.SHARE = share
         self.feeds: Counter = Counter()
+        self.costs: dict[str, list[float]] = {}
         fed = w.draw_budget.fed
 
         def count(view, snap, cost):
             if self.timer.isActive():  # only in the measured segments
-                self.feeds[type(view).__name__] += 1
+                name = type(view).__name__
+                self.feeds[name] += 1
+                self.costs.setdefault(name, []).append(cost)
             fed(view, snap, cost)
 
         w.draw_budget.fed = count
@@ -148,6 +187,28 @@ class Studio:
         self.window.close()
 
 
+def profile_views(studio: Studio, names: list[str]) -> dict:
+    """A cProfile.Profile for each view class named, recording its redraws (in the measured segments)."""
+    import cProfile
+
+    profilers = {name: cProfile.Profile() for name in names}
+    window = studio.window
+    draw = window._draw_view
+
+    def drawn(view, snap):
+        profiler = profilers.get(type(view).__name__)
+        if profiler is None or not studio.timer.isActive():
+            return draw(view, snap)
+        profiler.enable()
+        try:
+            return draw(view, snap)
+        finally:
+            profiler.disable()
+
+    window._draw_view = drawn
+    return profilers
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seconds", type=float, default=6.0, help="length of each measured segment")
@@ -159,6 +220,11 @@ def main() -> None:
                    help="the draw budget's share of the GUI thread's time (default: the studio's own)")
     p.add_argument("--tick", type=int, default=10, help="interval of the timer that measures stalls, ms (its own "
                    "wake-ups cost training a little: each needs the interpreter lock)")
+    p.add_argument("--profile", metavar="VIEWS", default=None,
+                   help="profile the redraws of these views (class names, comma separated, e.g. WeightsPanel) and "
+                        "print each one's top entries")
+    p.add_argument("--data", choices=("random", "mnist"), default="random",
+                   help="random: --samples random digits; mnist: the 60,000 real training digits")
     p.add_argument("--preset", default=None, help="a lesson's network and data instead, run flat out (e.g. "
                    "gender-network: a small network, whose training is almost all Python)")
     args = p.parse_args()
@@ -166,12 +232,18 @@ def main() -> None:
     if args.preset:
         exp, ds = dataclasses.replace(presets.get(args.preset), epochs=10**7), None
         what = f"lesson {args.preset}, flat out"
+    elif args.data == "mnist":
+        from nnstudio import data
+
+        exp, ds = mnist_experiment(10**6), data.load("mnist")
+        what = "784-128-10 ReLU float32, batch 128, on MNIST (60,000 digits)"
     else:
         exp, ds = experiment(10**6), random_digits(args.samples)
-        what = "784-128-10 float32, batch 128"
+        what = f"784-128-10 float32, batch 128, on {args.samples:,} random digits"
     reference = Trainer(exp, ds)
     reference.run(max_updates=20)  # warm-up
     studio = Studio(exp, ds, reference.batch_size, args.layout, args.share, args.tick)
+    profilers = profile_views(studio, args.profile.split(",")) if args.profile else {}
     heads, rates, shares = [], [], []
     for _ in range(args.rounds):
         studio.quiet()
@@ -181,6 +253,8 @@ def main() -> None:
         shares.append(share)
     studio.quiet()
     heads.append(headless(reference, args.seconds))
+    on_screen = [type(v).__name__ for v in studio.window.snapshot_views
+                 if v.isVisible() and not v.visibleRegion().isEmpty()]
     studio.close()
     late = np.asarray(studio.gaps)
     ratios = [r / ((heads[i] + heads[i + 1]) / 2) for i, r in enumerate(rates)]  # each against its neighbours
@@ -193,12 +267,25 @@ def main() -> None:
     print(f"  ratio to headless: {'  '.join(f'{x:.1%}' for x in ratios)}  (mean {np.mean(ratios):.1%})")
     print(f"  event loop ({args.tick} ms timer): worst stall {late.max():.1f} ms beyond its interval, "
           f"99th percentile {np.percentile(late, 99):.1f} ms, median {np.median(late):.1f} ms, {len(late)} ticks")
-    print(f"  GUI thread busy {np.mean(shares):.1%} of the time (draw budget {studio.window.draw_budget.share:.0%}); "
-          "views redrawn every "
-          + ", ".join(f"{name.removesuffix('Panel')} {measured / n:.2f} s" for name, n in sorted(studio.feeds.items())))
-    costs = {type(view).__name__: record.cost for view, record in studio.window.draw_budget._records.items()}
-    print("  last cost of each view, GUI thread CPU: "
-          + ", ".join(f"{name.removesuffix('Panel')} {1000 * c:.1f} ms" for name, c in sorted(costs.items())))
+    print(f"  GUI thread busy {np.mean(shares):.1%} of the time (draw budget {studio.window.draw_budget.share:.0%})")
+    print("  redraws per second per view, and the GUI thread's CPU per redraw (mean / worst):")
+    for name in sorted(studio.feeds):
+        costs = 1000 * np.asarray(studio.costs[name])
+        print(f"    {name.removesuffix('Panel'):<14} {studio.feeds[name] / measured:5.2f} /s   "
+              f"{costs.mean():5.1f} / {costs.max():5.1f} ms")
+    never = sorted(set(on_screen) - set(studio.feeds))
+    if never:
+        print(f"    never redrawn while measured: {', '.join(never)}")
+    for name, profiler in profilers.items():
+        import pstats
+
+        print(f"--- {name}: cumulative")
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+        print(f"--- {name}: own time")
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+    own = trainer_arrays_mb(reference)
+    print(f"  peak memory (VmHWM) {peak_rss_mb():,.0f} MB, of which the bench's headless Trainer's arrays "
+          f"{own:,.0f} MB: the studio alone about {peak_rss_mb() - own:,.0f} MB")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QCoreApplication, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QGraphicsView, QLabel, QMainWindow, QMessageBox, QSlider,
                                QToolButton, QWidget)
@@ -493,15 +493,18 @@ class MainWindow(QMainWindow):
     def _draw_view(view, snap: Snapshot) -> None:
         view.set_snapshot(snap)
         view.draw_pending()
-        # draw now, all of it, once: pyqtgraph works out auto ranges just before painting, which changes the axes and
-        # asks for a second paint, and scenes post their repaints; both would otherwise happen later, outside the
-        # hold and the measured cost
+        # draw now, once: pyqtgraph works out auto ranges just before painting, which changes the axes and asks for a
+        # second paint, and scenes post their repaints; both would otherwise happen later, outside the hold and the
+        # measured cost
         for graphics in view.findChildren(QGraphicsView):
             scene = graphics.scene()
             if hasattr(scene, "prepareForPaint"):
                 scene.prepareForPaint()
             QCoreApplication.sendPostedEvents(scene, 0)
-        view.repaint()
+        # only what changed: the window's pending update request paints the regions marked dirty (a plot whose range
+        # stayed keeps its axes, tick labels and frame). view.repaint() painted the whole panel, every child and
+        # every scene item, each time
+        QCoreApplication.sendPostedEvents(view.window(), QEvent.Type.UpdateRequest)
 
     def show_lesson_views(self, name: str) -> None:
         """Bring forward the panel a lesson's tutorial plots, with its axes (lessons not listed change nothing)."""

@@ -228,3 +228,33 @@ def test_right_click_on_the_plot_opens_only_the_panel_export_menu(qtbot, monkeyp
     QApplication.sendEvent(view.viewport(), QContextMenuEvent(QContextMenuEvent.Reason.Mouse, pos,
                                                               view.viewport().mapToGlobal(pos)))
     assert opened == ["panel menu"]
+
+
+def _dot_colours(panel) -> list[tuple[int, int, int]]:
+    return [tuple(b.color().getRgb()[:3]) for b in panel.dots.data["brush"]]
+
+
+def test_next_batch_moves_the_points_without_restyling_them(qtbot):
+    """A redraw while training: the same units and rows, new values. The points move to the new batch's values and
+    keep their unit's colour, and their brushes are not made again (that was most of a redraw's cost)."""
+    from nnstudio.qt.panels.colormaps import UNIT_COLOURS
+
+    trainer = _trainer([LayerSpec(20, "tanh"), LayerSpec(1, "sigmoid")])
+    _, panel = _make(qtbot, trainer)
+    styled = panel.dot_points.restyled
+    brushes = list(panel.dots.data["brush"])
+    trainer.run(max_updates=3)
+    Z = trainer.snapshot().layer_z[0]
+    panel.set_snapshot(trainer.snapshot())
+    panel.finish()
+    z, a = panel.point_data()
+    assert np.array_equal(z, Z) and np.array_equal(a, np.tanh(Z))
+    assert panel.dot_points.restyled == styled
+    assert all(x is y for x, y in zip(panel.dots.data["brush"], brushes))
+    n = Z.shape[0]
+    assert _dot_colours(panel) == [UNIT_COLOURS[u % len(UNIT_COLOURS)] for u in range(20) for _ in range(n)]
+    # another layer: other units, so the points are styled again
+    panel.layer_combo.setCurrentIndex(1)
+    panel.finish()
+    assert panel.dot_points.restyled == styled + 1
+    assert _dot_colours(panel) == [UNIT_COLOURS[0]] * n

@@ -201,3 +201,36 @@ def test_long_curves_are_drawn_one_pixel_wide(qtbot):
     long = panel.metric_area.curves["train"]
     assert len(long.getData()[0]) > DENSE and long.opts["pen"].widthF() == 1
     np.testing.assert_array_equal(long.getData()[1], t.snapshot().epoch_values[:, 1])
+
+
+def test_curves_that_did_not_change_are_not_set_again(qtbot):
+    """Within an epoch only the loss per update changes: the per-epoch curves keep their items' data (setting a
+    curve again rebuilds its path and symbols), and everything drawn is still the snapshot's history."""
+    exp = Experiment(name="spiral", dataset="spiral", layers=[LayerSpec(8, "tanh"), LayerSpec(1, "sigmoid")],
+                     loss="binary_cross_entropy", init="xavier", optimizer="adam", learning_rate=0.01,
+                     batch_size=16, shuffle=True, epochs=100)
+    t = Trainer(exp)
+    t.run(max_epochs=3)
+    panel = make_panel(qtbot, t)
+    panel.show()  # drawn at every snapshot (a hidden panel waits until shown)
+    calls = {}
+    for area in (panel.loss_area, panel.metric_area):
+        for key, curve in area.curves.items():
+            def counted(*a, _set=curve.setData, _key=(id(area), key), **k):
+                calls[_key] = calls.get(_key, 0) + 1
+                return _set(*a, **k)
+            curve.setData = counted
+    t.run(max_updates=2)  # the same epoch
+    snap = t.snapshot()
+    panel.set_snapshot(snap)
+    panel.finish()
+    set_keys = {key for _, key in calls}
+    assert set_keys == {"update"}, set_keys
+    arrays = panel.curve_arrays()
+    assert_points_of(*arrays["loss per update"], snap.update_x.astype(float), snap.update_loss)
+    t.run(max_epochs=snap.epoch + 1)  # a new epoch: its curves are set again
+    panel.set_snapshot(t.snapshot())
+    panel.finish()
+    assert {"train", "test"} <= {key for _, key in calls}
+    x, y = panel.curve_arrays()["train accuracy per epoch"]
+    np.testing.assert_array_equal(y, t.snapshot().epoch_values[:, 1])

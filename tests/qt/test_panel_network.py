@@ -194,3 +194,49 @@ def test_exports(qtbot, gender, tmp_path):
     assert len(rows) - 1 == sum(w.size for w in snap.weights)  # 6 weights and 3 biases
     assert rows[1][:3] == ["1", "x1", "h1"] and float(rows[1][3]) == pytest.approx(float(snap.weights[0][0, 0]))
     assert ["2", "bias", "o1"] == rows[-1][:3] and float(rows[-1][4]) == pytest.approx(float(snap.gradients[3][0]))
+
+
+class _RecordingPainter:
+    """A QPainter on an image that records each batch of edges: (pen width, number of lines, antialiased)."""
+
+    def __init__(self, image):
+        from PySide6.QtGui import QPainter
+
+        self.p = QPainter(image)
+        self.p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.batches, self.single = [], 0
+
+    def __getattr__(self, name):
+        return getattr(self.p, name)
+
+    def drawLines(self, lines):
+        from PySide6.QtGui import QPainter
+
+        self.batches.append((self.p.pen().widthF(), len(lines),
+                             self.p.testRenderHint(QPainter.RenderHint.Antialiasing)))
+        self.p.drawLines(lines)
+
+    def drawLine(self, *a):
+        self.single += 1
+        self.p.drawLine(*a)
+
+
+def test_edges_are_drawn_a_batch_per_pen_weakest_first_and_plain_while_training(qtbot, gender):
+    """Every edge is drawn once, in a batch per pen (its width from its weight's strength), weak before strong;
+    antialiased when paused, not while training runs (smooth wide lines were most of a redraw's cost)."""
+    from nnstudio.qt.panels.network_paint import EDGE_LEVELS, paint_network
+
+    panel = make_panel(qtbot, gender)
+    n_edges = len(panel.drawing_geometry().edges)
+    for training in (False, True):
+        panel.context.set_training(training)
+        image = QImage(panel.canvas.size(), QImage.Format.Format_ARGB32_Premultiplied)
+        painter = _RecordingPainter(image)
+        paint_network(painter, panel, False)
+        painter.p.end()
+        assert painter.single == 0  # nothing selected or hovered: no edge drawn on its own
+        assert sum(n for _, n, _ in painter.batches) == n_edges
+        assert len(painter.batches) <= 4 * (EDGE_LEVELS + 2)
+        widths = [w for w, _, _ in painter.batches]
+        assert widths == sorted(widths) and widths[-1] == pytest.approx(5.6)  # the largest weight: full width
+        assert {aa for _, _, aa in painter.batches} == {not training}

@@ -197,6 +197,41 @@ def test_picture_tiles_for_image_inputs(qtbot):
     assert "W1[59,5] · coarse path" in curves
 
 
+def test_the_hidden_tab_is_drawn_when_shown_or_read(qtbot):
+    """While the pictures are on show a redraw leaves the hidden heatmaps alone (drawing them cost most of a redraw);
+    their colour scale still grows with the weights, and they catch up when their tab is shown or when they are
+    read (exports). The other way round likewise."""
+    exp = Experiment(name="digits", dataset="random-784", layers=[LayerSpec(32, "relu"), LayerSpec(10, "softmax")],
+                     loss="softmax_cross_entropy", init="he", optimizer="sgd", learning_rate=0.05, batch_size=64,
+                     epochs=1, preprocessing="none", dtype="float32")
+    trainer = Trainer(exp, random_digits(256))
+    trainer.run()
+    _, panel = _make(qtbot, trainer)
+    assert panel.tabs.currentIndex() == 1
+    first = trainer.snapshot()
+    W0 = first.layer_weights()[0][0]
+    assert np.array_equal(panel.layer_views[0].image.image, W0)
+    W, b = [w.copy() for w in first.layer_weights()[0]]
+    W[3, 4] = 40 * panel.layer_views[0].scale  # beyond the scale: it must grow
+    weights = (W, b, *first.weights[2:])
+    from dataclasses import replace
+
+    later = replace(first, weights=weights, step=first.step + 1)
+    panel.set_snapshot(later)
+    panel.draw_pending()
+    view = panel.layer_views[0]
+    assert np.array_equal(view.image.image, W0)  # hidden: not drawn...
+    assert view.scale >= 40 * abs(W0).max() and tuple(view.colorbar.levels()) == (-view.scale, view.scale)
+    assert np.array_equal(panel.tile_arrays()[4], np.clip(W[:, 4], -view.scale, view.scale).reshape(28, 28))
+    panel.tabs.setCurrentIndex(0)  # ...until shown
+    assert np.array_equal(view.image.image, W)
+    panel.set_snapshot(first)  # now the pictures are hidden
+    panel.draw_pending()
+    assert np.array_equal(view.image.image, W0)
+    assert panel.tile_view._W is W  # the hidden pictures still show the later weights...
+    assert np.array_equal(panel.tile_arrays()[4], W0[:, 4].reshape(28, 28))  # read: caught up
+
+
 def test_other_network_shapes_rebuild_the_items(qtbot):
     gender = _trainer("gender-network", 5)
     context, panel = _make(qtbot, gender)
@@ -278,3 +313,23 @@ def test_right_click_on_a_plot_opens_only_the_panel_export_menu(qtbot, monkeypat
         QApplication.sendEvent(view.viewport(), QContextMenuEvent(QContextMenuEvent.Reason.Mouse, pos,
                                                                   view.viewport().mapToGlobal(pos)))
         assert opened == ["panel menu"]
+
+
+def test_many_history_curves_share_a_point_budget(qtbot):
+    """48 sampled weights of a long run keep about a point a pixel each (their paths were most of a redraw), the
+    first and last recorded updates always among them, every kept point a recorded one."""
+    from nnstudio.qt.panels.weights_history import POINT_BUDGET
+
+    exp = Experiment(name="digits", dataset="random-784", layers=[LayerSpec(32, "relu"), LayerSpec(10, "softmax")],
+                     loss="softmax_cross_entropy", init="he", optimizer="sgd", learning_rate=0.05, batch_size=64,
+                     epochs=200, preprocessing="none", dtype="float32")
+    trainer = Trainer(exp, random_digits(256))
+    trainer.run()
+    snap = trainer.snapshot()
+    assert len(snap.weight_x) > 700
+    _, panel = _make(qtbot, trainer)
+    x, curves = panel.history_arrays()
+    sampled = [k for k in curves if not k.endswith(" · coarse path")]
+    assert len(sampled) == 48
+    assert len(x) <= 501 and len(x) <= POINT_BUDGET // 48 + 1
+    assert x[0] == snap.weight_x[0] and x[-1] == snap.weight_x[-1] and np.isin(x, snap.weight_x).all()

@@ -16,6 +16,7 @@ from nnstudio.core import activations, losses
 from nnstudio.numbers import count, fmt
 from nnstudio.qt.panels.base import Panel
 from nnstudio.qt.panels.bounds import box_around, inside, sane
+from nnstudio.qt.panels.fastplot import StyledPoints
 from nnstudio.qt.panels.colormaps import (AXIS_PEN, NEGATIVE, POSITIVE, UNIT_COLOURS, Throttle, dark_axes,
                                           light_grid, plain_numbers)
 from nnstudio.qt.panels.thinning import sorted_unique
@@ -136,6 +137,7 @@ class ActivationPanel(Panel):
         self._brushes = np.array([pg.mkBrush(*c, 190) for c in UNIT_COLOURS], dtype=object)
         self.dots = pg.ScatterPlotItem(size=8, pen=pg.mkPen(255, 255, 255, 200, width=0.8))
         self.dots.setZValue(5)
+        self.dot_points = StyledPoints(self.dots)  # moved in place while their colours stay (see fastplot)
         self.rug = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(110, 110, 110, width=1))
         for item in (self.dots, self.rug):
             self.plot.addItem(item)
@@ -230,7 +232,8 @@ class ActivationPanel(Panel):
         self.layer_combo.blockSignals(True)
         self.layer_combo.clear()
         self.layer_combo.blockSignals(False)
-        for item in (self.dots, self.rug, self.chosen):
+        self.dot_points.clear()
+        for item in (self.rug, self.chosen):
             item.setData([], [])
         self._on = np.zeros(0, dtype=bool)
         self.status.setText("No network yet.")
@@ -343,7 +346,7 @@ class ActivationPanel(Panel):
         x, y = Z.T.ravel(), A.T.ravel()
         colour = np.repeat(np.arange(n_units) % len(UNIT_COLOURS), n_samples)
         on = self._on = inside(x, y, box)
-        self.dots.setData(x[on], y[on], brush=self._brushes[colour[on]])
+        self.dot_points.set(x[on], y[on], colour[on], self._brushes)
         xr = x[on]
         self.rug.setData(np.repeat(xr, 2), np.tile(self._rug_y + np.array([-0.5, 0.5]) * self._rug_h, len(xr)),
                          skipFiniteCheck=True)

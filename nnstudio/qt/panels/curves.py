@@ -191,13 +191,12 @@ class CurvesPanel(Panel):
         with np.errstate(invalid="ignore"):
             keep = np.isfinite(y) & ((y > 0) if log_y else (np.abs(y) <= LIMIT))
         xd, yd, connect = kept_line(x * x_scale + shift, y, keep)
-        curve = p.curve(key, pen)
         line = pen
         if len(xd) > DENSE and pen.widthF() > 1:
             line = QPen(pen)
             line.setWidthF(1.0)
-        curve.setData(xd, yd, connect=connect, skipFiniteCheck=True, pen=line, symbol="o" if symbol else None,
-                      symbolSize=5, symbolPen=pen, symbolBrush=pen.color())
+        p.set_curve(key, pen, xd, yd, connect, pen=line, symbol="o" if symbol else None, symbolSize=5, symbolPen=pen,
+                    symbolBrush=pen.color())
         p.drawn[key] = (xd, yd)
         if len(xd):
             self._drawn[name] = (x[keep], v[keep], xd, yd)
@@ -305,6 +304,7 @@ class CurvesPanel(Panel):
             if int(key[3:]) >= n:
                 c.setData([], [])
                 self.errors_area.drawn.pop(key, None)
+                self.errors_area.given.pop(key, None)
 
     def row_labels(self, snap: Snapshot) -> list[str]:
         """One label per error column: "row 1 (target 0)", with the row's name when the table has names."""

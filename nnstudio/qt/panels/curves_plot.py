@@ -45,6 +45,7 @@ class CurvePlot:
         layout.addWidget(self.plot, 1)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.drawn: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # key -> (x, y) handed to the plot
+        self.given: dict[str, tuple] = {}  # key -> everything last handed to the curve (see set_curve)
         self._axes = None
         self.frame()
 
@@ -64,10 +65,23 @@ class CurvePlot:
             self.plot.setLabel("left", y_label)
         return modes_changed
 
+    def set_curve(self, key: str, colour_pen, x: np.ndarray, y: np.ndarray, connect: np.ndarray, **style) -> bool:
+        """Hand curve ``key`` its points and style, unless it has exactly these already (the per-epoch curves
+        change once an epoch, the loss at every update: setting a curve again costs its path and its symbols).
+        True when the curve was set."""
+        old = self.given.get(key)
+        if (old is not None and old[3] == (colour_pen, style) and np.array_equal(old[0], x) and np.array_equal(old[1], y)
+                and np.array_equal(old[2], connect)):
+            return False
+        self.curve(key, colour_pen).setData(x, y, connect=connect, skipFiniteCheck=True, **style)
+        self.given[key] = (x, y, connect, (colour_pen, style))
+        return True
+
     def clear(self) -> None:
         for c in self.curves.values():
             c.setData([], [])
         self.drawn = {}
+        self.given = {}
 
     def frame(self) -> None:
         """The tidy empty frame, in the axes' own scale, and no auto range (with nothing to fit, pyqtgraph's auto

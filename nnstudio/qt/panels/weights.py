@@ -40,6 +40,7 @@ class WeightsPanel(Panel):
         self._params: list[tuple[int, int | None]] = []  # (W index, b index or None) per layer
         self._signature = None
         self._throttle = Throttle(self._redraw, REDRAW_RATE, self)
+        self._stale: dict[int, bool] = {}  # tab index -> not drawn for the snapshot on show (hidden at the time)
 
         self.refit_button = QPushButton("Refit colours")
         self.refit_button.setObjectName("weightsRefitButton")
@@ -73,6 +74,7 @@ class WeightsPanel(Panel):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.view, "Matrices")
         self.tabs.addTab(self.tile_widget, "Pictures")
+        self.tabs.currentChanged.connect(self._tab_changed)
         self.tabs.setTabVisible(1, False)
         self.tabs.tabBar().setVisible(False)
         yield
@@ -126,6 +128,7 @@ class WeightsPanel(Panel):
 
     def finish(self) -> None:
         self._throttle.flush()
+        self._catch_up()
 
     def draw_pending(self) -> None:
         self._throttle.flush()
@@ -135,6 +138,7 @@ class WeightsPanel(Panel):
         belonged to the old one. It goes now; the new network's first snapshot draws it again."""
         self.snapshot = None
         self._signature = None
+        self._stale = {}
         self._clear_views()
         self.tile_widget.clear()
         self.tile_view = None
@@ -149,6 +153,7 @@ class WeightsPanel(Panel):
 
     def _build(self, snap: Snapshot):
         """Plots for every layer (a generator: each plot is a part)."""
+        self._stale = {}
         self._clear_views()
         ds = self.context.dataset
         names = ds.feature_names if ds is not None else None
@@ -199,14 +204,44 @@ class WeightsPanel(Panel):
         snap = self.snapshot
         if snap is None:
             return
-        for view, (W, b) in zip(self.layer_views, snap.layer_weights()):
-            view.update(W, b)
-        if self.tile_view is not None:
-            W, b = snap.layer_weights()[0]
-            self.tile_view.update(W, b, (-self.layer_views[0].scale, self.layer_views[0].scale))
+        # Only the tab on show is drawn (a hidden 784 x 128 heatmap and its histogram cost 2-3 ms a layer); the other
+        # catches up when it is shown or read (``finish``). The colour scales follow every snapshot all the same,
+        # so that a scale grows with the weights whichever tab is on show.
+        matrices, pictures = self._tabs_shown()
+        self._stale = {0: not matrices, 1: not pictures and self.tile_view is not None}
+        self._draw_tabs(snap, matrices, pictures)
         yield
         self.history.update(snap, self.context.selection)
         self._show_selection()
+
+    def _tabs_shown(self) -> tuple[bool, bool]:
+        """(matrices, pictures): whether each tab is the one on show (without pictures, the matrices always are)."""
+        if self.tile_view is None:
+            return True, False
+        return self.tabs.currentIndex() == 0, self.tabs.currentIndex() == 1
+
+    def _draw_tabs(self, snap: Snapshot, matrices: bool, pictures: bool) -> None:
+        layers = snap.layer_weights()
+        for view, (W, b) in zip(self.layer_views, layers):
+            if matrices:
+                view.update(W, b)
+            else:
+                view.grow_scale(W, b)
+        if pictures and self.layer_views:
+            W, b = layers[0]
+            self.tile_view.update(W, b, (-self.layer_views[0].scale, self.layer_views[0].scale))
+
+    def _catch_up(self, tabs=(0, 1)) -> None:
+        """Draw the tabs among ``tabs`` that were hidden when the last snapshot was drawn."""
+        todo = [k for k in tabs if self._stale.get(k)]
+        if self.snapshot is None or not todo:
+            return
+        self._draw_tabs(self.snapshot, 0 in todo, 1 in todo and self.tile_view is not None)
+        for k in todo:
+            self._stale[k] = False
+
+    def _tab_changed(self, index: int) -> None:
+        self._catch_up((index,))
 
     def refit_scales(self) -> None:
         """Fit every colour scale to the current weights (the scales otherwise only grow)."""

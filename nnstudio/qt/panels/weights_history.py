@@ -18,7 +18,8 @@ from nnstudio.qt.panels.colormaps import UNIT_COLOURS, dark_axes, light_grid, pl
 from nnstudio.qt.panels.thinning import sorted_unique
 from nnstudio.training.trainer import Snapshot
 
-POINT_BUDGET = 100_000  # points over all curves; each curve keeps between 200 and 2000
+POINT_BUDGET = 24_000  # points over all curves; each curve keeps between 200 and 2000 (48 sampled weights of a
+#   784-128-10 network: 500 each, about one a pixel; 100,000 points cost 8-10 ms of every redraw in paths alone)
 MAX_SEPARATE = 12  # up to this many curves get their own colour and legend entry; more are drawn faint, grouped
 PICK_PIXELS = 8  # hover / click reach around a curve
 DENSE = 300  # the selected weight's wide line goes through at most this many points (Qt strokes lines wider

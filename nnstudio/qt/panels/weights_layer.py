@@ -147,6 +147,12 @@ class LayerView:
         yield
 
     # -- data ----------------------------------------------------------------------------------------------------------
+    def grow_scale(self, W: np.ndarray, b: np.ndarray | None) -> None:
+        """Grow the colour scale to these weights without drawing them (the heatmap is not on show)."""
+        needed = symmetric_scale(W, b)
+        if needed > self.scale:
+            self._set_scale(needed)
+
     def update(self, W: np.ndarray, b: np.ndarray | None, grow_only: bool = True) -> None:
         needed = symmetric_scale(W, b)
         if needed > self.scale or not grow_only:
