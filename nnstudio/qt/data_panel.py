@@ -47,7 +47,10 @@ PARAMS = (("size", "sizeSpin", "Points", "Number of points",
           ("noise", "noiseSpin", "Noise", "Noise", "How far points are scattered from their ideal places"),
           ("seed", "dataSeedSpin", "Seed", "Data seed", "Random seed: the same seed always gives the same points"),
           ("test_fraction", "testFractionSpin", "Test share", "Test share",
-           "Share of the points kept back for testing (0 keeps none back)"))
+           "Share of the points kept back for testing (0 keeps none back)"),
+          ("subset", "subsetSpin", "Training images", "Training images kept",
+           "Train on fewer images for a quick try (1,000 or 10,000), each class keeping its share; 'all' keeps "
+           "every training image. The test images stay the same."))
 
 
 
@@ -95,7 +98,13 @@ class DataPanel(QWidget):
         self.param_spins: dict[str, QSpinBox | QDoubleSpinBox] = {}
         self._captions: dict[str, QLabel] = {}
         for i, (key, name, text, accessible, tip) in enumerate(PARAMS):
-            if key in ("size", "seed"):
+            if key == "subset":  # image sets: 0 is all of them
+                spin = QSpinBox()
+                spin.setRange(0, 10_000_000)
+                spin.setSingleStep(1000)
+                spin.setSpecialValueText("all")
+                spin.setGroupSeparatorShown(True)
+            elif key in ("size", "seed"):
                 spin = QSpinBox()
                 spin.setRange(4, 100_000) if key == "size" else spin.setRange(0, 2**31 - 1)
                 spin.setSingleStep(20 if key == "size" else 1)

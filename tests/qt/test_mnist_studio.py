@@ -71,3 +71,24 @@ def test_a_table_of_whole_numbers_is_not_checked_for_long_decimals(dtype):
     model = DataTableModel()
     model.set_data(ds)
     assert model.rounded.shape == (10,) and not model.rounded.any()
+
+
+def test_the_subset_control_trains_on_fewer_images_and_back_to_all(window):
+    from PySide6.QtWidgets import QSpinBox
+
+    assert window.controller.choose_dataset("mnist", {"subset": 0, "subset_seed": 0})
+    spin = window.data_panel.findChild(QSpinBox, "subsetSpin")
+    assert spin.isVisibleTo(window.data_panel) and spin.text() == "all" and spin.accessibleName()
+    for name in ("sizeSpin", "noiseSpin"):  # a generator's settings are not an image set's
+        assert not getattr(window.data_panel, name).isVisibleTo(window.data_panel)
+    spin.setValue(1000)
+    ds = window.controller.dataset
+    assert ds.n_samples == 1000 and len(ds.X_test) == 10000
+    assert window.controller.experiment.dataset_params["subset"] == 1000
+    counts = np.bincount(ds.y, minlength=10)
+    assert counts.sum() == 1000 and counts.min() >= 80  # each digit keeps its share (about 100)
+    spin.setValue(70000)  # more than there are: refused, nothing changes
+    assert window.controller.dataset is ds and spin.value() == 1000
+    window.controller.undo_stack.undo()
+    assert window.controller.dataset.n_samples == 60000
+    assert window.data_panel.findChild(QSpinBox, "subsetSpin").text() == "all"
