@@ -356,6 +356,24 @@ class DataPanel(QWidget):
         if text:
             self.message.emit(text)
 
+    # -- IDX image folders ----------------------------------------------------------------------------------------------
+    def import_idx(self, path: str | None = None):
+        """Open a folder of images in MNIST's IDX format (Fashion-MNIST, Kuzushiji-MNIST, ...): ask for one when
+        ``path`` is None (non-blocking; returns the dialog), else switch to it (read off the GUI thread; a folder that
+        is not such a set is refused with the reason, and nothing changes). Returns whether it was switched to."""
+        if path:
+            QSettings().setValue("data/lastIdxFolder", str(Path(path)))
+            return self._call(lambda: self.controller.choose_dataset("idx", {"path": str(path), "subset": 0,
+                                                                             "subset_seed": 0}))
+        dialog = QFileDialog(self, "Import an IDX image folder", str(QSettings().value("data/lastIdxFolder", "")))
+        dialog.setObjectName("idxFolderDialog")
+        dialog.setFileMode(QFileDialog.FileMode.Directory)
+        dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.fileSelected.connect(lambda chosen: self.import_idx(chosen) if chosen else None)
+        dialog.open()
+        return dialog
+
     # -- CSV ----------------------------------------------------------------------------------------------------------
     def import_csv(self, path: str | None = None):
         """Import a CSV file: ask for one when ``path`` is None, then show the import dialog (both non-blocking).

@@ -35,6 +35,11 @@ class SessionMenu:
         self.import_action = w._action("Import CSV…", "importCsvAction",
                                        "Load your own table: a header row, numeric features and a target column",
                                        lambda: w.data_panel.import_csv())
+        self.import_idx_action = w._action("Import IDX image folder…", "importIdxAction",
+                                           "Load a folder of images in MNIST's own format (train-images-idx3-ubyte, "
+                                           "train-labels-idx1-ubyte, and optionally the t10k pair): Fashion-MNIST, "
+                                           "Kuzushiji-MNIST and the like",
+                                           lambda: w.data_panel.import_idx())
         self.export_all_action = w._action("Export all panels…", "exportAllAction",
                                            "Write every panel as PNG, SVG and CSV into a folder, with an index page",
                                            lambda: w.export_all_panels())
@@ -48,6 +53,7 @@ class SessionMenu:
         menu.addActions([self.save_action, self.save_as_action])
         menu.addSeparator()
         menu.addAction(self.import_action)
+        menu.addAction(self.import_idx_action)
         menu.addAction(self.export_all_action)
         self._fill_recent()
 

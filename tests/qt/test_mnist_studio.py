@@ -92,3 +92,26 @@ def test_the_subset_control_trains_on_fewer_images_and_back_to_all(window):
     window.controller.undo_stack.undo()
     assert window.controller.dataset.n_samples == 60000
     assert window.data_panel.findChild(QSpinBox, "subsetSpin").text() == "all"
+
+
+def test_file_import_idx_folder_opens_any_image_set_and_refuses_a_wrong_folder(window, tmp_path):
+    from PySide6.QtGui import QAction
+
+    from nnstudio.data.idx import write_idx
+
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "tiny-set"
+    folder.mkdir()
+    for part, n in (("train", 60), ("t10k", 15)):
+        write_idx(folder / f"{part}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 12, 10)).astype(np.uint8))
+        write_idx(folder / f"{part}-labels-idx1-ubyte.gz", (np.arange(n) % 3).astype(np.uint8))
+    action = window.findChild(QAction, "importIdxAction")
+    assert action is not None and action.text().startswith("Import IDX")
+    assert window.data_panel.import_idx(str(folder))
+    ds, exp = window.controller.dataset, window.controller.experiment
+    assert ds.image_shape == (12, 10) and ds.n_classes == 3 and ds.n_samples == 60 and len(ds.X_test) == 15
+    assert exp.layers[-1].units == 3 and window.worker.latest().weights[0].shape[0] == 120
+    assert window.data_panel.datasetCombo.currentText().endswith("(imported)")
+    (tmp_path / "empty").mkdir()
+    assert not window.data_panel.import_idx(str(tmp_path / "empty"))
+    assert window.controller.dataset is ds  # refused, nothing changed
