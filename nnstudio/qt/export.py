@@ -136,10 +136,14 @@ def export_panel(panel, path: str | Path, width: int | None = None, height: int 
         panel.draw_pending()
     else:
         panel.finish()  # draw the latest snapshot: throttled panels may hold a newer one than they show
-    if kind == "png":
-        return export_png(panel.export_widget(), path, width, height)
-    if kind == "svg":
-        return export_svg(panel.export_widget(), path, panel.title)
+    if kind in ("png", "svg"):
+        panel.exporting = True  # drawn for a file: at full quality even while a run goes on (see network_paint)
+        try:
+            if kind == "png":
+                return export_png(panel.export_widget(), path, width, height)
+            return export_svg(panel.export_widget(), path, panel.title)
+        finally:
+            panel.exporting = False
     if kind == "csv":
         header, rows = panel.csv_table()
         return export_csv(header, rows, path)

@@ -240,3 +240,25 @@ def test_edges_are_drawn_a_batch_per_pen_weakest_first_and_plain_while_training(
         widths = [w for w, _, _ in painter.batches]
         assert widths == sorted(widths) and widths[-1] == pytest.approx(5.6)  # the largest weight: full width
         assert {aa for _, _, aa in painter.batches} == {not training}
+
+
+def test_an_export_during_a_run_draws_smooth_edges(qtbot, gender, tmp_path, monkeypatch):
+    """Plain edges are for the screen while a run goes on (speed); a file gets them antialiased."""
+    from nnstudio.qt.export import export_panel
+    from nnstudio.qt.panels import network as network_module
+    from nnstudio.qt.panels.network_paint import paint_network
+
+    panel = make_panel(qtbot, gender)
+    panel.context.set_training(True)
+    marked = []
+    monkeypatch.setattr(network_module, "paint_network",
+                        lambda p, pnl, *a: (marked.append(getattr(pnl, "exporting", False)), paint_network(p, pnl, *a)))
+    export_panel(panel, tmp_path / "network.png", 600, 400)
+    assert marked and all(marked) and not panel.exporting  # drawn for the file as an export, and back after
+    for exporting in (True, False):
+        panel.exporting = exporting
+        image = QImage(panel.canvas.size(), QImage.Format.Format_ARGB32_Premultiplied)  # (kept while painted on)
+        painter = _RecordingPainter(image)
+        paint_network(painter, panel, False)
+        painter.p.end()
+        assert {aa for _, _, aa in painter.batches} == {exporting}  # smooth for a file, plain on screen
