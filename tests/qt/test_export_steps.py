@@ -42,11 +42,17 @@ class PlotCount:
         monkeypatch.setattr(pg.PlotItem, "__init__", init)
 
 
-def _run(steps, count: PlotCount, qtbot) -> tuple[list[int], object]:
+class _NoCount:
+    made = 0
+
+
+def _run(steps, count: PlotCount | None, qtbot) -> tuple[list[int], object]:
     """Run a step generator the way ``background.run_steps`` does (the event loop turns between steps; a Pause or a
-    task waited for is waited for here); returns the plots made in each step, and what the generator returned."""
+    task waited for is waited for here); returns the plots made in each step (none counted without ``count``), and
+    what the generator returned."""
     per_step = []
     item = None
+    count = count if count is not None else _NoCount()
     while True:
         before = count.made
         try:
@@ -130,18 +136,7 @@ def test_the_files_are_those_of_the_panel_made_in_one_go(qtbot, tmp_path, traine
     shade at the borders of the bands it is drawn in)."""
     cls = panel_classes()[name]
     context = _context(trained)
-    steps = export_all_steps([cls], context, trained.snapshot(), tmp_path / "steps")
-    while True:
-        try:
-            item = next(steps)
-        except StopIteration:
-            break
-        if isinstance(item, Pause):
-            qtbot.wait(int(item.seconds * 1000))
-        elif hasattr(item, "wait"):
-            item.wait()
-        else:
-            qtbot.wait(1)
+    _run(export_all_steps([cls], context, trained.snapshot(), tmp_path / "steps"), None, qtbot)
     whole = _at_once(cls, context, trained.snapshot(), qtbot)
     (tmp_path / "whole").mkdir()
     for kind in ("svg", "csv", "png"):

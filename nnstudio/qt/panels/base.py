@@ -137,6 +137,7 @@ class Panel(QWidget):
     name = ""
     title = ""
     description = ""
+    exporting = False  # True while export_panel draws it for a file (a view may then draw at full quality)
 
     def __init__(self, context: PanelContext, parent: QWidget | None = None, later: bool = False):
         """With ``later`` the panel's parts are not made yet: the caller runs ``parts()`` (see ``in_turns``)."""

@@ -124,7 +124,7 @@ def paint_network(p: QPainter, panel, focused: bool) -> None:
         level = round(_strength(v, scale) * EDGE_LEVELS) if v == v else -1  # NaN first (faint, under the others)
         batches.setdefault((level, v >= 0, e.i == nl.BIAS), []).append(QLineF(e.p1, e.p2))
     smooth = p.testRenderHint(QPainter.RenderHint.Antialiasing)
-    plain = getattr(panel.context, "training", False) and not getattr(panel, "exporting", False)  # files: smooth
+    plain = panel.context.training and not panel.exporting  # plain on screen during a run; files smooth
     p.setRenderHint(QPainter.RenderHint.Antialiasing, smooth and not plain)
     for pen_key in sorted(batches):
         p.setPen(level_pen(*pen_key))
