@@ -181,12 +181,14 @@ def load_idx_folder(path, subset: int = 0, subset_seed: int = 0, progress: Progr
     return dataset
 
 
-def load_npz(path, subset: int = 0, subset_seed: int = 0) -> Dataset:
-    """The dataset of a Keras-style ``mnist.npz`` (x_train, y_train, x_test, y_test)."""
+def load_npz(path, subset: int = 0, subset_seed: int = 0, progress: Progress | None = None) -> Dataset:
+    """The dataset of a Keras-style ``mnist.npz`` (x_train, y_train, x_test, y_test). ``progress`` hears only the
+    end: the archive is read in one piece."""
     if path is None or (isinstance(path, str) and not path.strip()):
         raise DataError("no .npz file given")
     p = Path(os.fspath(path)).expanduser()
     train, test = read_npz(p)
+    (progress or no_progress)(1.0)
     height, width = train.images.shape[1:]
     return image_dataset(
         f"npz:{p.name}", f"{p.name} ({height}x{width} images)", train, test, subset=subset, subset_seed=subset_seed,

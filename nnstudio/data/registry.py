@@ -24,12 +24,16 @@ class DatasetSource:
     # True for sources that take a noticeable time to load (files of images): the studio loads them off its GUI thread
     heavy: bool = False
 
-    def load(self, **params) -> Dataset:
+    def load(self, progress=None, **params) -> Dataset:
+        """The dataset with ``params`` over the defaults; a heavy source also reports ``progress(fraction)`` while it
+        reads (see nnstudio.progress); the others load at once and ignore it."""
         unknown = sorted(set(params) - set(self.defaults))
         if unknown:
             known = ", ".join(sorted(self.defaults)) or "none"
             raise DataError(f"dataset {self.name!r} takes no parameter {', '.join(unknown)}; it takes: {known}")
         merged = {**self.defaults, **params}
+        if self.heavy and progress is not None:
+            merged["progress"] = progress
         return self.loader(**merged)
 
 

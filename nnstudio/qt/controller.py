@@ -73,8 +73,9 @@ class StudioController(QObject):
         self.dirty = False
         self._datasets: dict[str, Dataset] = {}  # loaded datasets by (name, params); imported CSVs live here
         self.adapted: tuple[Experiment, str] | None = None  # see adapted_note
-        # builder(work, text) -> Trainer: runs work() (which builds a big Trainer) off the GUI thread while the
-        # window stays live, and returns its result or raises its error. None: build here (a controller alone).
+        # builder(work, text) -> result: runs work(report) (reading files of images, building a big Trainer) off the
+        # GUI thread while the window stays live and shows report(fraction), and returns its result or raises its
+        # error. None: do it here (a controller alone).
         self.builder = None
         # A bound method of this GUI-thread object, never a lambda: PySide6 runs a lambda connected to a signal from
         # another thread in that thread, and everything here must happen in the GUI thread.
@@ -203,7 +204,7 @@ class StudioController(QObject):
         if key not in self._datasets:
             source = data.DATASETS[exp.dataset]
             if source.heavy and self.builder is not None:  # files of images: read off the GUI thread
-                self._datasets[key] = self.builder(lambda: source.load(**exp.dataset_params),
+                self._datasets[key] = self.builder(lambda report: source.load(report, **exp.dataset_params),
                                                    f"Loading {source.title}…")
             else:
                 self._datasets[key] = source.load(**exp.dataset_params)
@@ -216,7 +217,7 @@ class StudioController(QObject):
             raise ExperimentError(str(e.args[0]) if e.args else str(e)) from None
         if self.builder is not None and build_cost(exp, ds) > BUILD_IN_BACKGROUND:
             exp.validate()
-            return self.builder(lambda: Trainer(exp, ds), "Building the network…")
+            return self.builder(lambda report: Trainer(exp, ds), "Building the network…")
         return Trainer(exp, ds)
 
     def _install(self, exp: Experiment, trainer: Trainer | None, announce: bool = True) -> None:

@@ -396,14 +396,15 @@ class MainWindow(QMainWindow):
         return task.result
 
     def _build_in_background(self, work, text: str):
-        """``work()`` (building a big Trainer: its first pass over the data takes seconds) on another thread, the
-        window drawing meanwhile with its input held back and the status bar saying what is going on; returns
+        """``work(report)`` (reading files of images, building a big Trainer: its first pass over the data takes
+        seconds) on another thread, the window drawing meanwhile with its input held back and the status bar saying
+        what is going on, with a bar showing the fraction ``work`` reports (if it does); returns
         what ``work`` returns, or raises its error. It cannot be cancelled half way (the pass has no points to stop
         at), so no Cancel is offered; it is short next to a run."""
         from nnstudio.qt.background import FINISHED, run_in_thread, status_panel, wait_in
 
         panel = status_panel(self)
-        task = run_in_thread(lambda report: work(), None, "build")
+        task = run_in_thread(work, None, "build")
         panel.cancel_button.hide()
         try:
             state = wait_in(self, panel, task, text)

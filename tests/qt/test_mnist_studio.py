@@ -49,6 +49,39 @@ def test_picking_mnist_reads_it_off_the_gui_thread_while_the_window_keeps_its_tu
     assert not np.any(model.rounded) and model.data(model.index(0, 1)) in {str(v) for v in range(256)}
 
 
+def test_the_status_bar_shows_how_much_of_the_images_is_read(window, monkeypatch):
+    """The loader's progress reaches the status bar's bar while it reads (it waits until the bar shows it)."""
+    from PySide6.QtCore import QTimer
+
+    from nnstudio.qt.background import status_panel
+
+    real = data.DATASETS["mnist"].loader
+    shown = threading.Event()
+    seen = []
+
+    def slow(progress=None, **params):
+        progress(0.4)
+        seen.append(shown.wait(10))
+        return real(progress=progress, **params)
+
+    panel = status_panel(window)
+
+    def look() -> None:
+        if panel.isVisible() and panel.bar.value() == 400:
+            seen.append(panel.label.text())
+            shown.set()
+
+    timer = QTimer(window, interval=10, timeout=look)
+    timer.start()
+    _replace_loader(monkeypatch, slow)
+    try:
+        assert window.controller.choose_dataset("mnist", {"subset": 1000, "subset_seed": 0})
+    finally:
+        timer.stop()
+    assert seen[0] == "Loading MNIST digits (70,000 images)…" and True in seen
+    assert window.controller.dataset.n_samples == 1000
+
+
 def test_a_dataset_that_cannot_be_read_is_refused_and_nothing_changes(window, monkeypatch):
     before = window.controller.experiment
 
