@@ -45,6 +45,7 @@ def _choices(registry_path: str) -> tuple[str, ...]:
 def _controls() -> dict[str, Control]:
     from nnstudio.core.activations import ACTIVATIONS
 
+    hidden = tuple(name for name in ACTIVATIONS if name != "softmax")  # the builder's hidden choices
     number, integer, check, button = (lambda lo, hi: Control("number", lo, hi)), \
         (lambda lo, hi: Control("integer", lo, hi)), Control("check"), Control("button")
     controls = {
@@ -56,7 +57,7 @@ def _controls() -> dict[str, Control]:
         "initCombo": Control("choice", choices=_choices("nnstudio.core.init.INITIALIZERS")),
         "curvesScaleCombo": Control("choice", choices=CURVE_SCALES), "curvesErrorsCheck": check,
         "showStepCheck": check, "surfaceCutCheck": check, "surfaceLogCheck": check,
-        "outputActivationCombo": Control("choice", choices=tuple(ACTIVATIONS)),
+        "outputActivationCombo": button,  # its choices depend on the data
         "datasetCombo": button, "dataTable": button, "addLayerButton": button, "runButton": button,
         "stepButton": button, "stepEpochButton": button, "resetButton": button, "speedSlider": button,
         "tryItPanel": button, "networkCanvas": button, "surfaceWeightXCombo": button,
@@ -65,7 +66,7 @@ def _controls() -> dict[str, Control]:
     for k in (1, 2, 3):  # the builder's hidden layer k (present once the network has that many hidden layers)
         controls[f"hiddenUnitsSpin_{k}"] = integer(1, 1024)
         controls[f"hiddenDropoutSpin_{k}"] = number(0.0, 0.9)
-        controls[f"hiddenActivationCombo_{k}"] = Control("choice", choices=tuple(ACTIVATIONS))
+        controls[f"hiddenActivationCombo_{k}"] = Control("choice", choices=hidden)
         controls[f"hiddenBiasCheck_{k}"] = check
     return controls
 
