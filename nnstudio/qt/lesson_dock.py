@@ -162,7 +162,7 @@ class LessonPanel(QWidget):
 
     def refresh_goal(self) -> None:
         page = self.page
-        if page is None or page.question is None:
+        if page is None or page.question is None or not self.isVisible():
             self.goal.hide()
             return
         met, now = page.question.check(self.driver.state())
@@ -179,6 +179,8 @@ def install(window) -> "LessonPanel":
     window.splitDockWidget(window.data_dock, dock, Qt.Orientation.Vertical)
     window.resizeDocks([window.data_dock, dock, window.builder_dock], [230, 400, 260], Qt.Orientation.Vertical)
     dock.hide()
+    # closing the panel ends the page's highlights and locks (a control locked by a page no one sees is a trap)
+    dock.visibilityChanged.connect(lambda _v: panel.driver.clear() if dock.isHidden() else None)
     window.lesson_dock, window.lessons = dock, panel
     bar = window.menuBar()
     view = bar.findChild(QMenu, "viewMenu")

@@ -194,3 +194,59 @@ def test_every_panel_and_control_a_lesson_may_name_is_in_the_window(studio, qtbo
         if control.kind == "choice":
             for choice in control.choices:
                 assert widget.findData(choice) >= 0, (name, choice)
+
+
+def test_a_page_run_trains_that_many_updates(controller, qtbot, in_gui_thread):
+    worker = controller.worker
+    reasons = []
+    worker.runFinished.connect(reasons.append)
+    with qtbot.waitSignal(in_gui_thread(worker.runFinished), timeout=10000):
+        worker.run(7)
+    qtbot.waitUntil(lambda: reasons == ["stopped"], timeout=3000)  # the updates asked for, not the whole run
+    assert worker.latest().step == 7
+    with qtbot.waitSignal(in_gui_thread(worker.runFinished), timeout=10000):
+        worker.run(5000)  # more than the epoch limit (1000) allows
+    qtbot.waitUntil(lambda: reasons == ["stopped", "finished"], timeout=3000)
+    assert worker.latest().step == 1000
+
+
+def test_closing_the_lesson_panel_ends_its_locks(studio, qtbot, tmp_path):
+    path = tmp_path / "lock.md"
+    path.write_text("---\nlesson: L\n---\n---\npage: P\nlock: stepButton\nhighlight: runButton\n---\nText\n",
+                    encoding="utf-8")
+    assert studio.lessons.open_file(path)
+    assert studio.lessons.driver.locked == ["stepButton"]
+    studio.lesson_dock.close()
+    assert studio.lessons.driver.locked == [] and studio.lessons.driver.highlighted == []
+    step = studio.findChild(QWidget, "stepButton")
+    qtbot.mouseClick(step, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: studio.worker.latest().step == 1, timeout=3000)
+
+
+def test_what_a_page_cannot_do_now_is_said_and_the_rest_is_done(studio, qtbot, tmp_path):
+    path = tmp_path / "later.md"
+    path.write_text("---\nlesson: L\n---\n---\npage: P\nset: hiddenDropoutSpin_2 0.2\nselect_weight: W2[0,0]\n"
+                    "set: learningRateSpin 0.5\n---\nText\n", encoding="utf-8")
+    assert studio.lessons.open_file(path)
+    notes = studio.lessons.notes
+    assert notes[0] == "The control hiddenDropoutSpin_2 is not on screen now, so it was not set."
+    assert notes[1].startswith("The weight W2[0,0] could not be selected: the network has no W2")
+    assert studio.controller.experiment.learning_rate == 0.5
+
+
+def test_the_first_start_on_a_file_shows_the_first_lesson_without_setting_it_up(qtbot, tmp_path):
+    from nnstudio.training import Trainer, presets
+    from nnstudio.training.session import Session
+    from nnstudio.training.session_writer import save_session
+
+    path = tmp_path / "mine.nnstudio"
+    t = Trainer(presets.get("gender-network"))
+    t.run(max_epochs=3)
+    save_session(Session(t, {}), str(path))
+    w = MainWindow(open_path=path)
+    qtbot.addWidget(w)
+    try:
+        assert w.controller.experiment.name == "gender-network" and w.worker.latest().step == 12
+        assert w.lessons.lesson.key == "builtin:t1-chain-rule" and "Press Set up" in w.lessons.notes[0]
+    finally:
+        w.close()
