@@ -288,7 +288,7 @@ class Question:
         return {
             "loss_below": lambda: f"make the loss go below {fmt(a[0])}",
             "diverged": lambda: "find a learning rate that makes training diverge",
-            "metric_at_least": lambda: f"reach a training score (accuracy or R²) of at least {fmt(a[0])}",
+            "metric_at_least": lambda: f"get a training accuracy (R² for a line) of at least {fmt(a[0])}",
             "updates_at_least": lambda: f"train for at least {count(a[0])} updates",
             "hidden_layers_at_least": lambda: f"give the network at least {count(a[0])} hidden layer(s)",
             "rows_removed_at_least": lambda: f"leave out at least {count(a[0])} training row(s)",

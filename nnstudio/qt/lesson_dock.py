@@ -126,7 +126,10 @@ class LessonPanel(QWidget):
         self.notes = []
         if apply:
             for action in page.actions:
-                note = self.driver.apply(action)
+                try:
+                    note = self.driver.apply(action)
+                except Exception as e:  # noqa: BLE001 - one step of a page must never take the studio down
+                    note = f"This step could not be done ({action}): {type(e).__name__}: {e}"
                 if note:
                     self.notes.append(note)
                 if note == CANCELLED:

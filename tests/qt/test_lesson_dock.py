@@ -250,3 +250,14 @@ def test_the_first_start_on_a_file_shows_the_first_lesson_without_setting_it_up(
         assert w.lessons.lesson.key == "builtin:t1-chain-rule" and "Press Set up" in w.lessons.notes[0]
     finally:
         w.close()
+
+
+def test_a_step_that_fails_is_reported_on_the_page_and_the_others_still_run(studio, monkeypatch, tmp_path):
+    path = tmp_path / "odd.md"
+    path.write_text("---\nlesson: L\n---\n---\npage: P\nopen_panel: surface cut W1[0,0]\nset: learningRateSpin 0.25\n"
+                    "---\nText\n", encoding="utf-8")
+    monkeypatch.setattr(studio.lessons.driver, "_open_panel", lambda *_: 1 / 0)
+    assert studio.lessons.open_file(path)
+    assert studio.lessons.notes[0].startswith("This step could not be done (open_panel: surface cut W1[0,0]): "
+                                              "ZeroDivisionError")
+    assert studio.controller.experiment.learning_rate == 0.25
