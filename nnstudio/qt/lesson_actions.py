@@ -51,8 +51,12 @@ class Overlay(QWidget):
             p.setPen(QPen(QColor(230, 126, 0), 3))
             p.drawRect(self.rect().adjusted(1, 1, -2, -2))
 
-    def wheelEvent(self, event):  # noqa: N802 - a locked control's wheel must not reach it through its parent
-        event.accept()
+    def _swallow(self, event) -> None:
+        """A locked control's clicks and wheel end here: ignored, they would reach it, the overlay's parent."""
+        if self.locked:
+            event.accept()
+
+    mousePressEvent = mouseReleaseEvent = mouseDoubleClickEvent = wheelEvent = _swallow  # noqa: N815 - Qt overrides
 
 
 class KeyLock(QObject):

@@ -155,3 +155,14 @@ def test_every_question_reads_an_empty_studio_without_failing():
                  "setting momentum above 0"):
         q = _question(line)
         assert q.check(StudioState(None, None)) == (False, "the studio is not ready yet") and q.describe()
+
+
+def test_lessons_are_read_and_checked_without_qt():
+    import subprocess
+    import sys
+
+    code = ("import sys, nnstudio.lessons as L; L.builtin_lessons(); "
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph')); "
+            "print(bad); sys.exit(1 if bad else 0)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
