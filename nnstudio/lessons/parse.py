@@ -59,7 +59,7 @@ def load_lesson(path: str | Path, key: str | None = None) -> Lesson:
     """Read and check the lesson file at ``path``; raises LessonError naming the file (and line) on any problem."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # Notepad and friends start files with a BOM
     except UnicodeDecodeError as e:
         raise LessonError(path.name, 0, f"not a UTF-8 text file (byte {e.start})") from None
     except OSError as e:

@@ -166,3 +166,11 @@ def test_lessons_are_read_and_checked_without_qt():
             "print(bad); sys.exit(1 if bad else 0)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_file_saved_with_a_byte_order_mark_or_windows_line_ends_reads_the_same(tmp_path):
+    path = tmp_path / "notepad.md"
+    path.write_bytes(("\ufeff" + page("preset: trask-neuron", "run: 3")).replace("\n", "\r\n").encode("utf-8"))
+    lesson = load_lesson(path)
+    assert lesson.title == "A test" and lesson.pages[0].actions[1].args == (3,)
+    assert lesson.pages[0].text == "Some text."
