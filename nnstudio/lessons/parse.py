@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nnstudio.lessons import vocabulary as vocab
+from nnstudio.lessons import questions, vocabulary as vocab
 
 FENCE = "---"
 LESSON_KEYS = ("lesson", "tutorial", "about")
@@ -41,7 +41,7 @@ class Page:
     title: str
     text: str  # Markdown
     actions: tuple[vocab.Action, ...] = ()
-    question: vocab.Question | None = None
+    question: questions.Question | None = None
     line: int = 0  # where the page's block starts
 
 
@@ -151,7 +151,7 @@ def _page(start: int, pairs, body, source: str, context: "vocab.Context") -> Pag
             elif key == "question":
                 if question is not None:
                     raise ValueError("a page asks at most one question")
-                question = vocab.parse_question(value, context)
+                question = questions.parse_question(value, context)
             else:
                 actions.append(vocab.parse_action(key, value, line, context))
         except ValueError as e:

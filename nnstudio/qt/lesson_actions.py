@@ -9,7 +9,8 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (QAbstractButton, QAbstractSpinBox, QCheckBox, QComboBox, QDockWidget, QWidget)
 
-from nnstudio.lessons.vocabulary import Action, StudioState, WeightRef
+from nnstudio.lessons.questions import StudioState
+from nnstudio.lessons.vocabulary import Action, WeightRef
 from nnstudio.training import presets
 
 CANCELLED = "The page was not set up: your session is kept as it was."
@@ -73,7 +74,7 @@ class LessonDriver:
         self._locked: list[QWidget] = []
         self._key_lock = KeyLock()
 
-    # -- reading the studio ---------------------------------------------------------------------------------------------
+    # -- reading the studio --------------------------------------------------------------------------------------------
     def state(self) -> StudioState:
         w = self.window
         return StudioState(w.worker.latest(), w.controller.experiment, w.context.selection)
@@ -87,7 +88,7 @@ class LessonDriver:
             dock = self.window.findChild(QDockWidget, f"{panel}Dock")
         return dock
 
-    # -- doing ----------------------------------------------------------------------------------------------------------
+    # -- doing ---------------------------------------------------------------------------------------------------------
     def apply(self, action: Action) -> str | None:
         """Carry out one action; returns a sentence for the learner when it could not be done as written (CANCELLED
         when the learner chose to keep their session: the page's later actions are then skipped)."""

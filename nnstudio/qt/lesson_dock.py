@@ -8,8 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMenu, QPushButton, QTextBrowser,
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMenu, QPushButton, QTextBrowser,
                                QVBoxLayout, QWidget)
 
 from nnstudio.lessons import Lesson, LessonError, load_lesson
@@ -78,7 +77,7 @@ class LessonPanel(QWidget):
         window.controller.experimentChanged.connect(lambda _e: self.refresh_goal())
         window.context.selectionChanged.connect(lambda _s: self.refresh_goal())
 
-    # -- lessons ----------------------------------------------------------------------------------------------------------
+    # -- lessons -------------------------------------------------------------------------------------------------------
     def open(self, lesson: Lesson, page: int = 0, apply: bool = True) -> None:
         self.driver.clear()
         self.lesson = lesson
@@ -154,7 +153,7 @@ class LessonPanel(QWidget):
         settings.setValue(KEY, self.lesson.key)
         settings.setValue(PAGE, self.index)
 
-    # -- the goal -----------------------------------------------------------------------------------------------------------
+    # -- the goal ------------------------------------------------------------------------------------------------------
     @property
     def goal_met(self) -> bool | None:
         """Whether the page's question is met now (None: the page asks none)."""
