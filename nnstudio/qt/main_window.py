@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QDockWidget, QGraphicsView, QLabel, QMainWindow, 
 
 from nnstudio import __version__
 from nnstudio.numbers import count, fixed, fmt, percent
-from nnstudio.qt import errors
+from nnstudio.qt import errors, lesson_dock
 from nnstudio.qt.controller import StudioController
 from nnstudio.qt.draw_budget import DrawBudget, share_for
 from nnstudio.qt.panels.base import PanelContext
@@ -72,6 +72,7 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self._build_status_bar()
         self._connect()
+        lesson_dock.install(self)  # the Lesson dock, File -> Open lesson…, Help -> Lessons (self.lessons)
         self._default_state = self.saveState()
         if remember_layout:
             self._restore_layout()
@@ -81,9 +82,12 @@ class MainWindow(QMainWindow):
         self.timer.timeout.connect(self.pull_snapshot)
         self.timer.start(PULL_MS)
 
-        if not (open_path and self.session.open_path(Path(open_path))):
+        opened = bool(open_path and self.session.open_path(Path(open_path)))
+        if not opened:
             self.controller.open_experiment(presets.get(FIRST_LESSON))
             self.show_lesson_views(FIRST_LESSON)
+        if remember_layout:  # the first start opens the first lesson; later ones the page the learner left
+            lesson_dock.start(self, opened)
         self._update_title()
         QTimer.singleShot(0, self.network_view.setFocus)
 

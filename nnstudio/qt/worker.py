@@ -31,7 +31,7 @@ class TrainingWorker(QObject):
     # requests (emitted by the GUI, handled in the worker thread)
     _set_trainer = Signal(object, int)
     _apply_settings = Signal(object)
-    _run = Signal(int)
+    _run = Signal(int, int)  # token, updates (0: up to the epoch limit)
     _step = Signal()
     _step_epoch = Signal(int)
     _reset = Signal()
@@ -93,9 +93,11 @@ class TrainingWorker(QObject):
     def apply_settings(self, experiment) -> None:
         self._apply_settings.emit(experiment)
 
-    def run(self) -> None:
+    def run(self, updates: int = 0) -> None:
+        """Train until the epoch limit, or (``updates`` > 0) for that many updates at most, at full speed (a
+        lesson page's 'run: N')."""
         self._issued += 1
-        self._run.emit(self._issued)
+        self._run.emit(self._issued, int(updates))
 
     def pause(self) -> None:
         self._stopped_upto = self._issued
@@ -267,9 +269,9 @@ class TrainingWorker(QObject):
         self.snapshotReady.emit()
         self._after_update(result, epoch)
 
-    @Slot(int)
+    @Slot(int, int)
     @_guard
-    def _do_run(self, token: int) -> None:
+    def _do_run(self, token: int, updates: int = 0) -> None:
         t = self._trainer
         stop = self._stopper(token)
         if t is None or stop():
@@ -280,7 +282,7 @@ class TrainingWorker(QObject):
         try:
             if t.epoch >= t.experiment.epochs:
                 reason = "finished"
-            elif self.updates_per_second > 0:
+            elif self.updates_per_second > 0 and updates <= 0:
                 reason = self._paced_run(t, stop)
             else:
                 last_epoch = [t.epoch]
@@ -291,8 +293,10 @@ class TrainingWorker(QObject):
                         last_epoch[0] = snap.epoch
                         self._report(self.epochFinished, snap.epoch)
 
-                reason = t.run(should_stop=stop, on_progress=progress,
-                               progress_interval=PROGRESS_INTERVAL)
+                reason = t.run(should_stop=stop, on_progress=progress, progress_interval=PROGRESS_INTERVAL,
+                               max_updates=updates if updates > 0 else None)
+                if reason == "finished" and t.epoch < t.experiment.epochs:
+                    reason = "stopped"  # the updates asked for are done, not the run
         finally:
             self._running = False
         self._publish(t.snapshot())
