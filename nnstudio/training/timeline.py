@@ -1,0 +1,149 @@
+"""The timeline of a run: checkpoints of the Trainer's state kept as it trains, to go back to any earlier update.
+
+A small network is checkpointed after every update. A big one would not fit: the timeline keeps checkpoints at a
+spacing (``stride`` updates) that keeps them under ``budget`` bytes, doubling the spacing (and dropping every other
+checkpoint) each time they outgrow it, the way the history thins its rows. Update 0 (the starting weights) is always
+kept.
+
+Every update stays reachable exactly, not only the checkpointed ones: ``rewind(trainer, step)`` restores the last
+checkpoint at or before ``step`` and trains forward the few updates in between, which repeats them bit for bit. The
+slider can show a checkpoint at once (``nearest``) while it is dragged, and the exact update when it is let go.
+"""
+
+from __future__ import annotations
+
+import bisect
+
+from nnstudio.training import checkpoint
+from nnstudio.training.checkpoint import Checkpoint
+
+DEFAULT_BUDGET = 150 * 1024 * 1024  # bytes; MNIST's 784-128-10 with momentum: ~0.8 MB a checkpoint, ~190 of them
+
+
+class Timeline:
+    def __init__(self, budget: int = DEFAULT_BUDGET):
+        if budget <= 0:
+            raise ValueError("the budget must be positive")
+        self.budget = int(budget)
+        self.stride = 1
+        self._steps: list[int] = []
+        self._points: list[Checkpoint] = []
+        self._pinned: set[int] = set()
+        self.nbytes = 0
+        self.end = -1  # the furthest update recorded on this branch (kept or not: it is reached by training forward)
+
+    # -- recording ----------------------------------------------------------------------------------------------------
+    def wants(self, step: int) -> bool:
+        """Whether a checkpoint after update ``step`` would be kept (cheap: callers ask before taking one)."""
+        return step % self.stride == 0 and (not self._steps or step > self._steps[-1])
+
+    def record(self, trainer, pin: bool = False) -> bool:
+        """Keep the Trainer's state now if the spacing wants it (always with ``pin``: the settings changed; such a
+        checkpoint is never thinned away). Returns whether it was kept."""
+        step = trainer.step_count
+        self.end = max(self.end, step)
+        if pin and self._steps and step == self._steps[-1]:  # the settings changed again without an update between
+            self._replace_last(checkpoint.take(trainer))
+            self._pinned.add(step)
+            return True
+        if not (self.wants(step) or (pin and (not self._steps or step > self._steps[-1]))):
+            return False
+        self.add(checkpoint.take(trainer), pin)
+        return True
+
+    def _replace_last(self, cp: Checkpoint) -> None:
+        self.nbytes += cp.nbytes - self._points[-1].nbytes
+        self._points[-1] = cp
+
+    def add(self, cp: Checkpoint, pin: bool = False) -> None:
+        if self._steps and cp.step <= self._steps[-1]:
+            raise ValueError(f"checkpoints go forward: {cp.step} after {self._steps[-1]}")
+        if pin:
+            self._pinned.add(cp.step)
+        self._steps.append(cp.step)
+        self._points.append(cp)
+        self.nbytes += cp.nbytes
+        self.end = max(self.end, cp.step)
+        while self.nbytes > self.budget and self._thinnable():
+            self._thin()
+
+    def _thinnable(self) -> bool:
+        """Whether some checkpoint could still be dropped (not update 0, the latest or a pinned one)."""
+        last = self._steps[-1]
+        return any(s != 0 and s != last and s not in self._pinned for s in self._steps)
+
+    def _thin(self) -> None:
+        """Double the spacing: keep update 0, the multiples of the new stride, the pinned and the latest checkpoint."""
+        self.stride *= 2
+        last, pinned = self._steps[-1], self._pinned
+        kept = [(s, p) for s, p in zip(self._steps, self._points)
+                if s == 0 or s % self.stride == 0 or s == last or s in pinned]
+        self._steps = [s for s, _ in kept]
+        self._points = [p for _, p in kept]
+        self.nbytes = sum(p.nbytes for p in self._points)
+
+    def drop_after(self, step: int) -> None:
+        """Forget the checkpoints after ``step`` (training goes on from there: a branch)."""
+        i = bisect.bisect_right(self._steps, step)
+        for p in self._points[i:]:
+            self.nbytes -= p.nbytes
+        del self._steps[i:], self._points[i:]
+        self.end = min(self.end, step)
+        self._pinned = {s for s in self._pinned if s <= step}
+
+    def clear(self) -> None:
+        self.stride = 1
+        self._steps, self._points, self._pinned, self.nbytes, self.end = [], [], set(), 0, -1
+
+    # -- reading ------------------------------------------------------------------------------------------------------
+    @property
+    def steps(self) -> list[int]:
+        """The updates that have a checkpoint, in order."""
+        return list(self._steps)
+
+    @property
+    def last_step(self) -> int:
+        return self._steps[-1] if self._steps else -1
+
+    def __len__(self) -> int:
+        return len(self._steps)
+
+    def exact(self, step: int) -> bool:
+        """Whether ``step`` has a checkpoint of its own (others are reached by training forward from one)."""
+        i = bisect.bisect_left(self._steps, step)
+        return i < len(self._steps) and self._steps[i] == step
+
+    def nearest(self, step: int) -> Checkpoint | None:
+        """The last checkpoint at or before ``step`` (None before the first)."""
+        i = bisect.bisect_right(self._steps, step)
+        return self._points[i - 1] if i else None
+
+    def bytes_per_checkpoint(self) -> float:
+        return self.nbytes / len(self._points) if self._points else 0.0
+
+    # -- going back ---------------------------------------------------------------------------------------------------
+    def rewind(self, trainer, step: int) -> int:
+        """Put ``trainer`` back to how it stood after update ``step`` (restoring the nearest checkpoint and training
+        forward to it). Returns how many updates were trained again. Raises ValueError for a step outside the
+        timeline (before its first checkpoint or after the furthest update recorded)."""
+        if not self._steps:
+            raise ValueError("the timeline holds no checkpoints yet")
+        end = max(self.end, trainer.step_count)
+        if not self._steps[0] <= step <= end:
+            raise ValueError(f"update {step:,} is not on the timeline (updates {self._steps[0]:,} to {end:,})")
+        cp = self.nearest(step)
+        checkpoint.restore(trainer, cp)
+        replayed = 0
+        while trainer.step_count < step:
+            result = trainer.step()
+            replayed += 1
+            if result.diverged:  # cannot happen on a run that went through here, unless settings changed since
+                raise ValueError(f"training again to update {step} diverged: {result.diverged}")
+        return replayed
+
+    def describe(self) -> str:
+        if not self._steps:
+            return "no checkpoints"
+        every = "every update" if self.stride == 1 else f"every {self.stride:,} updates"
+        return (f"{len(self._steps):,} checkpoints, updates {self._steps[0]:,} to {self.end:,} ({every}), "
+                f"{self.nbytes / 1e6:.1f} MB")
