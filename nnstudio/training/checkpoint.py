@@ -22,9 +22,10 @@ import numpy as np
 from nnstudio.training.early_stopping import BestEpoch
 
 # A table whose outputs (rows x outputs) exceed this many numbers keeps none in a checkpoint (they would soon cost
-# more than the weights: MNIST's are 600,000 numbers); restoring works them out again from the restored weights.
+# more than the weights: MNIST's are 600,000 numbers); after a restore its rows' outputs are unknown (NaN) until each
+# row is trained on again, as at the start. Views never show a big table's per-row outputs (snapshots of tables over
+# Trainer's MAX_OUTPUT_ROWS rows carry none), so nothing a learner sees is lost.
 MAX_KEPT_OUTPUTS = 4096
-OUTPUT_CHUNK = 10_000  # rows put through the network at once when outputs are worked out again
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,7 +84,8 @@ def restore(trainer, cp: Checkpoint) -> None:
     trainer._dropout_rng.bit_generator.state = cp.dropout_rng
     trainer.step_count, trainer.epoch, trainer.position, trainer._order = cp.step, cp.epoch, cp.position, cp.order
     trainer.last_loss = cp.last_loss
-    trainer.last_outputs = cp.outputs.copy() if cp.outputs is not None else _outputs_now(trainer)
+    trainer.last_outputs = (cp.outputs.copy() if cp.outputs is not None
+                            else np.full_like(trainer.last_outputs, np.nan))
     trainer.confusion = cp.confusion
     trainer.best = BestEpoch()
     trainer.best.epoch, trainer.best.loss = cp.best
@@ -98,16 +100,6 @@ def restore(trainer, cp: Checkpoint) -> None:
     for series in (h.update_loss, h.weights, h.errors, h.path, trainer._followed):
         if series is not None:
             series.drop_from(cp.step)  # rows are recorded at the update that starts from them: x = 0 .. step - 1
-
-
-def _outputs_now(trainer) -> np.ndarray:
-    """Each row's output with the current weights (dropout off), worked out in chunks."""
-    X = trainer.X_train
-    out = np.empty((len(X), trainer.network.n_outputs), dtype=trainer.dtype)
-    with np.errstate(over="ignore", invalid="ignore"):
-        for start in range(0, len(X), OUTPUT_CHUNK):
-            out[start:start + OUTPUT_CHUNK] = trainer.network.forward(X[start:start + OUTPUT_CHUNK], training=False)
-    return out
 
 
 def same_state(a: Checkpoint, b: Checkpoint) -> bool:

@@ -1,9 +1,9 @@
 """The timeline of a run: checkpoints of the Trainer's state kept as it trains, to go back to any earlier update.
 
-A small network is checkpointed after every update. A big one would not fit: the timeline keeps checkpoints at a
-spacing (``stride`` updates) that keeps them under ``budget`` bytes, doubling the spacing (and dropping every other
-checkpoint) each time they outgrow it, the way the history thins its rows. Update 0 (the starting weights) is always
-kept.
+Checkpoints are taken every ``min_stride`` updates (32: taking one costs about a tenth of a tiny network's update,
+so one in 32 adds well under 1%), and further apart when they would outgrow ``budget`` bytes: the spacing doubles
+(dropping every other checkpoint) each time they do, the way the history thins its rows. Update 0 (the starting
+weights) is always kept.
 
 Every update stays reachable exactly, not only the checkpointed ones: ``rewind(trainer, step)`` restores the last
 checkpoint at or before ``step`` and trains forward the few updates in between, which repeats them bit for bit. The
@@ -18,14 +18,17 @@ from nnstudio.training import checkpoint
 from nnstudio.training.checkpoint import Checkpoint
 
 DEFAULT_BUDGET = 150 * 1024 * 1024  # bytes; MNIST's 784-128-10 with momentum: ~0.8 MB a checkpoint, ~190 of them
+MIN_STRIDE = 32  # updates between checkpoints at least (a power of two, so that thinning keeps every other one)
 
 
 class Timeline:
-    def __init__(self, budget: int = DEFAULT_BUDGET):
+    def __init__(self, budget: int = DEFAULT_BUDGET, min_stride: int = MIN_STRIDE):
         if budget <= 0:
             raise ValueError("the budget must be positive")
+        if min_stride < 1 or min_stride & (min_stride - 1):
+            raise ValueError("the spacing must be a power of two")
         self.budget = int(budget)
-        self.stride = 1
+        self.min_stride = self.stride = int(min_stride)
         self._steps: list[int] = []
         self._points: list[Checkpoint] = []
         self._pinned: set[int] = set()
@@ -92,7 +95,7 @@ class Timeline:
         self._pinned = {s for s in self._pinned if s <= step}
 
     def clear(self) -> None:
-        self.stride = 1
+        self.stride = self.min_stride
         self._steps, self._points, self._pinned, self.nbytes, self.end = [], [], set(), 0, -1
 
     # -- reading ------------------------------------------------------------------------------------------------------
