@@ -95,11 +95,16 @@ def restore(trainer, cp: Checkpoint) -> None:
     trainer._backup_step, trainer._backup = None, None
     trainer._order_rng_state, trainer._order_drawn_at = None, -1
     trainer._last_z = ()
+    cut_history(trainer, cp.step, cp.epoch)
+
+
+def cut_history(trainer, step: int, epoch: int) -> None:
+    """Forget what the history holds of the updates from ``step`` on and the epochs after ``epoch``."""
     h = trainer.history
-    h.epochs.drop_from(cp.epoch + 1)
+    h.epochs.drop_from(epoch + 1)
     for series in (h.update_loss, h.weights, h.errors, h.path, trainer._followed):
         if series is not None:
-            series.drop_from(cp.step)  # rows are recorded at the update that starts from them: x = 0 .. step - 1
+            series.drop_from(step)  # rows are recorded at the update that starts from them: x = 0 .. step - 1
 
 
 def same_state(a: Checkpoint, b: Checkpoint) -> bool:

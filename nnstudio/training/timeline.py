@@ -8,11 +8,17 @@ weights) is always kept.
 Every update stays reachable exactly, not only the checkpointed ones: ``rewind(trainer, step)`` restores the last
 checkpoint at or before ``step`` and trains forward the few updates in between, which repeats them bit for bit. The
 slider can show a checkpoint at once (``nearest``) while it is dragged, and the exact update when it is let go.
+
+Going back does not lose the run's later updates: the first rewind from the end keeps the run as it stood (its
+history and a snapshot: ``future``), and every rewind shows that history cut at the update gone back to, so the
+slider can go forward again as far as the run went. Training on from an earlier update is a branch (``branch``):
+the later checkpoints are dropped and ``future`` is handed back, for the studio to keep as a run to compare with.
 """
 
 from __future__ import annotations
 
 import bisect
+import copy
 
 from nnstudio.training import checkpoint
 from nnstudio.training.checkpoint import Checkpoint
@@ -34,6 +40,8 @@ class Timeline:
         self._pinned: set[int] = set()
         self.nbytes = 0
         self.end = -1  # the furthest update recorded on this branch (kept or not: it is reached by training forward)
+        # (history, followed weight's series, snapshot) of the run at its end, kept while the Trainer stands before it
+        self.future: tuple | None = None
 
     # -- recording ----------------------------------------------------------------------------------------------------
     def wants(self, step: int) -> bool:
@@ -92,11 +100,13 @@ class Timeline:
             self.nbytes -= p.nbytes
         del self._steps[i:], self._points[i:]
         self.end = min(self.end, step)
+        self.future = None
         self._pinned = {s for s in self._pinned if s <= step}
 
     def clear(self) -> None:
         self.stride = self.min_stride
         self._steps, self._points, self._pinned, self.nbytes, self.end = [], [], set(), 0, -1
+        self.future = None
 
     # -- reading ------------------------------------------------------------------------------------------------------
     @property
@@ -134,15 +144,33 @@ class Timeline:
         end = max(self.end, trainer.step_count)
         if not self._steps[0] <= step <= end:
             raise ValueError(f"update {step:,} is not on the timeline (updates {self._steps[0]:,} to {end:,})")
+        if self.future is None and trainer.step_count >= self.end:  # leaving the end: keep the run as it stands
+            self.future = (copy.deepcopy(trainer.history), copy.deepcopy(trainer._followed), trainer.snapshot())
         cp = self.nearest(step)
-        checkpoint.restore(trainer, cp)
-        replayed = 0
-        while trainer.step_count < step:
-            result = trainer.step()
-            replayed += 1
-            if result.diverged:  # cannot happen on a run that went through here, unless settings changed since
-                raise ValueError(f"training again to update {step} diverged: {result.diverged}")
+        timeline, trainer.timeline = getattr(trainer, "timeline", None), None  # training forward records nothing
+        try:
+            checkpoint.restore(trainer, cp)
+            replayed = 0
+            while trainer.step_count < step:
+                result = trainer.step()
+                replayed += 1
+                if result.diverged:  # cannot happen on a run that went through here, unless settings changed since
+                    raise ValueError(f"training again to update {step} diverged: {result.diverged}")
+        finally:
+            trainer.timeline = timeline
+        if self.future is not None:  # the run's own history, cut at this update
+            history, followed, _ = self.future
+            trainer.history, trainer._followed = copy.deepcopy(history), copy.deepcopy(followed)
+            checkpoint.cut_history(trainer, step, trainer.epoch)
         return replayed
+
+    def branch(self, trainer):
+        """Training goes on from where ``trainer`` stands: the checkpoints after it are dropped. Returns the snapshot
+        of the run as it stood at its end when that lies ahead (the abandoned future, for keeping), else None."""
+        future = self.future if trainer.step_count < self.end else None
+        self.drop_after(trainer.step_count)
+        self.future = None
+        return future[2] if future is not None else None
 
     def describe(self) -> str:
         if not self._steps:

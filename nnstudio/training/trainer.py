@@ -256,6 +256,7 @@ class Trainer:
         self._in_order, self._pending = None, None  # outputs in the order of the epoch (see last_outputs)
         self._lr_key, self._lr = None, math.nan  # the learning rate of the current epoch (current_learning_rate)
         self.followed_index: int | None = None  # see follow()
+        self.timeline = None  # checkpoints to go back to (see start_timeline)
         self.apply_settings(experiment)
         self.reset()
 
@@ -319,6 +320,8 @@ class Trainer:
         self.optimizer.beta1, self.optimizer.beta2 = experiment.beta1, experiment.beta2
         bs = experiment.batch_size
         self.batch_size = self.n_train if bs == 0 or bs >= self.n_train else bs
+        if self.timeline is not None:  # updates from here on are repeated with these settings: see Timeline
+            self.timeline.record(self, pin=True)
 
     def reset(self) -> None:
         """Back to the identical starting weights, with a fresh optimizer, shuffle order and history."""
@@ -351,6 +354,16 @@ class Trainer:
         self.confusion: tuple[int, np.ndarray, np.ndarray | None] | None = None  # see Snapshot.train_confusion
         self.follow(self.followed_index, restart=True)
         self._record_epoch()
+        if self.timeline is not None:
+            self.timeline.clear()
+            self.timeline.record(self)
+
+    def start_timeline(self, budget: int | None = None) -> None:
+        """Keep checkpoints from now on, to go back to any update from here (``training.timeline``)."""
+        from nnstudio.training.timeline import DEFAULT_BUDGET, Timeline
+
+        self.timeline = Timeline(DEFAULT_BUDGET if budget is None else budget)
+        self.timeline.record(self)
 
     def follow(self, index: int | None, restart: bool = False) -> None:
         """Record the parameter at this flat index (as in ``_flat_params``) at every update from now on: the weight a
@@ -497,6 +510,12 @@ class Trainer:
             self.position = 0
             self.epoch += 1
             self._record_epoch()
+        timeline = self.timeline
+        if timeline is not None:
+            if self.step_count > timeline.end:
+                timeline.end = self.step_count
+            if self.step_count % timeline.stride == 0:
+                timeline.record(self)
         return StepResult(loss, None, finished)
 
     def _diverge(self, what: str, loss: float, rollback: bool) -> StepResult:
@@ -512,6 +531,8 @@ class Trainer:
             self._rewind_to_backup()
             kept = f"set back to those before update {self._backup_step + 1}, the last with a finite loss"
             self._backup_step, self._backup = None, None
+            if self.timeline is not None:  # the undone update's checkpoint (if any) is no more
+                self.timeline.drop_after(self.step_count)
         self.diverged = (f"Training diverged: {what}. The weights are {kept}. "
                          f"Try a smaller learning rate (now {self.current_learning_rate():g}).")
         return StepResult(loss, self.diverged)
@@ -687,6 +708,9 @@ class Trainer:
         self.diverged = None
         self._backup_step, self._backup = None, None
         self._order_rng_state, self._order_drawn_at = None, -1  # no rollback reaches back before the load
+        if self.timeline is not None:  # no going back before the load either
+            self.timeline.clear()
+            self.timeline.record(self, pin=True)
 
     # -- publishing ----------------------------------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:

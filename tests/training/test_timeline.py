@@ -180,3 +180,54 @@ def test_by_default_one_update_in_32_is_checkpointed_and_the_others_are_trained_
     assert checkpoint.same_state(checkpoint.take(t2), original[95])
     assert timeline.rewind(t2, 100) == 4
     assert checkpoint.same_state(checkpoint.take(t2), original[100])
+
+
+def test_the_trainer_records_its_own_timeline_and_a_rewind_keeps_the_whole_run_to_go_forward_again():
+    exp = _shuffled_with_dropout()
+    t = Trainer(exp)
+    t.start_timeline()
+    t.run(max_updates=100)
+    whole = t.snapshot()
+    assert t.timeline.steps == [0, 32, 64, 96] and t.timeline.end == 100
+    t.timeline.rewind(t, 40)
+    snap = t.snapshot()
+    assert snap.step == 40 and list(snap.update_x) == list(range(40))
+    np.testing.assert_array_equal(snap.update_loss, whole.update_loss[:40])
+    t.timeline.rewind(t, 100)  # forward again, as far as the run went: its whole history is back
+    again = t.snapshot()
+    np.testing.assert_array_equal(again.update_loss, whole.update_loss)
+    np.testing.assert_array_equal(again.epoch_values, whole.epoch_values)
+    for a, b in zip(again.weights, whole.weights):
+        np.testing.assert_array_equal(a, b)
+    assert t.timeline.branch(t) is None  # at the end: nothing abandoned
+
+
+def test_a_branch_hands_back_the_abandoned_run_and_training_goes_on_from_the_earlier_update():
+    exp = _shuffled_with_dropout()
+    t = Trainer(exp)
+    t.start_timeline()
+    t.run(max_updates=70)
+    t.timeline.rewind(t, 30)
+    abandoned = t.timeline.branch(t)
+    assert abandoned is not None and abandoned.step == 70 and len(abandoned.update_x) == 70
+    assert t.timeline.steps == [0] and t.timeline.end == 30 and t.timeline.future is None
+    t.apply_settings(t.experiment.replace(learning_rate=0.05))  # a change at the branch: pinned there
+    assert t.timeline.steps == [0, 30]
+    t.run(max_updates=10)
+    assert t.step_count == 40 and t.timeline.end == 40
+    ref = Trainer(exp)
+    ref.run(max_updates=30)
+    ref.apply_settings(ref.experiment.replace(learning_rate=0.05))
+    ref.run(max_updates=10)
+    assert checkpoint.same_state(checkpoint.take(t), checkpoint.take(ref))
+
+
+def test_a_divergence_drops_the_undone_updates_checkpoint_and_a_reset_clears_the_timeline():
+    exp = presets.get("diabetes-regression").replace(learning_rate=1.0)
+    t = Trainer(exp)
+    t.start_timeline(budget=10**6)
+    t.timeline.min_stride = t.timeline.stride = 1
+    assert t.run() == "diverged"
+    assert t.timeline.steps[-1] <= t.step_count and t.timeline.end == t.step_count
+    t.reset()
+    assert t.timeline.steps == [0] and t.timeline.end == 0
