@@ -36,6 +36,7 @@ class TrainingWorker(QObject):
     _step_epoch = Signal(int)
     _reset = Signal()
     _save = Signal(str, object, object)  # path, ui, Task
+    _rewind = Signal(int)
 
     # reports (emitted in the worker thread, delivered to the GUI thread)
     runningChanged = Signal(bool)
@@ -44,6 +45,9 @@ class TrainingWorker(QObject):
     runFinished = Signal(str)  # "finished", "stopped", "diverged" or "early-stopped" (Trainer.run)
     diverged = Signal(str)
     saved = Signal(str)
+    # training went on from an earlier update: (snapshot, settings) of the run as it stood at its end, to keep
+    branched = Signal(object, object)
+    rewound = Signal(int)  # the Trainer now stands after this update (Timeline.rewind)
     failed = Signal(str, str)  # message, details
 
     def __init__(self):
@@ -77,6 +81,7 @@ class TrainingWorker(QObject):
         self._reset.connect(self._do_reset)
         # saving is a request like the others: it sees every change asked for before it and none asked for after
         self._save.connect(self._do_save)
+        self._rewind.connect(self._do_rewind)
 
     # -- the GUI side ------------------------------------------------------------------------------------------------
     def set_trainer(self, trainer: Trainer) -> None:
@@ -106,6 +111,12 @@ class TrainingWorker(QObject):
     def step_epoch(self) -> None:
         self._issued += 1
         self._step_epoch.emit(self._issued)
+
+    def rewind(self, step: int) -> None:
+        """Go back (or forward again) to how the run stood after update ``step`` (stops a run first): see
+        training.timeline. Training on from there is a branch: the run as it stood is reported by ``branched``."""
+        self.pause()
+        self._rewind.emit(int(step))
 
     def follow(self, index: int | None) -> None:
         """Have the Trainer record this flat parameter index at every update (None: none), from the next update on,
@@ -212,6 +223,8 @@ class TrainingWorker(QObject):
     @Slot(object, int)
     @_guard
     def _do_set_trainer(self, trainer: Trainer, generation: int) -> None:
+        if trainer.timeline is None:
+            trainer.start_timeline()
         self._trainer = trainer
         self._trainer_generation = generation
         self._publish(trainer.snapshot())
@@ -221,9 +234,32 @@ class TrainingWorker(QObject):
     @_guard
     def _do_apply_settings(self, experiment) -> None:
         if self._trainer is not None:
+            self._branch(self._trainer)  # new settings from an earlier update: the run goes on from there
             self._trainer.apply_settings(experiment)
             self._publish(self._trainer.snapshot())
             self.snapshotReady.emit()
+
+    def _branch(self, t: Trainer) -> None:
+        """Before training on from an update before the timeline's end: report the abandoned run for keeping."""
+        if t.timeline is not None and t.step_count < t.timeline.end:
+            abandoned = t.timeline.branch(t)
+            if abandoned is not None:
+                self._report(self.branched, *abandoned)
+
+    @Slot(int)
+    @_guard
+    def _do_rewind(self, step: int) -> None:
+        t = self._trainer
+        if t is None or t.timeline is None:
+            return
+        try:
+            t.timeline.rewind(t, step)
+        except ValueError as e:  # a step the timeline does not reach (a stale request): said, nothing changed
+            self._report(self.failed, str(e), "")
+            return
+        self._publish(t.snapshot())
+        self.snapshotReady.emit()
+        self._report(self.rewound, t.step_count)
 
     def _after_update(self, result, epoch_before: int) -> None:
         t = self._trainer
@@ -239,6 +275,7 @@ class TrainingWorker(QObject):
         if t is None:
             return
         self._sync_follow(t)
+        self._branch(t)
         epoch = t.epoch
         result = t.step()
         self._publish(t.snapshot())
@@ -252,6 +289,7 @@ class TrainingWorker(QObject):
         stop = self._stopper(token)
         if t is None or stop():
             return
+        self._branch(t)
         epoch = t.epoch
         self._running = True
         self.runningChanged.emit(True)
@@ -274,6 +312,7 @@ class TrainingWorker(QObject):
         stop = self._stopper(token)
         if t is None or stop():
             return
+        self._branch(t)
         self._running = True
         self.runningChanged.emit(True)
         reason = "finished"

@@ -63,8 +63,11 @@ class KeptRun:
             (b.dataset, b.dataset_params, tuple(b.layers), b.preprocessing)
 
     @classmethod
-    def from_snapshot(cls, snap, settings: Experiment, name: str, initial_weights) -> "KeptRun":
-        """A run as the snapshot shows it (copies: the snapshot's arrays may be shared with views)."""
+    def from_snapshot(cls, snap, settings: Experiment, name: str, initial_weights=None) -> "KeptRun":
+        """A run as the snapshot shows it (copies: the snapshot's arrays may be shared with views); it started from
+        ``initial_weights`` (default: the snapshot's own)."""
+        if initial_weights is None:
+            initial_weights = snap.initial_weights
         if snap.path_x is not None and snap.path_values is not None and len(snap.path_x):
             path_x, path = np.array(snap.path_x), np.array(snap.path_values)
         elif len(snap.tracked) == sum(w.size for w in snap.weights):  # every weight tracked: the path is their record
@@ -79,14 +82,19 @@ class KeptRun:
                    error_x=np.array(snap.error_x), error_values=np.array(snap.error_values))
 
     # -- files ---------------------------------------------------------------------------------------------------------
-    def to_dict(self) -> dict:
+    def document(self) -> dict:
+        """What ``to_dict`` gives, with the arrays still arrays (for the session writer, which converts them a slice
+        at a time and writes NaN and infinities as null)."""
         return {"name": self.name, "label": self.label, "settings": self.settings.to_dict(),
-                "update_x": self.update_x.tolist(), "update_loss": _floats(self.update_loss),
-                "epoch_x": self.epoch_x.tolist(), "epoch_values": _floats(self.epoch_values),
-                "path_x": self.path_x.tolist(), "path": _floats(self.path),
-                "error_x": self.error_x.tolist(), "error_values": _floats(self.error_values),
-                "initial_weights": [_floats(w) for w in self.initial_weights],
-                "final_weights": [_floats(w) for w in self.final_weights]}
+                "update_x": self.update_x, "update_loss": self.update_loss,
+                "epoch_x": self.epoch_x, "epoch_values": self.epoch_values,
+                "path_x": self.path_x, "path": self.path,
+                "error_x": self.error_x, "error_values": self.error_values,
+                "initial_weights": list(self.initial_weights), "final_weights": list(self.final_weights)}
+
+    def to_dict(self) -> dict:
+        """JSON-ready (NaN and infinities as null, read back as NaN)."""
+        return {k: _plain(v) for k, v in self.document().items()}
 
     @classmethod
     def from_dict(cls, d, where: str = "kept run") -> "KeptRun":
@@ -123,16 +131,16 @@ class KeptRun:
                    label=label if isinstance(label, str) else "")
 
 
-def _floats(a) -> list:
-    """A JSON-safe nested list: NaN and infinities as strings (JSON has no such numbers)."""
-    a = np.asarray(a, dtype=np.float64)
-    if np.isfinite(a).all():
-        return a.tolist()
-    obj = a.astype(object)
-    obj[np.isnan(a)] = "nan"
-    obj[np.isposinf(a)] = "inf"
-    obj[np.isneginf(a)] = "-inf"
-    return obj.tolist()
+def _plain(v):
+    if isinstance(v, np.ndarray):
+        if v.dtype.kind == "f" and not np.isfinite(v).all():
+            obj = v.astype(object)
+            obj[~np.isfinite(v)] = None
+            return obj.tolist()
+        return v.tolist()
+    if isinstance(v, list):
+        return [_plain(x) for x in v]
+    return v
 
 
 def _ints(d: dict, key: str, where: str, required: bool = True) -> np.ndarray:
@@ -148,7 +156,7 @@ def _ints(d: dict, key: str, where: str, required: bool = True) -> np.ndarray:
 def _array(d: dict, key: str, where: str, shape: tuple, required: bool = True) -> np.ndarray:
     value = d.get(key, None if required else [])
     try:
-        a = np.array(value, dtype=np.float64)  # "nan" / "inf" strings become those floats
+        a = np.array(value, dtype=np.float64)  # null (None) becomes NaN
     except (TypeError, ValueError):
         raise ValueError(f"{where}.{key}: expected numbers") from None
     if a.size == 0:

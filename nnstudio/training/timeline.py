@@ -40,7 +40,8 @@ class Timeline:
         self._pinned: set[int] = set()
         self.nbytes = 0
         self.end = -1  # the furthest update recorded on this branch (kept or not: it is reached by training forward)
-        # (history, followed weight's series, snapshot) of the run at its end, kept while the Trainer stands before it
+        # (history, followed weight's series, snapshot, settings) of the run at its end, kept while the Trainer stands
+        # before it
         self.future: tuple | None = None
 
     # -- recording ----------------------------------------------------------------------------------------------------
@@ -145,7 +146,8 @@ class Timeline:
         if not self._steps[0] <= step <= end:
             raise ValueError(f"update {step:,} is not on the timeline (updates {self._steps[0]:,} to {end:,})")
         if self.future is None and trainer.step_count >= self.end:  # leaving the end: keep the run as it stands
-            self.future = (copy.deepcopy(trainer.history), copy.deepcopy(trainer._followed), trainer.snapshot())
+            self.future = (copy.deepcopy(trainer.history), copy.deepcopy(trainer._followed), trainer.snapshot(),
+                           trainer.experiment)
         cp = self.nearest(step)
         timeline, trainer.timeline = getattr(trainer, "timeline", None), None  # training forward records nothing
         try:
@@ -159,18 +161,19 @@ class Timeline:
         finally:
             trainer.timeline = timeline
         if self.future is not None:  # the run's own history, cut at this update
-            history, followed, _ = self.future
+            history, followed = self.future[:2]
             trainer.history, trainer._followed = copy.deepcopy(history), copy.deepcopy(followed)
             checkpoint.cut_history(trainer, step, trainer.epoch)
         return replayed
 
     def branch(self, trainer):
-        """Training goes on from where ``trainer`` stands: the checkpoints after it are dropped. Returns the snapshot
-        of the run as it stood at its end when that lies ahead (the abandoned future, for keeping), else None."""
+        """Training goes on from where ``trainer`` stands: the checkpoints after it are dropped. Returns (snapshot,
+        settings) of the run as it stood at its end when that lies ahead (the abandoned future, for keeping), else
+        None."""
         future = self.future if trainer.step_count < self.end else None
         self.drop_after(trainer.step_count)
         self.future = None
-        return future[2] if future is not None else None
+        return future[2:] if future is not None else None
 
     def describe(self) -> str:
         if not self._steps:

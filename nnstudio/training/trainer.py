@@ -89,6 +89,12 @@ class Snapshot:
     # the epoch with the lowest test loss so far and that loss (None / nan: no test rows, or none finite yet)
     best_epoch: int | None = None
     best_test_loss: float = math.nan
+    # the timeline (Trainer.start_timeline): the furthest update it reaches (-1: none kept), the spacing of its
+    # checkpoints, and the update the run would go on from if it stands before its end (see Timeline.branch)
+    timeline_end: int = -1
+    timeline_stride: int = 0
+    timeline_steps: tuple[int, ...] = ()
+    initial_weights: tuple[np.ndarray, ...] = ()  # the weights the run started from (parameters() order)
 
     def predict(self, X_raw) -> np.ndarray:
         """Outputs of the snapshot's weights for rows of raw feature values (dropout off). Lets another thread
@@ -743,4 +749,16 @@ class Trainer:
             train_confusion=self.confusion[1] if self.confusion else None,
             test_confusion=self.confusion[2] if self.confusion else None,
             best_epoch=self.best.epoch, best_test_loss=self.best.loss if self.best.epoch is not None else math.nan,
+            timeline_end=max(self.timeline.end, self.step_count) if self.timeline is not None else -1,
+            timeline_stride=self.timeline.stride if self.timeline is not None else 0,
+            timeline_steps=tuple(self.timeline.steps) if self.timeline is not None else (),
+            initial_weights=self._initial_frozen(),
         )
+
+    def _initial_frozen(self) -> tuple[np.ndarray, ...]:
+        """Read-only copies of ``initial_weights``, made once for each list of them."""
+        kept = getattr(self, "_initial_kept", None)
+        if kept is None or kept[0] is not self.initial_weights:
+            kept = (self.initial_weights, tuple(_frozen(w) for w in self.initial_weights))
+            self._initial_kept = kept
+        return kept[1]

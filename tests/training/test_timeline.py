@@ -208,8 +208,9 @@ def test_a_branch_hands_back_the_abandoned_run_and_training_goes_on_from_the_ear
     t.start_timeline()
     t.run(max_updates=70)
     t.timeline.rewind(t, 30)
-    abandoned = t.timeline.branch(t)
-    assert abandoned is not None and abandoned.step == 70 and len(abandoned.update_x) == 70
+    abandoned, settings = t.timeline.branch(t)
+    assert abandoned.step == 70 and len(abandoned.update_x) == 70 and settings is exp
+    assert len(abandoned.initial_weights) == 4 and abandoned.timeline_end == 70
     assert t.timeline.steps == [0] and t.timeline.end == 30 and t.timeline.future is None
     t.apply_settings(t.experiment.replace(learning_rate=0.05))  # a change at the branch: pinned there
     assert t.timeline.steps == [0, 30]
