@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
         self.session = SessionMenu(self)
         self._build_menus()
         self._build_toolbar()
+        self._build_timeline()
         self._build_status_bar()
         self._connect()
         self._default_state = self.saveState()
@@ -256,6 +257,13 @@ class MainWindow(QMainWindow):
         tb.addWidget(self.speed_label)
         self._on_speed(self.speed_slider.value())
 
+    def _build_timeline(self) -> None:
+        from nnstudio.qt.timeline_bar import TimelineBar
+
+        self.addToolBarBreak()
+        self.timeline_bar = TimelineBar(self)
+        self.addToolBar(self.timeline_bar)
+
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         self.status_labels = {}
@@ -425,6 +433,7 @@ class MainWindow(QMainWindow):
             self.controller.set_dirty(True)
 
     def reset(self) -> None:
+        self.controller.keep_run_before_reset()  # the run so far stays on screen beside the new one
         self.worker.reset()
         self.statusBar().showMessage("Weights back at their starting values.", 4000)
 
@@ -439,6 +448,7 @@ class MainWindow(QMainWindow):
         if snap is None:
             return
         self._feed_views(snap)
+        self.timeline_bar.show_snapshot(snap)
         if snap is self._last_snapshot:
             return
         now = time.perf_counter()

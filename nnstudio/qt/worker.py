@@ -73,6 +73,7 @@ class TrainingWorker(QObject):
         self._gui_done = threading.Event()
         self._gui_done.set()
         self._follow_request: int | None = None  # see follow()
+        self._rewind_to: int | None = None  # see rewind()
         self._set_trainer.connect(self._do_set_trainer)
         self._apply_settings.connect(self._do_apply_settings)
         self._run.connect(self._do_run)
@@ -116,6 +117,7 @@ class TrainingWorker(QObject):
         """Go back (or forward again) to how the run stood after update ``step`` (stops a run first): see
         training.timeline. Training on from there is a branch: the run as it stood is reported by ``branched``."""
         self.pause()
+        self._rewind_to = int(step)  # only the newest request waiting is carried out (a slider dragged fast)
         self._rewind.emit(int(step))
 
     def follow(self, index: int | None) -> None:
@@ -168,13 +170,13 @@ class TrainingWorker(QObject):
         self.pause()
         self._reset.emit()
 
-    def save(self, path: str, ui: dict) -> Task:
+    def save(self, path: str, ui: dict, kept_runs=()) -> Task:
         """Write the session to ``path`` in the worker thread, after the requests made before and before those made
         after (so a save never races a change), a slice at a time while the window stays live. Call from the GUI
         thread after ``pause()`` (a running loop finishes its current update first). Returns the Task to follow:
         cancelling it, or a failure, leaves the previous file as it was."""
         task = Task()
-        self._save.emit(path, ui, task)
+        self._save.emit(path, {"ui": ui, "kept_runs": list(kept_runs)}, task)
         return task
 
     @property
@@ -248,9 +250,10 @@ class TrainingWorker(QObject):
 
     @Slot(int)
     @_guard
-    def _do_rewind(self, step: int) -> None:
+    def _do_rewind(self, _step: int) -> None:
+        step, self._rewind_to = self._rewind_to, None
         t = self._trainer
-        if t is None or t.timeline is None:
+        if t is None or t.timeline is None or step is None:
             return
         try:
             t.timeline.rewind(t, step)
@@ -387,11 +390,11 @@ class TrainingWorker(QObject):
             self.snapshotReady.emit()
 
     @Slot(str, object, object)
-    def _do_save(self, path: str, ui: dict, task: Task) -> None:
+    def _do_save(self, path: str, parts: dict, task: Task) -> None:
         def work(report):
             if self._trainer is None:
                 raise RuntimeError("nothing to save yet")
-            return save_session(Session(self._trainer, ui), path, report)
+            return save_session(Session(self._trainer, parts["ui"], parts["kept_runs"]), path, report)
 
         task.run(work)  # an error or a cancel ends the task (the caller shows it); the worker stays usable
         if task.state == FINISHED:

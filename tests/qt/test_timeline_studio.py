@@ -1,0 +1,78 @@
+"""The timeline in the studio: drag back to an earlier update and every view shows the network as it was; training
+on from there keeps the run as it stood; runs are kept by hand and before a reset, and sessions carry them."""
+
+import numpy as np
+from PySide6.QtWidgets import QSlider
+
+from nnstudio.training import Trainer, presets
+
+
+def _steps(window, qtbot, n):
+    target = window.worker.latest().step + n
+    for _ in range(n):
+        window.step_action.trigger()
+    qtbot.waitUntil(lambda: window.worker.latest().step == target, timeout=10000)
+    window.pull_snapshot()
+
+
+def _weights_after(preset, n):
+    t = Trainer(presets.get(preset))
+    t.run(max_updates=n)
+    return t.network.get_weights()
+
+
+def test_dragging_back_shows_the_network_as_it_was_and_forward_again(window, qtbot):
+    window.session.open_lesson("gender-network")
+    qtbot.waitUntil(lambda: window.worker.latest() is not None and window.worker.latest().step == 0, timeout=5000)
+    _steps(window, qtbot, 45)
+    slider = window.findChild(QSlider, "timelineSlider")
+    assert slider.accessibleName() == "Timeline" and slider.maximum() == 45 and slider.value() == 45
+    window.timeline_bar.go_to(12)
+    qtbot.waitUntil(lambda: window.worker.latest().step == 12, timeout=5000)
+    window.pull_snapshot()
+    snap = window.worker.latest()
+    for a, b in zip(snap.weights, _weights_after("gender-network", 12)):
+        np.testing.assert_array_equal(a, b)
+    assert list(snap.update_x) == list(range(12)) and snap.timeline_end == 45
+    assert window.network_view.snapshot.step == 12  # the views were handed the earlier network
+    assert "update 12 of 45" in window.timeline_bar.label.text()
+    window.timeline_bar.go_to(45)  # and forward again, as far as the run went
+    qtbot.waitUntil(lambda: window.worker.latest().step == 45, timeout=5000)
+    for a, b in zip(window.worker.latest().weights, _weights_after("gender-network", 45)):
+        np.testing.assert_array_equal(a, b)
+    assert len(window.worker.latest().update_x) == 45
+
+
+def test_training_on_from_an_earlier_update_keeps_the_run_as_it_stood(window, qtbot):
+    window.session.open_lesson("gender-network")
+    qtbot.waitUntil(lambda: window.worker.latest() is not None and window.worker.latest().step == 0, timeout=5000)
+    _steps(window, qtbot, 30)
+    window.timeline_bar.go_to(10)
+    qtbot.waitUntil(lambda: window.worker.latest().step == 10, timeout=5000)
+    assert window.controller.runs.runs == []
+    _steps(window, qtbot, 1)
+    qtbot.waitUntil(lambda: len(window.controller.runs.runs) == 1, timeout=5000)
+    kept = window.controller.runs.runs[0]
+    assert kept.name == "Run 1" and kept.steps == 30 and len(kept.update_loss) == 30
+    assert window.worker.latest().step == 11 and window.worker.latest().timeline_end == 11
+    assert window.timeline_bar.runs_button.text() == "Kept runs (1)"
+
+
+def test_keep_this_run_and_a_reset_keep_runs_and_a_session_carries_them(window, qtbot, tmp_path):
+    window.session.open_lesson("trask-neuron")
+    qtbot.waitUntil(lambda: window.worker.latest() is not None and window.worker.latest().step == 0, timeout=5000)
+    window.timeline_bar.keep_action.trigger()
+    assert window.controller.runs.runs == []  # nothing to keep before the first update
+    _steps(window, qtbot, 20)
+    window.timeline_bar.keep_action.trigger()
+    window.reset_action.trigger()
+    qtbot.waitUntil(lambda: window.worker.latest().step == 0, timeout=5000)
+    names = [r.name for r in window.controller.runs.runs]
+    assert names == ["Run 1", "Run 2"]
+    path = tmp_path / "kept.nnstudio"
+    assert window.session._save_to(path)
+    window.session.open_lesson("gender-network")
+    assert window.controller.runs.runs == []  # another session
+    assert window.session.open_path(path)
+    again = window.controller.runs.runs
+    assert [r.name for r in again] == names and again[0].steps == 20
