@@ -58,6 +58,13 @@ class TimelineBar(QToolBar):
         self.runs_button.setMenu(self.runs_menu)
         self.runs_menu.aboutToShow.connect(self._fill_runs_menu)
         self.addWidget(self.runs_button)
+        self.compare_action = QAction("Compare…", self)
+        self.compare_action.setObjectName("compareAction")
+        self.compare_action.setToolTip("Train this network at several values of one setting, from the same start, "
+                                       "and keep each run to compare")
+        self.compare_action.triggered.connect(self.ask_compare)
+        self.addAction(self.compare_action)
+        setup(self.widgetForAction(self.compare_action), "compareButton", "Compare", self.compare_action.toolTip())
         self._timer = QTimer(self, singleShot=True, interval=1000 // DRAG_HZ, timeout=self._send)
         self.controller.runs.changed.connect(self._on_runs_changed)
         self._on_runs_changed()
@@ -115,6 +122,14 @@ class TimelineBar(QToolBar):
         self._timer.stop()
         self._send()
 
+    def ask_compare(self) -> None:
+        from nnstudio.qt.compare_dialog import CompareDialog
+
+        snap = self.worker.latest()
+        dialog = CompareDialog(self.window_, self.controller.experiment, snap.step if snap and snap.step else 100)
+        if dialog.exec() and dialog.chosen is not None:
+            compare(self.window_, *dialog.chosen)
+
     # -- kept runs -----------------------------------------------------------------------------------------------------
     def keep(self) -> None:
         run = self.controller.keep_run()
@@ -139,3 +154,24 @@ class TimelineBar(QToolBar):
             clear = menu.addAction("Forget them all")
             clear.setObjectName("forgetKeptRunsAction")
             clear.triggered.connect(keeper.clear)
+
+
+def compare(window, setting: str, values: list, updates: int) -> bool:
+    """Train one run per value from the same start on another thread (progress and Cancel in the status bar) and
+    keep them all; the current run is left as it is. Returns whether the runs were kept."""
+    from nnstudio.qt.background import FINISHED, run_in_thread, status_panel, wait_in
+    from nnstudio.training import runs
+
+    controller = window.controller
+    experiment = controller.experiment
+    task = run_in_thread(lambda report: runs.compare(experiment, setting, values, updates, progress=report),
+                         None, "compare")
+    state = wait_in(window, status_panel(window), task, f"Comparing {len(values)} runs…")
+    if state != FINISHED:
+        if task.error is not None:
+            window.show_message("warning", "The comparison did not finish", str(task.error), "problemDialog",
+                                task.details)
+        return False
+    controller.runs.add_runs(task.result)
+    window.statusBar().showMessage(f"Kept {len(task.result)} runs: {', '.join(r.name for r in task.result)}.", 6000)
+    return True

@@ -253,9 +253,10 @@ def variant(experiment: Experiment, setting: str, value) -> Experiment:
 
 
 def compare(experiment: Experiment, setting: str, values, updates: int, initial_weights=None,
-            should_stop=None) -> list[KeptRun]:
-    """One run per value, each ``updates`` updates long, all from the same starting weights when their networks
-    have the same shape (``initial_weights``, default: the experiment's own start); each named by its value."""
+            progress=None) -> list[KeptRun]:
+    """One run per value, each ``updates`` updates long (less if it diverges or stops early), all from the same
+    starting weights when their networks have the same shape (``initial_weights``, default: the experiment's own
+    start); each named by its value. ``progress(fraction)`` hears how far it is (and may stop it by raising)."""
     from nnstudio.training.trainer import Trainer
 
     if updates < 1:
@@ -263,20 +264,21 @@ def compare(experiment: Experiment, setting: str, values, updates: int, initial_
     values = list(values)
     if len(values) < 2:
         raise ValueError("a comparison needs at least two values")
-    runs = []
-    for value in values:
-        exp = variant(experiment, setting, value)
+    variants = [variant(experiment, setting, value) for value in values]  # all checked before any is trained
+    runs, chunk = [], max(1, updates // 20)
+    for i, (value, exp) in enumerate(zip(values, variants)):
         if initial_weights is not None and setting not in ("hidden_layers", "seed"):
             exp = exp.replace(initial_weights=[np.asarray(w).tolist() for w in initial_weights])
         t = Trainer(exp)
         start = t.network.get_weights()
-        t.run(max_epochs=math.inf, max_updates=updates, should_stop=should_stop)  # the epoch limit does not cut it
+        while t.step_count < updates:
+            reason = t.run(max_epochs=math.inf, max_updates=min(chunk, updates - t.step_count))
+            if progress is not None:
+                progress((i + t.step_count / updates) / len(values))
+            if reason in ("diverged", "early-stopped"):
+                break
         words = SETTINGS[setting]
         shown = _value(setting, value) if setting != "hidden_layers" else (
             "-".join(str(v) for v in value) if list(value) else "none")
-        run = KeptRun.from_snapshot(t.snapshot(), exp, f"{words} {shown}", start)
-        runs.append(run)
-    for run in runs:
-        others = [r for r in runs if r is not run]
-        run.label = run.name if others else ""
+        runs.append(KeptRun.from_snapshot(t.snapshot(), exp, f"{words} {shown}", start))
     return runs

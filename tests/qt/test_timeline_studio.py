@@ -76,3 +76,38 @@ def test_keep_this_run_and_a_reset_keep_runs_and_a_session_carries_them(window, 
     assert window.session.open_path(path)
     again = window.controller.runs.runs
     assert [r.name for r in again] == names and again[0].steps == 20
+
+
+def test_compare_keeps_one_run_per_value_from_the_same_start(window, qtbot):
+    from nnstudio.qt.timeline_bar import compare
+    from nnstudio.training import runs
+
+    window.session.open_lesson("diabetes-regression")
+    qtbot.waitUntil(lambda: window.worker.latest() is not None and window.worker.latest().step == 0, timeout=5000)
+    assert compare(window, "learning_rate", [0.003, 0.001], 50)
+    kept = window.controller.runs.runs
+    assert [r.name for r in kept] == ["learning rate 0.003", "learning rate 0.001"]
+    alone = runs.compare(window.controller.experiment, "learning_rate", [0.003, 0.001], 50)
+    for a, b in zip(kept, alone):
+        np.testing.assert_array_equal(a.update_loss, b.update_loss)
+    assert window.worker.latest().step == 0  # the current run is left alone
+    assert window.controller.runs.legend(kept[0], window.controller.experiment).startswith(
+        "learning rate 0.003: learning rate 0.003 vs")
+
+
+def test_the_compare_dialog_reads_values_and_refuses_nonsense(window, qtbot):
+    from nnstudio.qt.compare_dialog import CompareDialog, parse_values
+
+    assert parse_values("hidden_layers", "none; 4; 4 4") == [[], [4], [4, 4]]
+    assert parse_values("batch_size", "1, 4,0") == [1, 4, 0]
+    dialog = CompareDialog(window, window.controller.experiment, 30)
+    qtbot.addWidget(dialog)
+    dialog.set_choice("learning_rate", "0.1, fast", 30)
+    dialog._accept()
+    assert dialog.chosen is None and "'fast' is not a number" in dialog.problem.text()
+    dialog.set_choice("optimizer", "sgd, rocket", 30)
+    dialog._accept()
+    assert dialog.chosen is None and "rocket" in dialog.problem.text()
+    dialog.set_choice("learning_rate", "0.1, 0.01", 30)
+    dialog._accept()
+    assert dialog.chosen == ("learning_rate", [0.1, 0.01], 30)
