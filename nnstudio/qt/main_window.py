@@ -63,6 +63,7 @@ class MainWindow(QMainWindow):
         self.resize(1360, 860)
 
         self.context = PanelContext(self)
+        self.context.runs = self.controller.runs
         self.network_view = NetworkPanel(self.context)
         self.setCentralWidget(self.network_view)
         self._build_docks()

@@ -73,7 +73,10 @@ class RunsKeeper(QObject):
         self.changed.emit()
 
     def legend(self, run: KeptRun, current) -> str:
-        """A legend's words: the run's name and what differs from the current settings."""
+        """A legend's words: a compared run's own label ("learning rate 0.003"), or the run's name and what differs
+        from the current settings ("Run 2: learning rate 0.003 vs 0.001")."""
+        if run.label:
+            return run.label
         words = runs.label(run.settings, current) if current is not None else ""
         return f"{run.name}: {words}" if words else run.name
 

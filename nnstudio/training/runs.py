@@ -280,5 +280,7 @@ def compare(experiment: Experiment, setting: str, values, updates: int, initial_
         words = SETTINGS[setting]
         shown = _value(setting, value) if setting != "hidden_layers" else (
             "-".join(str(v) for v in value) if list(value) else "none")
-        runs.append(KeptRun.from_snapshot(t.snapshot(), exp, f"{words} {shown}", start))
+        run = KeptRun.from_snapshot(t.snapshot(), exp, f"{words} {shown}", start)
+        run.label = run.name  # what sets it apart from the other runs of the comparison
+        runs.append(run)
     return runs

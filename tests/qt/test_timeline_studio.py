@@ -91,8 +91,13 @@ def test_compare_keeps_one_run_per_value_from_the_same_start(window, qtbot):
     for a, b in zip(kept, alone):
         np.testing.assert_array_equal(a.update_loss, b.update_loss)
     assert window.worker.latest().step == 0  # the current run is left alone
-    assert window.controller.runs.legend(kept[0], window.controller.experiment).startswith(
-        "learning rate 0.003: learning rate 0.003 vs")
+    assert window.controller.runs.legend(kept[0], window.controller.experiment) == "learning rate 0.003"
+    window.step_action.trigger()
+    qtbot.waitUntil(lambda: window.worker.latest().step == 1, timeout=5000)
+    window.controller.edit(window.controller.experiment.replace(learning_rate=0.01), "faster")
+    mine = window.controller.keep_run()
+    assert window.controller.runs.legend(mine, window.controller.experiment.replace(learning_rate=0.001)) == (
+        "Run 1: learning rate 0.01 vs 0.001")
 
 
 def test_the_compare_dialog_reads_values_and_refuses_nonsense(window, qtbot):
@@ -111,3 +116,32 @@ def test_the_compare_dialog_reads_values_and_refuses_nonsense(window, qtbot):
     dialog.set_choice("learning_rate", "0.1, 0.01", 30)
     dialog._accept()
     assert dialog.chosen == ("learning_rate", [0.1, 0.01], 30)
+
+
+def test_the_curves_overlay_every_kept_run_on_the_same_data_in_its_colour(window, qtbot):
+    from nnstudio.qt.panels.curves import CurvesPanel
+    from nnstudio.qt.timeline_bar import compare
+
+    window.session.open_lesson("diabetes-regression")
+    qtbot.waitUntil(lambda: window.worker.latest() is not None and window.worker.latest().step == 0, timeout=5000)
+    curves = window.findChild(CurvesPanel)
+    window.show_panel("curves") if hasattr(window, "show_panel") else curves.window().show()
+    assert compare(window, "learning_rate", [0.003, 0.001], 40)
+    curves.finish()
+    drawn = curves.curve_arrays()
+    kept = list(window.controller.runs.runs)
+    for run in kept:
+        x, y = drawn[f"{run.name} loss per update"]
+        np.testing.assert_array_equal(y, run.update_loss)
+    legend = curves.loss_area.legend.text().replace("&nbsp;", " ")
+    assert "learning rate 0.003" in legend and "learning rate 0.001" in legend
+    colours = {window.controller.runs.colour(r) for r in kept}
+    assert len(colours) == 2
+    window.controller.runs.remove(kept[0])
+    curves.finish()
+    assert f"{kept[0].name} loss per update" not in curves.curve_arrays()
+    window.controller.choose_dataset("xor")  # other data: kept runs of the regression are not drawn
+    qtbot.waitUntil(lambda: window.controller.dataset.name == "xor", timeout=10000)
+    window.pull_snapshot()
+    curves.finish()
+    assert not any("learning rate" in k for k in curves.curve_arrays())
