@@ -51,3 +51,46 @@ def test_colours_run_from_orange_through_white_to_blue_and_grey_for_not_finite()
     relu = neuron_maps.colour(np.array([[[0.0, 2.0, 4.0, 1e308 * 10]]]), "relu")[0, 0]
     assert tuple(relu[0]) == (255, 255, 255) and tuple(relu[2]) == POSITIVE and tuple(relu[3]) == neuron_maps.NOT_FINITE
     assert neuron_maps.colour(np.zeros((2, 3, 3)), "identity").dtype == np.uint8
+
+
+def test_the_network_drawing_shows_each_units_map_for_two_feature_data(window, qtbot):
+    from PySide6.QtWidgets import QCheckBox
+
+    from nnstudio.qt.panels.neuron_maps import ENLARGED
+
+    view = window.network_view
+    check = view.findChild(QCheckBox, "networkMapsCheck")
+    assert check.accessibleName() == "Show each neuron's map"
+    window.session.open_lesson("trask-neuron")  # three inputs: no plane to draw on
+    qtbot.waitUntil(lambda: window.worker.latest() is not None, timeout=5000)
+    window.pull_snapshot()
+    assert not view.show_maps() and check.isHidden()
+    window.session.open_lesson("gender-network")  # weight and height: a plane
+    qtbot.waitUntil(lambda: window.worker.latest() is not None and window.worker.latest().layers[0].units == 2,
+                    timeout=5000)
+    for _ in range(5):
+        window.step_action.trigger()
+    qtbot.waitUntil(lambda: window.worker.latest().step == 5, timeout=5000)
+    window.pull_snapshot()
+    assert view.show_maps() and check.isVisible()
+    snap = view.snapshot
+    maps = view.map_cache.maps
+    assert [v.shape[0] for v in maps.values] == [2, 1]
+    # the pictures drawn are the maps of this snapshot's weights
+    expected = neuron_maps.compute(snap, [maps.xs, maps.ys], size=len(maps.xs))
+    for a, b in zip(maps.values, expected.values):
+        np.testing.assert_array_equal(a, b)
+    image = view.map_cache.image(1, 0)
+    assert (image.width(), image.height()) == (len(maps.xs), len(maps.ys))
+    g = view.drawing_geometry()
+    view.canvas.hover = view.hit_test(g.center(2, 0))  # the output unit: its map enlarged, the decision surface
+    assert view.canvas.hover.kind == "node"
+    picture = view.canvas.grab().toImage()
+    centre = g.center(2, 0)
+    assert picture.width() > ENLARGED
+    # the enlarged map is drawn: some pixel beside the unit carries the class colours
+    colours = {picture.pixelColor(int(centre.x() - 40 - k), int(centre.y())).name() for k in range(0, 120, 6)}
+    assert len(colours) > 2
+    check.setChecked(False)
+    assert not view.show_maps()
+    view.canvas.grab()  # drawn as circles again, without raising

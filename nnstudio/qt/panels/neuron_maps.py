@@ -15,7 +15,7 @@ import numpy as np
 
 from nnstudio.qt.panels.colormaps import NEGATIVE, POSITIVE
 
-SIZE = 28  # grid points per axis of a neuron's picture
+SIZE = 40  # grid points per axis of a neuron's picture
 BOUNDED = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "softmax": (0.0, 1.0), "step": (0.0, 1.0)}
 NOT_FINITE = (170, 170, 170)
 
@@ -67,3 +67,56 @@ def colour(values: np.ndarray, activation: str) -> np.ndarray:
         rgb = np.where(t >= 0, white + (pos - white) * t, white + (neg - white) * -t)
         rgb[~finite] = NOT_FINITE
     return np.rint(rgb).astype(np.uint8)
+
+
+# -- in the network drawing -------------------------------------------------------------------------------------------
+ENLARGED = 170  # pixels of a map enlarged under the mouse
+
+
+def wanted(ds) -> bool:
+    """Maps make sense for a table of two numeric features (a plane), not for pictures."""
+    return ds is not None and ds.n_features == 2 and ds.image_shape is None
+
+
+def qimage(rgb: np.ndarray):
+    """A QImage of an (h, w, 3) uint8 picture whose row 0 is the bottom of the plane (so it is flipped: screen rows
+    go down)."""
+    from PySide6.QtGui import QImage
+
+    pixels = np.ascontiguousarray(rgb[::-1])
+    h, w = pixels.shape[:2]
+    return QImage(pixels.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+class MapCache:
+    """The maps of the latest snapshot, and their QImages, worked out once per snapshot and data."""
+
+    def __init__(self) -> None:
+        self._key = None
+        self.maps: NeuronMaps | None = None
+        self.images: dict[tuple[int, int], object] = {}  # (column, unit) -> QImage
+
+    def update(self, snap, ds) -> NeuronMaps | None:
+        if snap is None or not wanted(ds) or snap.weights[0].shape[0] != 2:
+            self._key, self.maps, self.images = None, None, {}
+            return None
+        key = (id(snap), id(ds))
+        if key != self._key:
+            from nnstudio.qt.panels.predictions_numbers import plane_axes
+
+            self._key = key
+            self.maps = compute(snap, plane_axes(ds))
+            self.images = {}
+        return self.maps
+
+    def image(self, column: int, unit: int):
+        """The QImage of unit ``unit`` in column ``column`` (1: the first hidden layer); None without maps."""
+        if self.maps is None or column < 1 or column > len(self.maps.images):
+            return None
+        pictures = self.maps.images[column - 1]
+        if unit >= len(pictures):
+            return None
+        key = (column, unit)
+        if key not in self.images:
+            self.images[key] = qimage(pictures[unit])
+        return self.images[key]
