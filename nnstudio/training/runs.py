@@ -277,10 +277,13 @@ def compare(experiment: Experiment, setting: str, values, updates: int, initial_
                 progress((i + t.step_count / updates) / len(values))
             if reason in ("diverged", "early-stopped"):
                 break
-        words = SETTINGS[setting]
-        shown = _value(setting, value) if setting != "hidden_layers" else (
-            "-".join(str(v) for v in value) if list(value) else "none")
-        run = KeptRun.from_snapshot(t.snapshot(), exp, f"{words} {shown}", start)
+        if setting == "hidden_layers":
+            sizes = list(value)
+            name = ("no hidden layer" if not sizes else
+                    f"hidden layer{'s' if len(sizes) > 1 else ''} {'-'.join(str(v) for v in sizes)}")
+        else:
+            name = f"{SETTINGS[setting]} {_value(setting, value)}"
+        run = KeptRun.from_snapshot(t.snapshot(), exp, name, start)
         run.label = run.name  # what sets it apart from the other runs of the comparison
         runs.append(run)
     return runs

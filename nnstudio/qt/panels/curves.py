@@ -135,7 +135,9 @@ class CurvesPanel(Panel):
             self._stale = True  # drawn when shown: a hidden dock costs nothing
 
     def set_stale(self) -> None:
-        """Something drawn besides the snapshot changed (the kept runs): draw again now, or when shown."""
+        """Something drawn besides the snapshot changed (the kept runs): draw again now, or when shown, with the
+        ranges fitted to what is drawn."""
+        self._refit = True
         if self.isVisible():
             self._redraw()
         else:
@@ -257,11 +259,12 @@ class CurvesPanel(Panel):
         if snap is None:
             self.status.setText("No training yet: press Step or Run.")
             curves_runs.draw(self, log_x, log_y, shift, False)
+            kept = bool(curves_runs.kept_runs(self))
             self._legends(None, metric, 0)
             self._show_left()
             for p, modes_changed in zip(self._areas(), changed):
                 if modes_changed or self._refit:
-                    p.frame()
+                    p.fit() if kept else p.frame()
             self._refit = False
             return
         self._last_step = snap.step
@@ -293,7 +296,7 @@ class CurvesPanel(Panel):
         self._legends(snap, metric, per_epoch, has_test)
         self._left = self._left_plot(snap, log_y)
         self._show_left()
-        if not self._frame_set and (snap.step > 0 or len(ex) > 1):
+        if not self._frame_set and (snap.step > 0 or len(ex) > 1 or curves_runs.kept_runs(self)):
             self._frame_set, self._refit = True, True  # the tidy empty frame gives way to the data
         for p, modes_changed in zip(self._areas(), changed):
             if modes_changed or self._refit:
