@@ -17,6 +17,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from nnstudio import data
 from nnstudio.data.dataset import DataError, Dataset
+from nnstudio.qt.runs_keeper import RunsKeeper
 from nnstudio.qt.worker import TrainingWorker
 from nnstudio.training.experiment import Experiment, ExperimentError
 from nnstudio.training.trainer import PreparedData, Trainer
@@ -80,6 +81,11 @@ class StudioController(QObject):
         # A bound method of this GUI-thread object, never a lambda: PySide6 runs a lambda connected to a signal from
         # another thread in that thread, and everything here must happen in the GUI thread.
         worker.runFinished.connect(self._on_run_finished)
+        # runs kept for comparison: by hand, before a change resets the weights, and when training goes on from an
+        # earlier update (the run as it stood)
+        self.runs = RunsKeeper(self)
+        self.keep_runs_automatically = True
+        worker.branched.connect(self._on_branched)
 
     # -- opening -----------------------------------------------------------------------------------------------------
     def open_experiment(self, experiment: Experiment, trainer: Trainer | None = None, path: Path | None = None,
@@ -96,6 +102,7 @@ class StudioController(QObject):
         if trainer.experiment.dataset == "csv":
             self._datasets[self._dataset_key(trainer.experiment)] = trainer.source_dataset
         self.undo_stack.clear()
+        self.runs.clear()  # another session: its runs (if any) come with it
         self._install(trainer.experiment, trainer, announce=False)
         self.set_path(path)
         self.set_dirty(False)
@@ -231,6 +238,8 @@ class StudioController(QObject):
                 except (ExperimentError, DataError) as e:  # e.g. a CSV that vanished since; keep what we have
                     self.problem.emit("Cannot restore that state", str(e))
                     return
+            if old is not None and announce:
+                self.keep_run_before_reset(same_data_as=exp)
             self.experiment = exp
             self.dataset = trainer.dataset
             # the Trainer's own arrays (never written after it is made): views read them instead of making a copy
@@ -249,6 +258,27 @@ class StudioController(QObject):
         self.experimentChanged.emit(exp)
         if announce:
             self.set_dirty(True)
+
+    def keep_run(self, name: str | None = None):
+        """Keep the current run for comparison (nothing before its first update); returns the kept run or None."""
+        return self.runs.keep(self.worker.latest(), self.experiment, name)
+
+    def keep_run_before_reset(self, same_data_as: Experiment | None = None) -> None:
+        """Before the weights go back to a start: keep the run so far, when runs are kept automatically (and, given
+        ``same_data_as``, only if that experiment trains on the same data: other data's curves mean nothing)."""
+        old = self.experiment
+        if not self.keep_runs_automatically or old is None:
+            return
+        if same_data_as is not None and (old.dataset, old.dataset_params) != (same_data_as.dataset,
+                                                                             same_data_as.dataset_params):
+            return
+        self.keep_run()
+
+    def _on_branched(self, snap, settings) -> None:
+        """Training went on from an earlier update: the run as it stood is kept."""
+        self.runs.keep(snap, settings)
+        self.message.emit(f"Training goes on from an earlier update; the run as it was (to update {snap.step:,}) is "
+                          "kept for comparison.")
 
     def _on_run_finished(self, _reason: str) -> None:
         self.set_dirty(True)

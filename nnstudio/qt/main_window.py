@@ -63,6 +63,7 @@ class MainWindow(QMainWindow):
         self.resize(1360, 860)
 
         self.context = PanelContext(self)
+        self.context.runs = self.controller.runs
         self.network_view = NetworkPanel(self.context)
         self.setCentralWidget(self.network_view)
         self._build_docks()
@@ -70,6 +71,7 @@ class MainWindow(QMainWindow):
         self.session = SessionMenu(self)
         self._build_menus()
         self._build_toolbar()
+        self._build_timeline()
         self._build_status_bar()
         self._connect()
         lesson_dock.install(self)  # the Lesson dock, File -> Open lesson…, Help -> Lessons (self.lessons)
@@ -260,6 +262,13 @@ class MainWindow(QMainWindow):
         tb.addWidget(self.speed_label)
         self._on_speed(self.speed_slider.value())
 
+    def _build_timeline(self) -> None:
+        from nnstudio.qt.timeline_bar import TimelineBar
+
+        self.addToolBarBreak()
+        self.timeline_bar = TimelineBar(self)
+        self.addToolBar(self.timeline_bar)
+
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         self.status_labels = {}
@@ -429,6 +438,7 @@ class MainWindow(QMainWindow):
             self.controller.set_dirty(True)
 
     def reset(self) -> None:
+        self.controller.keep_run_before_reset()  # the run so far stays on screen beside the new one
         self.worker.reset()
         self.statusBar().showMessage("Weights back at their starting values.", 4000)
 
@@ -443,6 +453,7 @@ class MainWindow(QMainWindow):
         if snap is None:
             return
         self._feed_views(snap)
+        self.timeline_bar.show_snapshot(snap)
         if snap is self._last_snapshot:
             return
         now = time.perf_counter()

@@ -126,6 +126,7 @@ class SessionMenu:
             return False
         if not self.controller.open_experiment(session.trainer.experiment, trainer=session.trainer, path=path):
             return False
+        self.controller.runs.set_runs(session.kept_runs)
         state = session.ui.get("window_state")
         if isinstance(state, str):  # checked by Session.load: ASCII base64
             from PySide6.QtCore import QByteArray
@@ -154,7 +155,7 @@ class SessionMenu:
         generation = worker.generation  # the session being saved: another may be open by the time the save is done
         worker.pause()
         ui = {"window_state": bytes(self.window.saveState().toBase64()).decode("ascii")}
-        task = worker.save(str(path), ui)
+        task = worker.save(str(path), ui, self.controller.runs.runs)
         state = wait_in(self.window, status_panel(self.window), task, f"Saving {path.name}…")
         if was_running:
             worker.run()

@@ -36,6 +36,7 @@ class TrainingWorker(QObject):
     _step_epoch = Signal(int)
     _reset = Signal()
     _save = Signal(str, object, object)  # path, ui, Task
+    _rewind = Signal(int)
 
     # reports (emitted in the worker thread, delivered to the GUI thread)
     runningChanged = Signal(bool)
@@ -44,6 +45,9 @@ class TrainingWorker(QObject):
     runFinished = Signal(str)  # "finished", "stopped", "diverged" or "early-stopped" (Trainer.run)
     diverged = Signal(str)
     saved = Signal(str)
+    # training went on from an earlier update: (snapshot, settings) of the run as it stood at its end, to keep
+    branched = Signal(object, object)
+    rewound = Signal(int)  # the Trainer now stands after this update (Timeline.rewind)
     failed = Signal(str, str)  # message, details
 
     def __init__(self):
@@ -69,6 +73,7 @@ class TrainingWorker(QObject):
         self._gui_done = threading.Event()
         self._gui_done.set()
         self._follow_request: int | None = None  # see follow()
+        self._rewind_to: int | None = None  # see rewind()
         self._set_trainer.connect(self._do_set_trainer)
         self._apply_settings.connect(self._do_apply_settings)
         self._run.connect(self._do_run)
@@ -77,6 +82,7 @@ class TrainingWorker(QObject):
         self._reset.connect(self._do_reset)
         # saving is a request like the others: it sees every change asked for before it and none asked for after
         self._save.connect(self._do_save)
+        self._rewind.connect(self._do_rewind)
 
     # -- the GUI side ------------------------------------------------------------------------------------------------
     def set_trainer(self, trainer: Trainer) -> None:
@@ -108,6 +114,13 @@ class TrainingWorker(QObject):
     def step_epoch(self) -> None:
         self._issued += 1
         self._step_epoch.emit(self._issued)
+
+    def rewind(self, step: int) -> None:
+        """Go back (or forward again) to how the run stood after update ``step`` (stops a run first): see
+        training.timeline. Training on from there is a branch: the run as it stood is reported by ``branched``."""
+        self.pause()
+        self._rewind_to = int(step)  # only the newest request waiting is carried out (a slider dragged fast)
+        self._rewind.emit(int(step))
 
     def follow(self, index: int | None) -> None:
         """Have the Trainer record this flat parameter index at every update (None: none), from the next update on,
@@ -159,13 +172,13 @@ class TrainingWorker(QObject):
         self.pause()
         self._reset.emit()
 
-    def save(self, path: str, ui: dict) -> Task:
+    def save(self, path: str, ui: dict, kept_runs=()) -> Task:
         """Write the session to ``path`` in the worker thread, after the requests made before and before those made
         after (so a save never races a change), a slice at a time while the window stays live. Call from the GUI
         thread after ``pause()`` (a running loop finishes its current update first). Returns the Task to follow:
         cancelling it, or a failure, leaves the previous file as it was."""
         task = Task()
-        self._save.emit(path, ui, task)
+        self._save.emit(path, {"ui": ui, "kept_runs": list(kept_runs)}, task)
         return task
 
     @property
@@ -214,6 +227,8 @@ class TrainingWorker(QObject):
     @Slot(object, int)
     @_guard
     def _do_set_trainer(self, trainer: Trainer, generation: int) -> None:
+        if trainer.timeline is None:
+            trainer.start_timeline()
         self._trainer = trainer
         self._trainer_generation = generation
         self._publish(trainer.snapshot())
@@ -223,9 +238,33 @@ class TrainingWorker(QObject):
     @_guard
     def _do_apply_settings(self, experiment) -> None:
         if self._trainer is not None:
+            self._branch(self._trainer)  # new settings from an earlier update: the run goes on from there
             self._trainer.apply_settings(experiment)
             self._publish(self._trainer.snapshot())
             self.snapshotReady.emit()
+
+    def _branch(self, t: Trainer) -> None:
+        """Before training on from an update before the timeline's end: report the abandoned run for keeping."""
+        if t.timeline is not None and t.step_count < t.timeline.end:
+            abandoned = t.timeline.branch(t)
+            if abandoned is not None:
+                self._report(self.branched, *abandoned)
+
+    @Slot(int)
+    @_guard
+    def _do_rewind(self, _step: int) -> None:
+        step, self._rewind_to = self._rewind_to, None
+        t = self._trainer
+        if t is None or t.timeline is None or step is None:
+            return
+        try:
+            t.timeline.rewind(t, step)
+        except ValueError as e:  # a step the timeline does not reach (a stale request): said, nothing changed
+            self._report(self.failed, str(e), "")
+            return
+        self._publish(t.snapshot())
+        self.snapshotReady.emit()
+        self._report(self.rewound, t.step_count)
 
     def _after_update(self, result, epoch_before: int) -> None:
         t = self._trainer
@@ -241,6 +280,7 @@ class TrainingWorker(QObject):
         if t is None:
             return
         self._sync_follow(t)
+        self._branch(t)
         epoch = t.epoch
         result = t.step()
         self._publish(t.snapshot())
@@ -254,6 +294,7 @@ class TrainingWorker(QObject):
         stop = self._stopper(token)
         if t is None or stop():
             return
+        self._branch(t)
         epoch = t.epoch
         self._running = True
         self.runningChanged.emit(True)
@@ -276,6 +317,7 @@ class TrainingWorker(QObject):
         stop = self._stopper(token)
         if t is None or stop():
             return
+        self._branch(t)
         self._running = True
         self.runningChanged.emit(True)
         reason = "finished"
@@ -352,11 +394,11 @@ class TrainingWorker(QObject):
             self.snapshotReady.emit()
 
     @Slot(str, object, object)
-    def _do_save(self, path: str, ui: dict, task: Task) -> None:
+    def _do_save(self, path: str, parts: dict, task: Task) -> None:
         def work(report):
             if self._trainer is None:
                 raise RuntimeError("nothing to save yet")
-            return save_session(Session(self._trainer, ui), path, report)
+            return save_session(Session(self._trainer, parts["ui"], parts["kept_runs"]), path, report)
 
         task.run(work)  # an error or a cancel ends the task (the caller shows it); the worker stays usable
         if task.state == FINISHED:

@@ -114,10 +114,22 @@ def _ui(value) -> dict:
     return ui
 
 
+def _kept_runs(value) -> list:
+    """The runs kept for comparison (a list, each checked completely: see KeptRun.from_dict)."""
+    from nnstudio.training.runs import MAX_RUNS, KeptRun
+
+    if not isinstance(value, list):
+        raise checks.FieldError("kept_runs", f"expected a list, found {type(value).__name__}")
+    if len(value) > MAX_RUNS:
+        raise checks.FieldError("kept_runs", f"holds {len(value)} runs; at most {MAX_RUNS} are kept")
+    return [KeptRun.from_dict(run, f"kept_runs[{i}]") for i, run in enumerate(value)]
+
+
 @dataclass
 class Session:
     trainer: Trainer
     ui: dict = field(default_factory=dict)
+    kept_runs: list = field(default_factory=list)  # training.runs.KeptRun: runs kept for comparison
 
     def to_dict(self) -> dict:
         t = self.trainer
@@ -125,6 +137,7 @@ class Session:
         return _clean({
             "format": FORMAT, "version": VERSION, "saved_by": f"nnstudio {__version__}",
             "experiment": t.experiment.to_dict(), "dataset": embedded, "state": t.state_dict(), "ui": self.ui,
+            "kept_runs": [run.to_dict() for run in self.kept_runs],
         })
 
     def save(self, path: str | Path) -> None:
@@ -152,6 +165,7 @@ class Session:
             experiment = Experiment.from_dict(d["experiment"], origin)
             dataset = _dataset_from_dict(d["dataset"]) if d.get("dataset") is not None else None
             state = checks.obj(d["state"], "state")
+            kept = _kept_runs(d.get("kept_runs", []))
             trainer = Trainer(experiment, dataset)
             trainer.load_state_dict(state)
         except ExperimentError as e:
@@ -162,7 +176,7 @@ class Session:
             raise SessionError(f"{origin}: damaged session ({what})") from None
         except (MemoryError, RecursionError):
             raise SessionError(f"{origin}: too big or too deeply nested to open") from None
-        return cls(trainer, ui)
+        return cls(trainer, ui, kept)
 
     @classmethod
     def load(cls, path: str | Path) -> "Session":

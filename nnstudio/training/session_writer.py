@@ -43,6 +43,7 @@ def session_document(session) -> dict:
         "experiment": t.experiment.to_dict(),
         "dataset": _dataset(t.source_dataset) if t.experiment.dataset == "csv" else None,
         "state": _state(t), "ui": session.ui,
+        "kept_runs": [run.document() for run in session.kept_runs],
     }
 
 

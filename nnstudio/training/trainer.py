@@ -89,6 +89,12 @@ class Snapshot:
     # the epoch with the lowest test loss so far and that loss (None / nan: no test rows, or none finite yet)
     best_epoch: int | None = None
     best_test_loss: float = math.nan
+    # the timeline (Trainer.start_timeline): the furthest update it reaches (-1: none kept), the spacing of its
+    # checkpoints, and the update the run would go on from if it stands before its end (see Timeline.branch)
+    timeline_end: int = -1
+    timeline_stride: int = 0
+    timeline_steps: tuple[int, ...] = ()
+    initial_weights: tuple[np.ndarray, ...] = ()  # the weights the run started from (parameters() order)
 
     def predict(self, X_raw) -> np.ndarray:
         """Outputs of the snapshot's weights for rows of raw feature values (dropout off). Lets another thread
@@ -256,6 +262,7 @@ class Trainer:
         self._in_order, self._pending = None, None  # outputs in the order of the epoch (see last_outputs)
         self._lr_key, self._lr = None, math.nan  # the learning rate of the current epoch (current_learning_rate)
         self.followed_index: int | None = None  # see follow()
+        self.timeline = None  # checkpoints to go back to (see start_timeline)
         self.apply_settings(experiment)
         self.reset()
 
@@ -319,6 +326,8 @@ class Trainer:
         self.optimizer.beta1, self.optimizer.beta2 = experiment.beta1, experiment.beta2
         bs = experiment.batch_size
         self.batch_size = self.n_train if bs == 0 or bs >= self.n_train else bs
+        if self.timeline is not None:  # updates from here on are repeated with these settings: see Timeline
+            self.timeline.record(self, pin=True)
 
     def reset(self) -> None:
         """Back to the identical starting weights, with a fresh optimizer, shuffle order and history."""
@@ -351,6 +360,16 @@ class Trainer:
         self.confusion: tuple[int, np.ndarray, np.ndarray | None] | None = None  # see Snapshot.train_confusion
         self.follow(self.followed_index, restart=True)
         self._record_epoch()
+        if self.timeline is not None:
+            self.timeline.clear()
+            self.timeline.record(self)
+
+    def start_timeline(self, budget: int | None = None) -> None:
+        """Keep checkpoints from now on, to go back to any update from here (``training.timeline``)."""
+        from nnstudio.training.timeline import DEFAULT_BUDGET, Timeline
+
+        self.timeline = Timeline(DEFAULT_BUDGET if budget is None else budget)
+        self.timeline.record(self)
 
     def follow(self, index: int | None, restart: bool = False) -> None:
         """Record the parameter at this flat index (as in ``_flat_params``) at every update from now on: the weight a
@@ -497,6 +516,12 @@ class Trainer:
             self.position = 0
             self.epoch += 1
             self._record_epoch()
+        timeline = self.timeline
+        if timeline is not None:
+            if self.step_count > timeline.end:
+                timeline.end = self.step_count
+            if self.step_count % timeline.stride == 0:
+                timeline.record(self)
         return StepResult(loss, None, finished)
 
     def _diverge(self, what: str, loss: float, rollback: bool) -> StepResult:
@@ -512,6 +537,8 @@ class Trainer:
             self._rewind_to_backup()
             kept = f"set back to those before update {self._backup_step + 1}, the last with a finite loss"
             self._backup_step, self._backup = None, None
+            if self.timeline is not None:  # the undone update's checkpoint (if any) is no more
+                self.timeline.drop_after(self.step_count)
         self.diverged = (f"Training diverged: {what}. The weights are {kept}. "
                          f"Try a smaller learning rate (now {self.current_learning_rate():g}).")
         return StepResult(loss, self.diverged)
@@ -687,6 +714,9 @@ class Trainer:
         self.diverged = None
         self._backup_step, self._backup = None, None
         self._order_rng_state, self._order_drawn_at = None, -1  # no rollback reaches back before the load
+        if self.timeline is not None:  # no going back before the load either
+            self.timeline.clear()
+            self.timeline.record(self, pin=True)
 
     # -- publishing ----------------------------------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
@@ -719,4 +749,16 @@ class Trainer:
             train_confusion=self.confusion[1] if self.confusion else None,
             test_confusion=self.confusion[2] if self.confusion else None,
             best_epoch=self.best.epoch, best_test_loss=self.best.loss if self.best.epoch is not None else math.nan,
+            timeline_end=max(self.timeline.end, self.step_count) if self.timeline is not None else -1,
+            timeline_stride=self.timeline.stride if self.timeline is not None else 0,
+            timeline_steps=tuple(self.timeline.steps) if self.timeline is not None else (),
+            initial_weights=self._initial_frozen(),
         )
+
+    def _initial_frozen(self) -> tuple[np.ndarray, ...]:
+        """Read-only copies of ``initial_weights``, made once for each list of them."""
+        kept = getattr(self, "_initial_kept", None)
+        if kept is None or kept[0] is not self.initial_weights:
+            kept = (self.initial_weights, tuple(_frozen(w) for w in self.initial_weights))
+            self._initial_kept = kept
+        return kept[1]

@@ -210,3 +210,18 @@ def test_a_big_network_with_a_recorded_path_round_trips(tmp_path):
     Session(t).save(path)
     u = Session.load(path).trainer
     assert np.array_equal(u.snapshot().path_values, t.snapshot().path_values)
+
+
+@pytest.mark.parametrize("kept, message", [
+    ("lots", "kept_runs: expected a list"),
+    ([{"name": "Run 1"}], r"kept_runs\[0\] 'Run 1'.settings"),
+    ([7], r"kept_runs\[0\]: expected an object"),
+])
+def test_a_session_with_damaged_kept_runs_is_refused_naming_them(tmp_path, kept, message):
+    t = Trainer(presets.get("trask-neuron"))
+    d = Session(t).to_dict()
+    d["kept_runs"] = kept
+    path = tmp_path / "s.nnstudio"
+    path.write_text(json.dumps(d))
+    with pytest.raises(SessionError, match=message):
+        Session.load(path)

@@ -66,7 +66,14 @@ def session(request, tmp_path):
         t.run(max_updates=20)
         t.network.parameters()[0][0, 0] = np.nan
         t.initial_weights[1][0] = np.inf
-    return Session(t, ui={"window_state": "AAAA", "note": "é ✓", "sizes": (3, 4)})
+    kept = []
+    if kind in ("gender", "path-adam", "diverged"):  # runs kept for comparison travel in the file too
+        from nnstudio.training.runs import KeptRun
+        run = KeptRun.from_snapshot(t.snapshot(), t.experiment, "Run 1")
+        run.update_loss[-1] = np.inf if kind == "diverged" else run.update_loss[-1]
+        run.label = "learning rate 0.5 vs 1"
+        kept = [run]
+    return Session(t, ui={"window_state": "AAAA", "note": "é ✓", "sizes": (3, 4)}, kept_runs=kept)
 
 
 def test_the_file_is_byte_for_byte_what_json_dumps_gave(session):
@@ -90,6 +97,11 @@ def test_session_save_writes_it_and_the_file_loads(session, tmp_path):
     again = Session.load(path)
     assert all(np.array_equal(a, b, equal_nan=True)
                for a, b in zip(session.trainer.network.parameters(), again.trainer.network.parameters()))
+    assert [r.name for r in again.kept_runs] == [r.name for r in session.kept_runs]
+    for a, b in zip(session.kept_runs, again.kept_runs):
+        assert a.label == b.label and a.settings == b.settings
+        np.testing.assert_array_equal(a.update_loss, b.update_loss)
+        np.testing.assert_array_equal(a.path, b.path)
 
 
 def test_any_document_of_dicts_lists_scalars_and_arrays(monkeypatch):

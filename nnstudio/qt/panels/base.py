@@ -40,6 +40,7 @@ class PanelContext(QObject):
         self.training = False
         self._prepared: PreparedData | None = None
         self._prepared_for = None  # (dataset, _data_key) the prepared arrays were made from
+        self.runs = None  # the RunsKeeper of runs kept for comparison (qt.runs_keeper), when the studio has one
 
     def set_data(self, dataset: Dataset, experiment: Experiment, prepared: PreparedData | None = None) -> None:
         """Show ``dataset`` and ``experiment``. A new dataset, a new network shape or another experiment (a lesson

@@ -16,6 +16,7 @@ from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from nnstudio.numbers import count, fmt
+from nnstudio.qt.panels import curves_runs
 from nnstudio.qt.panels.base import Panel
 from nnstudio.qt.panels.bounds import LIMIT, kept_line
 from nnstudio.qt.panels.curves_plot import CurvePlot as _Plot
@@ -118,6 +119,8 @@ class CurvesPanel(Panel):
         self._last_step = -1
         self._stale = False
         context.dataChanged.connect(self._on_data_changed)
+        if context.runs is not None:  # runs kept for comparison are drawn beside the current one
+            context.runs.changed.connect(self.set_stale)
         self._redraw()
 
     def _areas(self) -> tuple[_Plot, _Plot, _Plot]:
@@ -130,6 +133,15 @@ class CurvesPanel(Panel):
             self._redraw()
         else:
             self._stale = True  # drawn when shown: a hidden dock costs nothing
+
+    def set_stale(self) -> None:
+        """Something drawn besides the snapshot changed (the kept runs): draw again now, or when shown, with the
+        ranges fitted to what is drawn."""
+        self._refit = True
+        if self.isVisible():
+            self._redraw()
+        else:
+            self._stale = True
 
     def finish(self) -> None:
         """Draw a snapshot that arrived while the panel was hidden."""
@@ -246,11 +258,13 @@ class CurvesPanel(Panel):
         self._left = None
         if snap is None:
             self.status.setText("No training yet: press Step or Run.")
+            curves_runs.draw(self, log_x, log_y, shift, False)
+            kept = bool(curves_runs.kept_runs(self))
             self._legends(None, metric, 0)
             self._show_left()
             for p, modes_changed in zip(self._areas(), changed):
                 if modes_changed or self._refit:
-                    p.frame()
+                    p.fit() if kept else p.frame()
             self._refit = False
             return
         self._last_step = snap.step
@@ -278,10 +292,11 @@ class CurvesPanel(Panel):
             self._draw(self.metric_area, key, f"{key} {metric} per epoch", mx, my, my, shift, pens[key], False, few)
         if show_errors:
             self._draw_errors(snap, log_y, shift, log_x)
+        curves_runs.draw(self, log_x, log_y, shift, show_errors)
         self._legends(snap, metric, per_epoch, has_test)
         self._left = self._left_plot(snap, log_y)
         self._show_left()
-        if not self._frame_set and (snap.step > 0 or len(ex) > 1):
+        if not self._frame_set and (snap.step > 0 or len(ex) > 1 or curves_runs.kept_runs(self)):
             self._frame_set, self._refit = True, True  # the tidy empty frame gives way to the data
         for p, modes_changed in zip(self._areas(), changed):
             if modes_changed or self._refit:
@@ -301,7 +316,7 @@ class CurvesPanel(Panel):
             self._draw(self.errors_area, f"row{k}", f"error {labels[k]}", ex, ev, np.abs(ev) if log_y else ev,
                        shift, pg.mkPen(colour, width=1.6 if n <= MAX_LEGEND_ROWS else 1), log_y)
         for key, c in self.errors_area.curves.items():  # columns that no longer exist (a smaller table)
-            if int(key[3:]) >= n:
+            if key.startswith("row") and int(key[3:]) >= n:
                 c.setData([], [])
                 self.errors_area.drawn.pop(key, None)
                 self.errors_area.given.pop(key, None)
@@ -333,15 +348,17 @@ class CurvesPanel(Panel):
     def _legends(self, snap: Snapshot | None, metric: str, per_epoch: int, has_test: bool = False) -> None:
         test = " &nbsp; " + _entry(TEST, "test set (per epoch)", "dash") if has_test else ""
         batch = "batch of each update" + (" (the whole table: under the blue line)" if per_epoch == 1 else "")
+        kept = curves_runs.legend(self, _entry)
         self.loss_area.set_legend(f"{_entry(PER_UPDATE, batch, 'thin')} &nbsp; "
-                                      f"{_entry(TRAIN, 'training set (per epoch)')}{test}")
+                                      f"{_entry(TRAIN, 'training set (per epoch)')}{test}{kept}")
         judged = (f"a fixed sample of {count(judging.SAMPLE)} training rows" if snap is not None
                   and snap.n_train > judging.ALL_ROWS else "the whole training set")
         self.loss_area.legend.setToolTip(
             f"Thin grey: the loss of the batch each update was computed on. Solid: the loss of {judged} after each "
             f"epoch, drawn at the epoch's last update ({count(per_epoch)} update(s) per epoch).")
         self.metric_area.set_legend(f"{_entry(TRAIN, f'train {metric}')}"
-                                        + (" &nbsp; " + _entry(TEST, f"test {metric}", "dash") if has_test else ""))
+                                        + (" &nbsp; " + _entry(TEST, f"test {metric}", "dash") if has_test else "")
+                                        + kept)
         if snap is None or self.errors_area.widget.isHidden():
             return
         labels = self.row_labels(snap)

@@ -12,13 +12,17 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QToolTip, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QToolTip, QVBoxLayout,
+                               QWidget)
 
 from nnstudio.numbers import count, fixed, fmt
 from nnstudio.qt import errors
 from nnstudio.qt.panels import network_layout as nl
+from nnstudio.qt.panels import neuron_maps
+from nnstudio.qt.panels.neuron_maps import MapCache
 from nnstudio.qt.panels.base import Panel, PanelContext
 from nnstudio.qt.panels.network_paint import paint_network
+from nnstudio.qt.widgets import setup
 from nnstudio.training.trainer import Snapshot
 
 
@@ -101,6 +105,13 @@ class NetworkPanel(Panel):
         self.sample_label.setObjectName("networkSampleLabel")
         self.sample_label.setStyleSheet("color: #555;")
         self.canvas = NetworkCanvas(self)
+        self.map_cache = MapCache()
+        self.maps_check = QCheckBox("neuron maps")
+        setup(self.maps_check, "networkMapsCheck", "Show each neuron's map",
+              "For data of two features: each unit drawn as a picture of its output over the input plane (the "
+              "output unit's is the decision surface); hover one to enlarge it")
+        self.maps_check.setChecked(True)
+        self.maps_check.toggled.connect(lambda _on: self._recompute())
         top = QHBoxLayout()
         top.setContentsMargins(4, 2, 4, 0)
         shown = QLabel("Units show:")
@@ -108,6 +119,7 @@ class NetworkPanel(Panel):
         top.addWidget(shown)
         top.addWidget(self.sample_spin)
         top.addWidget(self.sample_label, 1)
+        top.addWidget(self.maps_check)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(2)
@@ -127,6 +139,10 @@ class NetworkPanel(Panel):
     def set_snapshot(self, snap: Snapshot) -> None:
         super().set_snapshot(snap)
         self._recompute()
+
+    def show_maps(self) -> bool:
+        """Whether units are drawn as their maps over the input plane (data of two features, maps on)."""
+        return self.maps_check.isChecked() and self.map_cache.maps is not None
 
     def keyPressEvent(self, e):
         """Escape clears the selected weight; Up and Down step through the training rows."""
@@ -179,6 +195,9 @@ class NetworkPanel(Panel):
         ds, snap, i = self.context.dataset, self.snapshot, self.context.sample
         self.sample_label.setText(f"of {count(ds.n_samples)}: {self.sample_text(i)}"
                                   if ds is not None and 0 <= i < ds.n_samples else "")
+        self.maps_check.setVisible(neuron_maps.wanted(ds))
+        with np.errstate(all="ignore"):
+            self.map_cache.update(snap if self._fits() and self.maps_check.isChecked() else None, ds)
         if self._fits() and 0 <= i < ds.n_samples:
             row = ds.X[i][None, :]
             with np.errstate(all="ignore"):  # a diverged network computes inf and NaN: shown as such
@@ -254,7 +273,7 @@ class NetworkPanel(Panel):
             return None
         # laid out again only when something it depends on changes (measuring 784 input names takes milliseconds)
         key = (tuple(self.sizes()), tuple(s.bias for s in self.snapshot.layers), self.canvas.size().toTuple(),
-               id(self.context.dataset))
+               id(self.context.dataset), self.show_maps())
         if self._geometry is None or self._geometry_key != key:
             self._geometry_key = key
             fm = self.canvas.fontMetrics()
@@ -263,6 +282,8 @@ class NetworkPanel(Panel):
             cap = self.canvas.width() * 0.22
             left = min(max(label_w + 34, 56), cap) if self.input_names() else 40
             right = min(max(fm.horizontalAdvance(max(self.output_names(), key=len, default="")) + 34, 56), cap)
+            if self.show_maps():  # a single output is drawn as its larger map (network_paint)
+                right = min(right + 18, cap)
             biased = [s.bias for s in self.snapshot.layers]
             self._geometry = nl.build(self.sizes(), biased, QRectF(self.canvas.rect()), fm.height(), left, right)
         return self._geometry

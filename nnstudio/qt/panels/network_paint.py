@@ -148,6 +148,7 @@ def paint_network(p: QPainter, panel, focused: bool) -> None:
         _paint_image(p, panel, g)
     _paint_captions(p, panel, g, canvas.font())
     _paint_status(p, panel, g, rect, canvas.font())
+    _paint_enlarged_map(p, panel, g, canvas.hover)
     _focus_frame(p, canvas, rect, focused)
 
 
@@ -168,10 +169,32 @@ def _paint_units(p: QPainter, panel, g: nl.Geometry, values) -> None:
                 continue
             v = float(values[c][u]) if values else math.nan
             fill = _fill(v) if values else QColor(245, 245, 245)
-            p.setBrush(fill)
-            p.setPen(QPen(QColor(70, 70, 70), 1.2))
-            p.drawEllipse(centre, r, r)
-            if values and r >= 11:
+            picture = panel.map_cache.image(c, u) if panel.show_maps() else None
+            if picture is not None:  # what the unit computes over the input plane, as the node itself
+                # a single output's map is the decision surface: larger (several outputs would overlap)
+                half = r * (1.8 if c == len(g.units) - 1 and len(units) == 1 else 1.1)
+                square = QRectF(x - half, y - half, 2 * half, 2 * half)
+                p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+                p.drawImage(square, picture)
+                p.setBrush(Qt.BrushStyle.NoBrush)
+                p.setPen(QPen(QColor(70, 70, 70), 1.2))
+                p.drawRect(square)
+                if values and r >= 11:  # the chosen row's value, on a pale pill that keeps it readable
+                    text = fmt(v, 3)
+                    f = _font(font, r * 0.55)
+                    p.setFont(f)
+                    width = QFontMetricsF(f).horizontalAdvance(text) + 6
+                    pill = QRectF(x - width / 2, y - r * 0.38, width, r * 0.76)
+                    p.setPen(Qt.PenStyle.NoPen)
+                    p.setBrush(QColor(255, 255, 255, 200))
+                    p.drawRoundedRect(pill, 3, 3)
+                    p.setPen(TEXT)
+                    p.drawText(pill, Qt.AlignmentFlag.AlignCenter, text)
+            else:
+                p.setBrush(fill)
+                p.setPen(QPen(QColor(70, 70, 70), 1.2))
+                p.drawEllipse(centre, r, r)
+            if values and r >= 11 and picture is None:
                 text = fmt(v, 3)
                 width = QFontMetricsF(inside).horizontalAdvance(text)
                 f = inside if width <= 2 * r - 8 else _font(inside, inside.pixelSize() * (2 * r - 8) / width)
@@ -186,11 +209,61 @@ def _paint_units(p: QPainter, panel, g: nl.Geometry, values) -> None:
                            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                            fm.elidedText(ins[u], Qt.TextElideMode.ElideRight, int(width)))
             if c == len(g.units) - 1:
-                width = g.rect.right() - x - r - 8
+                edge = half if picture is not None else r
+                width = g.rect.right() - x - edge - 8
                 label = outs[u] if u < len(outs) else panel.unit_name(c, u)
-                p.drawText(QRectF(x + r + 5, y - 9, width, 18),
+                p.drawText(QRectF(x + edge + 5, y - 9, width, 18),
                            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                            fm.elidedText(label, Qt.TextElideMode.ElideRight, int(width)))
+
+
+def _paint_enlarged_map(p: QPainter, panel, g: nl.Geometry, hover) -> None:
+    """The map of the unit under the mouse, enlarged beside it with the training rows on it (class colours)."""
+    if hover is None or hover.kind != "node" or hover.layer < 1 or not panel.show_maps():
+        return
+    picture = panel.map_cache.image(hover.layer, hover.i)
+    centre = g.center(hover.layer, hover.i)
+    if picture is None or centre is None:
+        return
+    from nnstudio.qt.panels.colormaps import class_colour
+    from nnstudio.qt.panels.neuron_maps import ENLARGED
+
+    side = min(ENLARGED, g.rect.height() - 40)
+    left = centre.x() + g.radius * 1.4 if centre.x() + g.radius * 1.4 + side < g.rect.right() else \
+        centre.x() - g.radius * 1.4 - side
+    top = min(max(centre.y() - side / 2, g.rect.top() + 2), g.rect.bottom() - side - 20)
+    box = QRectF(left, top, side, side)
+    p.save()
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(QColor(0, 0, 0, 60))
+    p.drawRect(box.translated(3, 3))
+    p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+    p.drawImage(box, picture)
+    maps, ds = panel.map_cache.maps, panel.context.dataset
+    xs, ys = maps.xs, maps.ys
+    X = np.asarray(ds.X, dtype=np.float64)
+    if len(X) <= 2000 and ds.task != "regression":
+        classes = np.asarray(ds.y).ravel().astype(np.int64)
+        for (px, py), k in zip(X, classes):
+            sx = box.left() + (px - xs[0]) / (xs[-1] - xs[0]) * box.width()
+            sy = box.bottom() - (py - ys[0]) / (ys[-1] - ys[0]) * box.height()
+            p.setBrush(QColor(*class_colour(int(k))))
+            p.setPen(QPen(QColor("white"), 1))
+            p.drawEllipse(QPointF(sx, sy), 3.2, 3.2)
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    p.setPen(QPen(QColor(40, 40, 40), 1.5))
+    p.drawRect(box)
+    p.setFont(panel.canvas.font())
+    what = "the decision surface" if hover.layer == len(g.columns_x) - 1 else "its output over the input plane"
+    text = f"{panel.unit_name(hover.layer, hover.i)}: {what}"
+    width = QFontMetricsF(p.font()).horizontalAdvance(text) + 10
+    caption = QRectF(box.center().x() - width / 2, box.bottom() + 3, width, 18)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(QColor(255, 255, 255, 230))
+    p.drawRoundedRect(caption, 3, 3)
+    p.setPen(TEXT)
+    p.drawText(caption, Qt.AlignmentFlag.AlignCenter, text)
+    p.restore()
 
 
 def _paint_biases(p: QPainter, panel, g: nl.Geometry, layers, selected, params) -> None:
@@ -206,7 +279,10 @@ def _paint_biases(p: QPainter, panel, g: nl.Geometry, layers, selected, params) 
         p.setPen(MUTED)
         p.drawText(QRectF(q.x() - 70, q.y() - 8, 60, 16), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                    "bias")  # on the left: the bias edges leave to the right
+    big_output = panel.show_maps() and len(g.units[-1]) == 1  # drawn larger (see _paint_units): its label goes lower
     for (k, j), box in g.bias_labels.items():
+        if big_output and k == len(g.units) - 2:
+            box = box.translated(0, 0.7 * g.radius)
         b = layers[k][1]
         is_selected = selected == (params[k][1], j)
         text = f"b = {fmt(float(b[j]), 3, sign=True)}"

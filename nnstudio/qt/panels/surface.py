@@ -45,6 +45,7 @@ AUTO_FLOP_LIMIT = 2e10  # during a run, grids costlier than this (~0.2 s here) w
 LIST_LIMIT = 200  # weights offered in the axis lists of a big network (plus the selected one)
 PATH_MS = 100  # the path and current point are redrawn at most 10 times a second
 PAUSE_MS = 700  # no new snapshot for this long counts as "training paused": re-centre the grid
+EXTEND_S = 2.0  # a path that left the slice gets a new one at most this often
 
 
 class LossSurfacePanel(Panel):
@@ -82,6 +83,9 @@ class LossSurfacePanel(Panel):
         context.dataChanged.connect(self._on_data_changed)
         context.trainingChanged.connect(self._on_training_changed)
         context.selectionChanged.connect(self._on_selection)
+        if context.runs is not None:  # kept runs' paths are drawn on the slice when they share its weight space
+            context.runs.changed.connect(self._on_runs_changed)
+        self._extended_at = -1e9  # when the grid was last extended because the path left it (during a run)
 
     # -- building ------------------------------------------------------------------------------------------------------
     def _build_controls(self) -> None:
@@ -101,6 +105,11 @@ class LossSurfacePanel(Panel):
         self.resolution_spin.setValue(61)
         self.cut_check = setup(QCheckBox("1-D cut"), "surfaceCutCheck", "One-dimensional cut",
                                   "Show the loss along the horizontal axis only, as a curve")
+        self.row_spin = setup(QSpinBox(), "surfaceRowSpin", "Training row of the cut",
+                              "The loss of the whole training table (all), or of one training row alone: the "
+                              "parabola of one point")
+        self.row_spin.setRange(0, 0)
+        self.row_spin.setSpecialValueText("all rows")
         self.log_check = setup(QCheckBox("log colour"), "surfaceLogCheck", "Logarithmic colour scale",
                                   "Colour by the logarithm of the loss, so the valley floor keeps its detail")
         self.log_check.setChecked(True)
@@ -123,6 +132,7 @@ class LossSurfacePanel(Panel):
         self.seed_spin.valueChanged.connect(self._on_settings)
         self.resolution_spin.valueChanged.connect(self._on_settings)
         self.cut_check.toggled.connect(self._on_settings)
+        self.row_spin.valueChanged.connect(self._on_settings)
         self.log_check.toggled.connect(lambda _=False: self._show_result())
         self.recompute_button.clicked.connect(self.recompute)
         row1, row2 = QHBoxLayout(), QHBoxLayout()
@@ -132,7 +142,7 @@ class LossSurfacePanel(Panel):
             row1.addWidget(w)
         row1.addStretch(1)
         row2.addWidget(QLabel("grid:"))
-        for w in (self.resolution_spin, self.cut_check, self.log_check, self.recompute_button):
+        for w in (self.resolution_spin, self.cut_check, self.row_spin, self.log_check, self.recompute_button):
             row2.addWidget(w)
         row2.addStretch(1)
         row2.addWidget(self.progress)
@@ -153,6 +163,10 @@ class LossSurfacePanel(Panel):
     # -- snapshots and data --------------------------------------------------------------------------------------------
     def set_snapshot(self, snap: Snapshot) -> None:
         super().set_snapshot(snap)
+        if self.row_spin.maximum() != snap.n_train:
+            self.row_spin.blockSignals(True)
+            self.row_spin.setMaximum(snap.n_train)
+            self.row_spin.blockSignals(False)
         key = (snap.parameter_names, tuple(w.shape for w in snap.weights), snap.layers)
         if key != self._arch:
             self._arch = key
@@ -177,6 +191,9 @@ class LossSurfacePanel(Panel):
             self._path_timer.start()
 
     def _on_data_changed(self) -> None:
+        self.row_spin.blockSignals(True)
+        self.row_spin.setValue(0)  # the rows of the new table are others (its range follows its snapshots)
+        self.row_spin.blockSignals(False)
         self._job.cancel()
         self._auto_mode = True
         self._arch = None
@@ -239,9 +256,13 @@ class LossSurfacePanel(Panel):
         for w in (self.seed_label, self.seed_spin):
             w.setVisible(mode == RANDOM)
         self.log_check.setVisible(not cut)  # the cut stays linear: the T5 parabola should look like one
+        self.row_spin.setVisible(cut)
 
     def _on_pause(self) -> None:
-        if self.snapshot is not None and (self._plan is None or self._plan.step != self.snapshot.step):
+        plan = self._plan
+        if plan is not None and plan.fixed and self._left is None:
+            return  # the exact surface of a two-weight network does not move with the run
+        if self.snapshot is not None and (plan is None or plan.step != self.snapshot.step):
             self._auto_recompute()
 
     def grid_cost(self) -> float:
@@ -293,11 +314,15 @@ class LossSurfacePanel(Panel):
         try:
             plan = make_plan(snap, self.mode_combo.currentText(), self.x_combo.currentData() or 0,
                              self.y_combo.currentData() if self.y_combo.currentData() is not None else 1,
-                             self.seed_spin.value(), self.resolution_spin.value(), self.cut_check.isChecked())
+                             self.seed_spin.value(), self.resolution_spin.value(), self.cut_check.isChecked(),
+                             extra=self._extra_points(snap))
         except PlanError as e:
             self._set_message(str(e))
             return None
         X, Y = self._data_rows()
+        row = self.row_spin.value() if self.cut_check.isChecked() else 0
+        if 0 < row <= len(X):
+            X, Y = X[row - 1:row], Y[row - 1:row]
         self._token += 1
         self._pending = plan
         return SurfaceRequest(self._token, snap.weights[0].shape[0], tuple(snap.layers), snap.dtype,
@@ -400,7 +425,93 @@ class LossSurfacePanel(Panel):
             self._path = plan.project(path)
         self._path_x = np.asarray(xs, dtype=np.float64)
         self._left = self.view.show_path(self._path)
+        self._show_kept_paths()
         self._update_note()
+        self._extend_if_left()
+
+    # -- kept runs and what the slice must show ------------------------------------------------------------------
+    def _kept_runs(self) -> tuple[list, list]:
+        """(runs whose path lives in this network's weight space, runs that do not), among the kept runs on the
+        same data."""
+        keeper, exp, snap = self.context.runs, self.context.experiment, self.snapshot
+        if keeper is None or exp is None or snap is None:
+            return [], []
+        n = sum(w.size for w in snap.weights)
+        alike, other = [], []
+        for run in keeper.comparable(exp):
+            (alike if run.same_weight_space(exp) and run.path.shape[1:] == (n,) and len(run.path) else other
+             ).append(run)
+        return alike, other
+
+    def _extra_points(self, snap) -> list[np.ndarray]:
+        """Weight vectors the slice should show besides the path: the kept runs' paths, and the minimum of a
+        straight-line model (one identity neuron on squared error: T5), worked out by least squares."""
+        extra = [run.path for run in self._kept_runs()[0]]
+        minimum = self.least_squares_weights(snap)
+        if minimum is not None:
+            extra.append(minimum)
+        return extra
+
+    def least_squares_weights(self, snap) -> np.ndarray | None:
+        """The weights of the lowest loss for one identity neuron with a bias on (mean) squared error, in the
+        network's order (W then b); None for any other network."""
+        exp = self.context.experiment
+        if (exp is None or len(snap.layers) != 1 or snap.layers[0].activation != "identity"
+                or not snap.layers[0].bias or exp.loss not in ("mse", "squared_error") or exp.l1 or exp.l2):
+            return None
+        X, Y = self._data_rows()
+        if Y.shape[1] != 1 or not len(X):
+            return None
+        A = np.column_stack([np.asarray(X, np.float64), np.ones(len(X))])
+        with np.errstate(all="ignore"):
+            sol = np.linalg.lstsq(A, np.asarray(Y, np.float64)[:, 0], rcond=None)[0]
+        return sol if np.isfinite(sol).all() else None
+
+    def _on_runs_changed(self) -> None:
+        if self._plan is not None:
+            self._update_path()
+            alike = self._kept_runs()[0]
+            if alike and self._plan.fixed:  # the exact surface grows to show them
+                self.recompute()
+
+    def _show_kept_paths(self) -> None:
+        plan, keeper, exp = self._plan, self.context.runs, self.context.experiment
+        alike, _ = self._kept_runs()
+        paths, entries = [], []
+        with np.errstate(all="ignore"):
+            for run in alike:
+                colour = keeper.colour(run)
+                paths.append((plan.project(run.path), colour))
+                entries.append(f"<span style='color:rgb{tuple(colour)}; font-size:large'>&#9679;</span>&nbsp;"
+                               + keeper.legend(run, exp).replace(" ", "&nbsp;"))
+            minimum = self.least_squares_weights(self.snapshot) if self.snapshot is not None else None
+            shown = plan.project(minimum)[0] if minimum is not None else None
+        self.view.show_kept_paths(paths)
+        self.view.show_minimum(shown)
+        if shown is not None and plan.axes is not None:
+            entries.append("<span style='color:rgb(200,160,0); font-size:large'>&#9733;</span>&nbsp;lowest&nbsp;loss "
+                           "(least&nbsp;squares)")
+        self.view.set_extra_legend("".join(" &nbsp;&nbsp; " + e for e in entries))
+
+    def kept_paths(self) -> list[np.ndarray]:
+        """The kept runs' paths as drawn (display coordinates), for tests and exports."""
+        return self.view.kept_points()
+
+    def _extend_if_left(self) -> None:
+        """The path left the slice: compute a slice that holds it again without waiting for a pause (off this
+        thread; at most every few seconds, and during a run only when the grid is cheap)."""
+        import time
+
+        if self._left is None or self._pending is not None or self.snapshot is None:
+            return
+        now = time.monotonic()
+        if now - self._extended_at < EXTEND_S:
+            return
+        if self.context.training and self.grid_cost() > AUTO_FLOP_LIMIT:
+            return
+        self._extended_at = now
+        if self.recompute():
+            self._auto_job = True
 
     def left_note(self) -> str:
         """Where the path left the plot, in words ("" when it did not)."""
@@ -428,12 +539,21 @@ class LossSurfacePanel(Panel):
             rows = (f"all {count(n_all)} training rows" if n_all <= SAMPLE_ROWS
                     else f"a fixed random sample of {count(SAMPLE_ROWS)} of the {count(n_all)} training rows")
             penalty = " (without the L1/L2 penalty)" if exp.l1 or exp.l2 else ""
-            parts.append(f"{losses.get(exp.loss).title}{penalty} on {rows}; grid centred on the weights of "
-                         f"update {count(plan.step)}.")
+            centred = ("the starting weights" if plan.fixed else f"the weights of update {count(plan.step)}")
+            parts.append(f"{losses.get(exp.loss).title}{penalty} on {rows}; grid centred on {centred}.")
             if plan.note:
                 parts.append(plan.note)
-            if self.snapshot is not None and self.snapshot.step != plan.step and not self._message:
+            if plan.fixed:
+                parts.append("Every weight is on an axis, so this is the exact loss: the picture stays put while "
+                             "the run moves on.")
+            elif self.snapshot is not None and self.snapshot.step != plan.step and not self._message:
                 parts.append("The path has moved on since; the grid re-centres when training pauses.")
+        if plan is not None and self.cut_check.isChecked() and self.row_spin.value() > 0:
+            parts.append(f"The curve is the loss of training row {count(self.row_spin.value())} alone.")
+        other = self._kept_runs()[1]
+        if other:
+            names = ", ".join(r.name for r in other)
+            parts.append(f"Not drawn here: {names} (another network, so its path lies in another weight space).")
         left = self.left_note()
         if left:
             parts.append(left)

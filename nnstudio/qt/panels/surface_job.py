@@ -55,6 +55,9 @@ class SlicePlan:
     labels: tuple[str, str]
     step: int  # the update the centre's weights belong to
     note: str = ""  # how to read the path on this slice
+    # the slice does not depend on where the run stands: every weight is on an axis (a network of two weights), so
+    # the grid is the exact loss and is centred on the start; it is computed again only when the path leaves it
+    fixed: bool = False
 
     def project(self, rows) -> np.ndarray:
         """Display coordinates (n, 2) of flat weight vectors (rows)."""
@@ -77,8 +80,10 @@ def weight_label(snap, flat: int) -> str:
 
 
 def make_plan(snap, mode: str, ix: int = 0, iy: int = 1, seed: int = 0, resolution: int = 61,
-              cut: bool = False) -> SlicePlan:
-    """The slice through the snapshot's weights for the given settings; raises PlanError when there is none."""
+              cut: bool = False, extra=()) -> SlicePlan:
+    """The slice through the snapshot's weights for the given settings; raises PlanError when there is none.
+    ``extra``: more weight vectors (rows) the slice should show too (kept runs' paths, the minimum of a linear
+    model), as far as they are finite and sane."""
     centre = snap.current_flat_weights()
     n = centre.size
     if not sane(centre).all():  # the loss around such weights overflows; there is no slice worth drawing
@@ -87,17 +92,24 @@ def make_plan(snap, mode: str, ix: int = 0, iy: int = 1, seed: int = 0, resoluti
         raise PlanError(f"These weights are too large to draw a slice around ({size}): the run diverged. Reset, "
                         "or lower the learning rate.")
     _, path = snap.training_path()
+    extra = [np.atleast_2d(np.asarray(e, dtype=np.float64)) for e in extra]
+    extra = np.vstack([e for e in extra if e.ndim == 2 and e.shape[1] == n] or [np.zeros((0, n))])
+    extra = extra[sane(extra).all(axis=1)] if len(extra) else extra
     axes = None
     origin = np.zeros(2)
     note = ""
+    fixed = False
     if mode == CHOSEN:
         if n < 2:
             cut, iy = True, ix
         elif ix == iy and not cut:
             raise PlanError("Choose two different weights for the two axes.")
+        fixed = (n == 1 or (n == 2 and not cut)) and len(path) > 0 and bool(sane(path[0]).all())
+        if fixed:  # the exact surface: centred on the start, whatever the run has done since
+            centre = np.asarray(path[0], dtype=np.float64).copy()
         d1, d2 = landscape.axis_direction(n, ix), landscape.axis_direction(n, iy)
         axes, origin = (ix, iy), centre[[ix, iy]]
-        coords, floor = path[:, [ix, iy]] - origin, 1.0
+        coords, floor = np.vstack([path, extra])[:, [ix, iy]] - origin, 1.0
         labels = (weight_label(snap, ix), weight_label(snap, iy))
         held = [k for k in range(n) if k not in (ix, iy if not cut else ix)]
         if len(held) == 1:
@@ -111,7 +123,8 @@ def make_plan(snap, mode: str, ix: int = 0, iy: int = 1, seed: int = 0, resoluti
         net.set_weights(list(snap.weights))
         rng = np.random.default_rng(seed)
         d1, d2 = (_nonzero(landscape.random_direction(net, rng), rng) for _ in range(2))
-        coords, floor = landscape.project(path, centre, d1, d2), 1.0  # ±1: each unit moved by its own norm
+        coords, floor = landscape.project(np.vstack([path, extra]), centre, d1, d2), 1.0  # ±1: each unit moved
+        #   by its own norm
         labels = (f"random direction 1 (seed {seed})", "random direction 2")
         note = ("The path is projected onto this plane but does not lie in it: the colours under it are not "
                 "its own losses.")
@@ -128,6 +141,8 @@ def make_plan(snap, mode: str, ix: int = 0, iy: int = 1, seed: int = 0, resoluti
         share = np.r_[share, 0.0, 0.0]
         coords = landscape.project(path, centre, d1, d2)
         along = coords[:, 0][sane(coords[:, 0])]
+        if len(extra):
+            coords = np.vstack([coords, landscape.project(extra, centre, d1, d2)])
         floor = 0.25 * float(np.ptp(along)) if along.size else 1.0  # room beyond the current weights, where the
         #   path may go on
         labels = (f"direction 1 ({percent(share[0])} of the path's variance)",
@@ -143,7 +158,7 @@ def make_plan(snap, mode: str, ix: int = 0, iy: int = 1, seed: int = 0, resoluti
         alphas, betas = _grid(lo1, hi1, min(max(4 * resolution, 101), 801)), np.zeros(0)
     else:
         alphas, betas = _grid(lo1, hi1, resolution), _grid(lo2, hi2, resolution)
-    return SlicePlan(mode, centre, d1, d2, axes, origin, alphas, betas, labels, snap.step, note)
+    return SlicePlan(mode, centre, d1, d2, axes, origin, alphas, betas, labels, snap.step, note, fixed)
 
 
 def _extent(c: np.ndarray, floor: float) -> tuple[float, float]:

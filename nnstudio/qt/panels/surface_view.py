@@ -29,6 +29,9 @@ class SurfaceView(QWidget):
         """With ``later`` the plots are not made yet: the caller runs ``parts()`` (a generator, a plot per part)."""
         super().__init__(parent)
         self._cut_xy: tuple[np.ndarray, np.ndarray] | None = None
+        self._kept: list = []  # (line, dots, cut dots) per kept run drawn
+        self._kept_points: list[np.ndarray] = []
+        self._extra_legend = ""  # the kept runs' and the minimum's entries, after the path's
         self._boxes: dict[object, Box] = {}  # per plot: what may be drawn on it (a few times its range)
         if not later:
             for _ in self.parts():
@@ -69,8 +72,13 @@ class SurfaceView(QWidget):
         self.cut_current = pg.ScatterPlotItem(size=14, brush=pg.mkBrush(*CURRENT), pen=pg.mkPen("w", width=2))
         for item in (self.cut_path, self.cut_start, self.cut_current):
             self.cut_plot.addItem(item)
+        self.minimum_marker = pg.ScatterPlotItem(symbol="star", size=16, brush=pg.mkBrush(255, 215, 0),
+                                                 pen=pg.mkPen("k", width=1))
+        self.minimum_marker.setZValue(6)
+        self.plot.addItem(self.minimum_marker)
         self.legend = QLabel("")
         self.legend.setObjectName("surfaceLegend")
+        self.legend.setWordWrap(True)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.plot)
         self.stack.addWidget(self.cut_plot)
@@ -78,6 +86,73 @@ class SurfaceView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.legend)
         layout.addWidget(self.stack, 1)
+
+    def show_minimum(self, point) -> None:
+        """A star at the lowest loss (display coordinates), when it is known and on the slice; None: none."""
+        box = self._boxes.get(self.plot)
+        if point is None or box is None or self.stack.currentWidget() is not self.plot:
+            self.minimum_marker.setData([], [])
+            return
+        self._marker(self.minimum_marker, float(point[0]), float(point[1]), box)
+
+    def set_extra_legend(self, html: str) -> None:
+        """Entries after the start, path and current weights (kept runs, the minimum)."""
+        if html != self._extra_legend:
+            base = self.legend.text()[:len(self.legend.text()) - len(self._extra_legend)]
+            self._extra_legend = html
+            self.legend.setText(base + html)
+
+    def show_kept_paths(self, paths: list) -> None:
+        """Draw kept runs' paths ((display coordinates, colour) each) on the slice, or on the cut's curve."""
+        while len(self._kept) < len(paths):
+            line, dots = pg.PlotDataItem(), pg.ScatterPlotItem(size=5)
+            cut = pg.ScatterPlotItem(size=6)
+            self.plot.addItem(line)
+            self.plot.addItem(dots)
+            self.cut_plot.addItem(cut)
+            for item in (line, dots, cut):
+                item.setZValue(5)
+            self._kept.append((line, dots, cut))
+        self._kept_points = []
+        for k, (line, dots, cut) in enumerate(self._kept):
+            if k >= len(paths):
+                for item in (line, dots, cut):
+                    item.setData([], [])
+                continue
+            pts, colour = paths[k]
+            self._kept_points.append(pts)
+            line.setPen(pg.mkPen(colour, width=1.6))
+            dots.setBrush(pg.mkBrush(colour))
+            dots.setPen(pg.mkPen("w", width=0.5))
+            cut.setBrush(pg.mkBrush(*colour, 200))
+            cut.setPen(None)
+            if self.stack.currentWidget() is self.cut_plot and self._cut_xy is not None:
+                line.setData([], [])
+                dots.setData([], [])
+                alphas, curve = self._cut_xy
+                box = self._boxes.get(self.cut_plot)
+                if box is None or not np.isfinite(curve).any():
+                    cut.setData([], [])
+                    continue
+                with np.errstate(invalid="ignore"):
+                    on_curve = np.interp(pts[:, 0], alphas, np.where(np.isnan(curve), np.nanmax(curve), curve))
+                shown = inside(pts[:, 0], on_curve, box)
+                cut.setData(*thin(pts[shown, 0], on_curve[shown]))
+                continue
+            cut.setData([], [])
+            box = self._boxes.get(self.plot)
+            if box is None:
+                line.setData([], [])
+                dots.setData([], [])
+                continue
+            x, y = thin(pts[:, 0], pts[:, 1])
+            lx, ly, connect = bounded_line(x, y, box, clip=True)
+            line.setData(lx, ly, connect=connect, skipFiniteCheck=True)
+            shown = inside(x, y, box)
+            dots.setData(x[shown], y[shown])
+
+    def kept_points(self) -> list[np.ndarray]:
+        return [p.copy() for p in self._kept_points]
 
     def plots(self) -> tuple[pg.PlotWidget, pg.PlotWidget]:
         return self.plot, self.cut_plot
@@ -89,7 +164,10 @@ class SurfaceView(QWidget):
         for item in (self.contours, self.path_shadow, self.path_line, self.cut_curve, self.path_dots,
                      self.start_marker, self.current_marker, self.cut_path, self.cut_start, self.cut_current):
             item.setData([], [])
+        self._extra_legend = ""
         self.legend.setText("")
+        self.show_kept_paths([])
+        self.minimum_marker.setData([], [])
 
     def show_grid(self, plan: SlicePlan, picture: GridPicture | None, log: bool) -> str:
         """Draw a heatmap with its contours (``contours.grid_picture`` of the plan's grid, worked out off this
@@ -111,7 +189,8 @@ class SurfaceView(QWidget):
         x_range, y_range = (x0, x0 + da * len(alphas)), (y0, y0 + db * len(betas))
         self.plot.setRange(xRange=x_range, yRange=y_range, padding=0)
         self._boxes[self.plot] = box_around(x_range, y_range)
-        self.legend.setText(LEGEND.format(path="<b>&#8212;&#8226;&#8212;</b> path of gradient descent"))
+        self.legend.setText(LEGEND.format(path="<b>&#8212;&#8226;&#8212;</b> path of gradient descent")
+                            + self._extra_legend)
         return ""
 
     def show_cut(self, plan: SlicePlan, Z: np.ndarray) -> None:
@@ -129,7 +208,8 @@ class SurfaceView(QWidget):
         self.cut_plot.setLabel("bottom", plan.labels[0])
         name = plan.labels[0].split(" (")[0]
         self.legend.setText(LEGEND.format(path=f"<span style='color:rgb(230,120,20); font-size:large'>&#9679;"
-                                               f"</span> steps of the path, placed on the curve at their {name}"))
+                                               f"</span> steps of the path, placed on the curve at their {name}")
+                            + self._extra_legend)
 
     def show_path(self, pts: np.ndarray) -> int | None:
         """The path (display coordinates, first row the start, last the current weights). Only what lies inside the

@@ -1,0 +1,128 @@
+"""Compare…: train the current experiment at two or more values of one setting, all from the same start, and keep
+each run for comparison (the curves overlay them; the loss surface draws each path when the networks are alike).
+
+The runs are trained on another thread with progress and Cancel in the status bar; the current run is left alone.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QSpinBox,
+                               QVBoxLayout)
+
+from nnstudio.training import runs
+from nnstudio.training.experiment import ExperimentError
+from nnstudio.qt.widgets import setup
+
+# what each setting's values look like in the text field, and how to read them
+EXAMPLES = {
+    "learning_rate": "0.003, 0.001",
+    "optimizer": "sgd, momentum, adam",
+    "batch_size": "1, 4, 0 (0: the whole table)",
+    "momentum": "0, 0.5, 0.9",
+    "l2": "0, 0.001, 0.01",
+    "hidden_layers": "none; 4; 4 4 (sizes of the hidden layers, runs apart by ';')",
+    "seed": "1, 2, 3",
+}
+
+
+def parse_values(setting: str, text: str) -> list:
+    """The values typed for ``setting``; ValueError naming the one that is not understood."""
+    if setting == "hidden_layers":
+        parts = [p.strip() for p in text.split(";") if p.strip()]
+        out = []
+        for p in parts:
+            if p.lower() == "none":
+                out.append([])
+                continue
+            try:
+                sizes = [int(v) for v in p.replace(",", " ").split()]
+            except ValueError:
+                raise ValueError(f"{p!r} is not a list of layer sizes (e.g. '4 4')") from None
+            if any(n < 1 for n in sizes):
+                raise ValueError(f"{p!r}: a layer needs at least one neuron")
+            out.append(sizes)
+        return out
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    out = []
+    for p in parts:
+        if setting == "optimizer":
+            out.append(p.lower())
+            continue
+        try:
+            out.append(int(p) if setting in ("batch_size", "seed") else float(p))
+        except ValueError:
+            kind = "a whole number" if setting in ("batch_size", "seed") else "a number"
+            raise ValueError(f"{p!r} is not {kind}") from None
+    return out
+
+
+class CompareDialog(QDialog):
+    def __init__(self, parent, experiment, updates: int):
+        super().__init__(parent)
+        self.setObjectName("compareDialog")
+        self.setWindowTitle("Compare runs")
+        self.experiment = experiment
+        layout = QVBoxLayout(self)
+        intro = QLabel("Train this network once for each value of one setting, all from the same starting weights, "
+                       "and keep every run to compare on the curves and the loss surface.")
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        form = QFormLayout()
+        self.setting_combo = setup(QComboBox(), "compareSettingCombo", "Setting to compare",
+                                   "The setting that differs between the runs")
+        for key, words in runs.SETTINGS.items():
+            self.setting_combo.addItem(words, key)
+        self.setting_combo.currentIndexChanged.connect(self._on_setting)
+        form.addRow("Setting", self.setting_combo)
+        self.values_edit = setup(QLineEdit(), "compareValuesEdit", "Values", "One run for each value")
+        form.addRow("Values", self.values_edit)
+        self.updates_spin = setup(QSpinBox(), "compareUpdatesSpin", "Updates per run",
+                                  "How many updates each run trains")
+        self.updates_spin.setRange(1, 10_000_000)
+        self.updates_spin.setValue(max(int(updates), 1))
+        form.addRow("Updates per run", self.updates_spin)
+        layout.addLayout(form)
+        self.problem = QLabel()
+        self.problem.setObjectName("compareProblemLabel")
+        self.problem.setStyleSheet("color: #b00020;")
+        self.problem.setWordWrap(True)
+        layout.addWidget(self.problem)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Compare")
+        setup(buttons.button(QDialogButtonBox.StandardButton.Ok), "compareOkButton", "Compare",
+              "Train the runs and keep them")
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.chosen: tuple[str, list, int] | None = None
+        self._on_setting()
+        self.resize(460, self.sizeHint().height())
+
+    def _on_setting(self, *_) -> None:
+        setting = self.setting_combo.currentData()
+        self.values_edit.setPlaceholderText(EXAMPLES[setting])
+        current = getattr(self.experiment, setting, None)
+        if setting == "learning_rate" and current:
+            self.values_edit.setText(f"{current:g}, {current / 3:.3g}")
+        else:
+            self.values_edit.clear()
+        self.problem.clear()
+
+    def set_choice(self, setting: str, values_text: str, updates: int) -> None:
+        self.setting_combo.setCurrentIndex(self.setting_combo.findData(setting))
+        self.values_edit.setText(values_text)
+        self.updates_spin.setValue(updates)
+
+    def _accept(self) -> None:
+        setting = self.setting_combo.currentData()
+        try:
+            values = parse_values(setting, self.values_edit.text())
+            if len(values) < 2:
+                raise ValueError("type at least two values, apart by commas")
+            for v in values:
+                runs.variant(self.experiment, setting, v)
+        except (ValueError, ExperimentError) as e:
+            self.problem.setText(str(e))
+            return
+        self.chosen = (setting, values, self.updates_spin.value())
+        self.accept()

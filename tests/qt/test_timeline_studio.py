@@ -1,0 +1,147 @@
+"""The timeline in the studio: drag back to an earlier update and every view shows the network as it was; training
+on from there keeps the run as it stood; runs are kept by hand and before a reset, and sessions carry them."""
+
+import numpy as np
+from PySide6.QtWidgets import QSlider
+
+from nnstudio.training import Trainer, presets
+
+
+def _steps(window, qtbot, n):
+    target = window.worker.latest().step + n
+    for _ in range(n):
+        window.step_action.trigger()
+    qtbot.waitUntil(lambda: window.worker.latest().step == target, timeout=10000)
+    window.pull_snapshot()
+
+
+def _weights_after(preset, n):
+    t = Trainer(presets.get(preset))
+    t.run(max_updates=n)
+    return t.network.get_weights()
+
+
+def test_dragging_back_shows_the_network_as_it_was_and_forward_again(window, qtbot):
+    window.session.open_lesson("gender-network")
+    qtbot.waitUntil(lambda: window.worker.latest() is not None and window.worker.latest().step == 0, timeout=5000)
+    _steps(window, qtbot, 45)
+    slider = window.findChild(QSlider, "timelineSlider")
+    assert slider.accessibleName() == "Timeline" and slider.maximum() == 45 and slider.value() == 45
+    window.timeline_bar.go_to(12)
+    qtbot.waitUntil(lambda: window.worker.latest().step == 12, timeout=5000)
+    window.pull_snapshot()
+    snap = window.worker.latest()
+    for a, b in zip(snap.weights, _weights_after("gender-network", 12)):
+        np.testing.assert_array_equal(a, b)
+    assert list(snap.update_x) == list(range(12)) and snap.timeline_end == 45
+    assert window.network_view.snapshot.step == 12  # the views were handed the earlier network
+    assert "update 12 of 45" in window.timeline_bar.label.text()
+    window.timeline_bar.go_to(45)  # and forward again, as far as the run went
+    qtbot.waitUntil(lambda: window.worker.latest().step == 45, timeout=5000)
+    for a, b in zip(window.worker.latest().weights, _weights_after("gender-network", 45)):
+        np.testing.assert_array_equal(a, b)
+    assert len(window.worker.latest().update_x) == 45
+
+
+def test_training_on_from_an_earlier_update_keeps_the_run_as_it_stood(window, qtbot):
+    window.session.open_lesson("gender-network")
+    qtbot.waitUntil(lambda: window.worker.latest() is not None and window.worker.latest().step == 0, timeout=5000)
+    _steps(window, qtbot, 30)
+    window.timeline_bar.go_to(10)
+    qtbot.waitUntil(lambda: window.worker.latest().step == 10, timeout=5000)
+    assert window.controller.runs.runs == []
+    _steps(window, qtbot, 1)
+    qtbot.waitUntil(lambda: len(window.controller.runs.runs) == 1, timeout=5000)
+    kept = window.controller.runs.runs[0]
+    assert kept.name == "Run 1" and kept.steps == 30 and len(kept.update_loss) == 30
+    assert window.worker.latest().step == 11 and window.worker.latest().timeline_end == 11
+    assert window.timeline_bar.runs_button.text() == "Kept runs (1)"
+
+
+def test_keep_this_run_and_a_reset_keep_runs_and_a_session_carries_them(window, qtbot, tmp_path):
+    window.session.open_lesson("trask-neuron")
+    qtbot.waitUntil(lambda: window.worker.latest() is not None and window.worker.latest().step == 0, timeout=5000)
+    window.timeline_bar.keep_action.trigger()
+    assert window.controller.runs.runs == []  # nothing to keep before the first update
+    _steps(window, qtbot, 20)
+    window.timeline_bar.keep_action.trigger()
+    window.reset_action.trigger()
+    qtbot.waitUntil(lambda: window.worker.latest().step == 0, timeout=5000)
+    names = [r.name for r in window.controller.runs.runs]
+    assert names == ["Run 1", "Run 2"]
+    path = tmp_path / "kept.nnstudio"
+    assert window.session._save_to(path)
+    window.session.open_lesson("gender-network")
+    assert window.controller.runs.runs == []  # another session
+    assert window.session.open_path(path)
+    again = window.controller.runs.runs
+    assert [r.name for r in again] == names and again[0].steps == 20
+
+
+def test_compare_keeps_one_run_per_value_from_the_same_start(window, qtbot):
+    from nnstudio.qt.timeline_bar import compare
+    from nnstudio.training import runs
+
+    window.session.open_lesson("diabetes-regression")
+    qtbot.waitUntil(lambda: window.worker.latest() is not None and window.worker.latest().step == 0, timeout=5000)
+    assert compare(window, "learning_rate", [0.003, 0.001], 50)
+    kept = window.controller.runs.runs
+    assert [r.name for r in kept] == ["learning rate 0.003", "learning rate 0.001"]
+    alone = runs.compare(window.controller.experiment, "learning_rate", [0.003, 0.001], 50)
+    for a, b in zip(kept, alone):
+        np.testing.assert_array_equal(a.update_loss, b.update_loss)
+    assert window.worker.latest().step == 0  # the current run is left alone
+    assert window.controller.runs.legend(kept[0], window.controller.experiment) == "learning rate 0.003"
+    window.step_action.trigger()
+    qtbot.waitUntil(lambda: window.worker.latest().step == 1, timeout=5000)
+    window.controller.edit(window.controller.experiment.replace(learning_rate=0.01), "faster")
+    mine = window.controller.keep_run()
+    assert window.controller.runs.legend(mine, window.controller.experiment.replace(learning_rate=0.001)) == (
+        "Run 1: learning rate 0.01 vs 0.001")
+
+
+def test_the_compare_dialog_reads_values_and_refuses_nonsense(window, qtbot):
+    from nnstudio.qt.compare_dialog import CompareDialog, parse_values
+
+    assert parse_values("hidden_layers", "none; 4; 4 4") == [[], [4], [4, 4]]
+    assert parse_values("batch_size", "1, 4,0") == [1, 4, 0]
+    dialog = CompareDialog(window, window.controller.experiment, 30)
+    qtbot.addWidget(dialog)
+    dialog.set_choice("learning_rate", "0.1, fast", 30)
+    dialog._accept()
+    assert dialog.chosen is None and "'fast' is not a number" in dialog.problem.text()
+    dialog.set_choice("optimizer", "sgd, rocket", 30)
+    dialog._accept()
+    assert dialog.chosen is None and "rocket" in dialog.problem.text()
+    dialog.set_choice("learning_rate", "0.1, 0.01", 30)
+    dialog._accept()
+    assert dialog.chosen == ("learning_rate", [0.1, 0.01], 30)
+
+
+def test_the_curves_overlay_every_kept_run_on_the_same_data_in_its_colour(window, qtbot):
+    from nnstudio.qt.panels.curves import CurvesPanel
+    from nnstudio.qt.timeline_bar import compare
+
+    window.session.open_lesson("diabetes-regression")
+    qtbot.waitUntil(lambda: window.worker.latest() is not None and window.worker.latest().step == 0, timeout=5000)
+    curves = window.findChild(CurvesPanel)
+    window.show_panel("curves") if hasattr(window, "show_panel") else curves.window().show()
+    assert compare(window, "learning_rate", [0.003, 0.001], 40)
+    curves.finish()
+    drawn = curves.curve_arrays()
+    kept = list(window.controller.runs.runs)
+    for run in kept:
+        x, y = drawn[f"{run.name} loss per update"]
+        np.testing.assert_array_equal(y, run.update_loss)
+    legend = curves.loss_area.legend.text().replace("&nbsp;", " ")
+    assert "learning rate 0.003" in legend and "learning rate 0.001" in legend
+    colours = {window.controller.runs.colour(r) for r in kept}
+    assert len(colours) == 2
+    window.controller.runs.remove(kept[0])
+    curves.finish()
+    assert f"{kept[0].name} loss per update" not in curves.curve_arrays()
+    window.controller.choose_dataset("xor")  # other data: kept runs of the regression are not drawn
+    qtbot.waitUntil(lambda: window.controller.dataset.name == "xor", timeout=10000)
+    window.pull_snapshot()
+    curves.finish()
+    assert not any("learning rate" in k for k in curves.curve_arrays())
