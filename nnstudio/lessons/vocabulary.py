@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from nnstudio.numbers import count, fmt
 
-ACTION_KINDS = ("preset", "select_weight", "open_panel", "set", "run", "highlight", "lock")
+ACTION_KINDS = ("preset", "select_weight", "open_panel", "set", "run", "highlight", "lock", "compare")
 MAX_RUN = 1_000_000
 
 # panel name -> the axes it can be opened with (the first is the default; () means no choice of axes)
@@ -232,6 +232,16 @@ def parse_action(kind: str, value: str, line: int, context: Context) -> Action:
         for name in words:
             _control(name)
         return Action(kind, tuple(words), line)
+    if kind == "compare":
+        from nnstudio.training.runs import SETTINGS, parse_values
+
+        if len(words) != 3 or words[0] not in SETTINGS:
+            raise ValueError("'compare' takes a setting, its values and the updates per run, e.g. 'compare: "
+                             f"learning_rate 0.003,0.001 300' (settings: {', '.join(SETTINGS)})")
+        values = parse_values(words[0], words[1])
+        if len(values) < 2:
+            raise ValueError("'compare' needs at least two values, apart by commas (layers: by ';')")
+        return Action(kind, (words[0], values, parse_whole(words[2], "the number of updates", 1, MAX_RUN)), line)
     raise ValueError(f"unknown action {kind!r} (known: {', '.join(ACTION_KINDS)})")
 
 

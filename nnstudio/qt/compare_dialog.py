@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout
 
 from nnstudio.training import runs
 from nnstudio.training.experiment import ExperimentError
+from nnstudio.training.runs import parse_values  # noqa: F401 (the dialog's reading of the values, also for tests)
 from nnstudio.qt.widgets import setup
 
 # what each setting's values look like in the text field, and how to read them
@@ -20,40 +21,9 @@ EXAMPLES = {
     "batch_size": "1, 4, 0 (0: the whole table)",
     "momentum": "0, 0.5, 0.9",
     "l2": "0, 0.001, 0.01",
-    "hidden_layers": "none; 4; 4 4 (sizes of the hidden layers, runs apart by ';')",
+    "hidden_layers": "none; 4; 4-4 (sizes of the hidden layers, runs apart by ';')",
     "seed": "1, 2, 3",
 }
-
-
-def parse_values(setting: str, text: str) -> list:
-    """The values typed for ``setting``; ValueError naming the one that is not understood."""
-    if setting == "hidden_layers":
-        parts = [p.strip() for p in text.split(";") if p.strip()]
-        out = []
-        for p in parts:
-            if p.lower() == "none":
-                out.append([])
-                continue
-            try:
-                sizes = [int(v) for v in p.replace(",", " ").split()]
-            except ValueError:
-                raise ValueError(f"{p!r} is not a list of layer sizes (e.g. '4 4')") from None
-            if any(n < 1 for n in sizes):
-                raise ValueError(f"{p!r}: a layer needs at least one neuron")
-            out.append(sizes)
-        return out
-    parts = [p.strip() for p in text.split(",") if p.strip()]
-    out = []
-    for p in parts:
-        if setting == "optimizer":
-            out.append(p.lower())
-            continue
-        try:
-            out.append(int(p) if setting in ("batch_size", "seed") else float(p))
-        except ValueError:
-            kind = "a whole number" if setting in ("batch_size", "seed") else "a number"
-            raise ValueError(f"{p!r} is not {kind}") from None
-    return out
 
 
 class CompareDialog(QDialog):

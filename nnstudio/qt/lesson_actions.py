@@ -210,6 +210,17 @@ class LessonDriver:
         w.controller.set_dirty(True)
         return None
 
+    def _compare(self, setting: str, values: list, updates: int) -> str | None:
+        """Train one run per value from the same start and keep them (the curves and the surface overlay them)."""
+        from nnstudio.qt.timeline_bar import compare
+
+        w = self.window
+        if w.worker.running:
+            return "Training is running: pause it, then press the page's Set up button."
+        if not compare(w, setting, values, updates):
+            return "The comparison did not finish."
+        return None
+
     def _highlight(self, *names: str) -> str | None:
         return self._overlay(names, locked=False)
 

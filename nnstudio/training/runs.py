@@ -47,9 +47,12 @@ class KeptRun:
     error_x: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     error_values: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     label: str = ""  # what differs from the run it is compared with (see difference)
+    step: int = -1  # updates the run made (-1: not known; its curves may be thinned)
 
     @property
     def steps(self) -> int:
+        if self.step >= 0:
+            return self.step
         return int(self.update_x[-1]) + 1 if len(self.update_x) else 0
 
     @property
@@ -79,13 +82,13 @@ class KeptRun:
                    epoch_values=np.array(snap.epoch_values), path_x=path_x, path=path,
                    initial_weights=[np.array(w) for w in initial_weights],
                    final_weights=[np.array(w) for w in snap.weights],
-                   error_x=np.array(snap.error_x), error_values=np.array(snap.error_values))
+                   error_x=np.array(snap.error_x), error_values=np.array(snap.error_values), step=int(snap.step))
 
     # -- files ---------------------------------------------------------------------------------------------------------
     def document(self) -> dict:
         """What ``to_dict`` gives, with the arrays still arrays (for the session writer, which converts them a slice
         at a time and writes NaN and infinities as null)."""
-        return {"name": self.name, "label": self.label, "settings": self.settings.to_dict(),
+        return {"name": self.name, "label": self.label, "step": self.step, "settings": self.settings.to_dict(),
                 "update_x": self.update_x, "update_loss": self.update_loss,
                 "epoch_x": self.epoch_x, "epoch_values": self.epoch_values,
                 "path_x": self.path_x, "path": self.path,
@@ -125,10 +128,13 @@ class KeptRun:
         if len(path_x) and path.shape[1] != n:
             raise ValueError(f"{where}.path: rows of {path.shape[1]} weights; the network has {n}")
         label = d.get("label", "")
+        step = d.get("step", -1)
+        if isinstance(step, bool) or not isinstance(step, int) or step < -1:
+            raise ValueError(f"{where}.step: expected a whole number of updates")
         return cls(name=name, settings=settings, update_x=update_x, update_loss=update_loss, epoch_x=epoch_x,
                    epoch_values=epoch_values, path_x=path_x, path=path if len(path_x) else np.zeros((0, n)),
                    initial_weights=initial, final_weights=final, error_x=error_x, error_values=error_values,
-                   label=label if isinstance(label, str) else "")
+                   label=label if isinstance(label, str) else "", step=step)
 
 
 def _plain(v):
@@ -234,6 +240,37 @@ def label(kept: Experiment, current: Experiment) -> str:
     """A legend's words for a kept run next to the current one."""
     diffs = differences(kept, current)
     return "; ".join(diffs) if diffs else "the same settings"
+
+
+def parse_values(setting: str, text: str) -> list:
+    """The values typed for ``setting``; ValueError naming the one that is not understood."""
+    if setting == "hidden_layers":
+        parts = [p.strip() for p in text.split(";") if p.strip()]
+        out = []
+        for p in parts:
+            if p.lower() == "none":
+                out.append([])
+                continue
+            try:
+                sizes = [int(v) for v in p.replace(",", " ").replace("-", " ").split()]
+            except ValueError:
+                raise ValueError(f"{p!r} is not a list of layer sizes (e.g. '4-4')") from None
+            if any(n < 1 for n in sizes):
+                raise ValueError(f"{p!r}: a layer needs at least one neuron")
+            out.append(sizes)
+        return out
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    out = []
+    for p in parts:
+        if setting == "optimizer":
+            out.append(p.lower())
+            continue
+        try:
+            out.append(int(p) if setting in ("batch_size", "seed") else float(p))
+        except ValueError:
+            kind = "a whole number" if setting in ("batch_size", "seed") else "a number"
+            raise ValueError(f"{p!r} is not {kind}") from None
+    return out
 
 
 # -- comparisons --------------------------------------------------------------------------------------------------------

@@ -177,8 +177,14 @@ def test_t4_one_neuron_watched_for_50000_updates(studio, qtbot, trained_lesson):
     exp = studio.controller.experiment
     assert studio.controller.edit(exp.replace(excluded_rows=(3,)), "leave out row 4")
     assert lessons.goal_met
-    lessons.go(4)  # a second layer
+    lessons.go(4)  # a second layer: the lone neuron and a hidden layer of three kept side by side
     assert lessons.goal_met is False
+    kept = studio.controller.runs.runs
+    assert [r.name for r in kept] == ["no hidden layer", "hidden layer 3"] and all(r.steps == 5000 for r in kept)
+    neuron, layered = (r.update_loss for r in kept)
+    assert layered[30] >= neuron[30] and layered[-1] < neuron[-1]  # "waits on a plateau, then falls faster"
+    drawn = studio.curves.curve_arrays()
+    assert "no hidden layer loss per update" in drawn and "hidden layer 3 loss per update" in drawn
     studio.builder.addLayerButton.click()
     assert lessons.goal_met and len(studio.controller.experiment.layers) == 2
 
@@ -216,3 +222,11 @@ def test_t5_linear_regression_is_one_neuron(studio, qtbot):
     m_path = snap.weight_values[:8, 0]
     steps = np.sign(np.diff(m_path))
     assert (steps[1:] != steps[:-1]).sum() >= 3  # the slope m jumps across the valley and back
+
+    lessons.go(4)  # two learning rates side by side, kept and drawn on the parabola
+    kept = studio.controller.runs.runs
+    assert [r.name for r in kept] == ["learning rate 0.008", "learning rate 0.001"]
+    swings = [int((np.sign(np.diff(r.path[:12, 0]))[1:] != np.sign(np.diff(r.path[:12, 0]))[:-1]).sum())
+              for r in kept]
+    assert swings[0] >= 3 and swings[1] == 0  # 0.008 jumps across, 0.001 slides down one side
+    qtbot.waitUntil(lambda: len(studio.surface.kept_paths()) == 2, timeout=20000)
