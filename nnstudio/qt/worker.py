@@ -36,6 +36,7 @@ class TrainingWorker(QObject):
     _step_epoch = Signal(int)
     _reset = Signal()
     _save = Signal(str, object, object)  # path, ui, Task
+    _inspect = Signal()
 
     # reports (emitted in the worker thread, delivered to the GUI thread)
     runningChanged = Signal(bool)
@@ -45,6 +46,7 @@ class TrainingWorker(QObject):
     diverged = Signal(str)
     saved = Signal(str)
     failed = Signal(str, str)  # message, details
+    inspected = Signal(object)  # an inspect_step.Inspection of the Trainer's next update (see inspect())
 
     def __init__(self):
         super().__init__()
@@ -77,6 +79,7 @@ class TrainingWorker(QObject):
         self._reset.connect(self._do_reset)
         # saving is a request like the others: it sees every change asked for before it and none asked for after
         self._save.connect(self._do_save)
+        self._inspect.connect(self._do_inspect)
 
     # -- the GUI side ------------------------------------------------------------------------------------------------
     def set_trainer(self, trainer: Trainer) -> None:
@@ -152,6 +155,11 @@ class TrainingWorker(QObject):
             return self._stopped_upto >= token
 
         return stop
+
+    def inspect(self) -> None:
+        """Work out the Trainer's next update in stages without making it (``inspect_step``), after the requests made
+        before; the result comes as ``inspected``."""
+        self._inspect.emit()
 
     def reset(self) -> None:
         self.pause()
@@ -346,6 +354,14 @@ class TrainingWorker(QObject):
             self._trainer.reset()
             self._publish(self._trainer.snapshot())
             self.snapshotReady.emit()
+
+    @Slot()
+    @_guard
+    def _do_inspect(self) -> None:
+        from nnstudio.training.inspect_step import inspect
+
+        if self._trainer is not None:
+            self._report(self.inspected, inspect(self._trainer))
 
     @Slot(str, object, object)
     def _do_save(self, path: str, ui: dict, task: Task) -> None:

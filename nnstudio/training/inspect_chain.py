@@ -172,6 +172,7 @@ class FiniteDifference:
     numeric: float  # (loss_plus − loss_minus) / 2h
     analytic: float  # the Trainer's gradient
     relative: float  # |analytic − numeric| / (|analytic| + |numeric|)
+    rounding: float  # how far rounding the loss's last digits can move ``numeric`` (about 1e-16·|L| / h)
     kinks: int  # ReLU inputs z that cross 0 between w − h and w + h: there the slope jumps, and the two disagree
 
 
@@ -191,4 +192,5 @@ def finite_difference(ins: Inspection, parameter: int, flat: int, h: float | Non
     analytic = float(ins.grads[parameter].ravel()[flat])
     kinks = sum(int(np.count_nonzero(a != b)) for a, b in zip(above, below))
     return FiniteDifference(h, plus, minus, numeric, analytic,
-                            relative_error(np.array([analytic]), np.array([numeric])), kinks)
+                            relative_error(np.array([analytic]), np.array([numeric])),
+                            2.2e-16 * max(abs(plus), abs(minus)) / h, kinks)

@@ -118,6 +118,7 @@ class NetworkPanel(Panel):
         self._geometry_key = None
         self._inputs: np.ndarray | None = None
         self._acts: list[tuple[np.ndarray, np.ndarray]] | None = None
+        self.highlight = None  # (dense layer, {column: unit}) in play at the inspector's stage (network_paint)
         context.dataChanged.connect(self._on_data_changed)
         context.sampleChanged.connect(self._on_sample_changed)
         context.selectionChanged.connect(lambda _s: self.canvas.update())
@@ -127,6 +128,12 @@ class NetworkPanel(Panel):
     def set_snapshot(self, snap: Snapshot) -> None:
         super().set_snapshot(snap)
         self._recompute()
+
+    def set_highlight(self, highlight) -> None:
+        """Mark the layer and units the backprop inspector's stage is about (None: nothing)."""
+        if highlight != self.highlight:
+            self.highlight = highlight
+            self.canvas.update()
 
     def keyPressEvent(self, e):
         """Escape clears the selected weight; Up and Down step through the training rows."""
