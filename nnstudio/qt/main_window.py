@@ -461,6 +461,8 @@ class MainWindow(QMainWindow):
 
     def step(self) -> None:
         if self.step_inside_action.isChecked():  # step-inside mode: Step goes on one stage of the update
+            self.inspector_dock.show()
+            self.inspector_dock.raise_()
             self.inspector.next_stage()
             return
         self._step_now()

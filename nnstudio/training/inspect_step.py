@@ -209,6 +209,9 @@ def _inspect(trainer) -> Inspection:
     else:
         grads = tuple(_copied(np.full_like(p, np.nan)) for p in old)
         new = old
+    # consecutive rows are a view of the prepared table, which nothing writes: kept as they are (a full batch of a big
+    # image set is hundreds of megabytes); gathered rows are the inspection's own
+    X_kept = X if isinstance(rows, slice) else _copied(X)
     passes, p = [], 0
     for k, (d, spec) in enumerate(zip(dense, specs)):
         W_index, b_index = p, (p + 1 if spec.bias else None)
@@ -222,13 +225,13 @@ def _inspect(trainer) -> Inspection:
             if exp.l1 or exp.l2:
                 dW_pen = _penalty_gradient(old[W_index], exp.l1, exp.l2)
         passes.append(LayerPass(
-            index=k, spec=spec, a_in=_copied(d.X), W=old[W_index], b=old[b_index] if b_index is not None else None,
+            index=k, spec=spec, a_in=X_kept if k == 0 else _copied(d.X), W=old[W_index], b=old[b_index] if b_index is not None else None,
             z=_copied(d.z), a=_copied(d.a), mask=_copied(masks[k]), grad_a=_copied(grad_a), delta=_copied(delta),
             dW_data=_copied(dW_data), db=db, dW_penalty=_copied(dW_pen), dW=dW))
     return Inspection(
         step=trainer.step_count, epoch=trainer.epoch, position=trainer.position, n_train=trainer.n_train,
         rows=np.arange(rows.start, rows.stop) if isinstance(rows, slice) else rows,
-        X=_copied(X), Y=_copied(Y), y_hat=_copied(y_hat), loss_name=exp.loss, per_sample=_copied(per_sample),
+        X=X_kept, Y=_copied(Y), y_hat=_copied(y_hat), loss_name=exp.loss, per_sample=_copied(per_sample),
         data_loss=data_loss, l1=exp.l1, l2=exp.l2, penalty=penalty, layers=tuple(passes),
         parameter_names=tuple(net.parameter_names()), old=old, grads=grads, new=new, optimizer=exp.optimizer,
         learning_rate=lr, momentum=optimizer.momentum, beta1=optimizer.beta1, beta2=optimizer.beta2,

@@ -81,7 +81,7 @@ def cell_text(v) -> str:
         return v
     if isinstance(v, (int, np.integer)):
         return count(int(v))
-    return fmt(v, 5)
+    return fmt(v + 0.0, 5)  # (-0.0 + 0.0 is 0.0: a ReLU's zero slope times a negative number reads "0")
 
 
 def focus_for(ins: Inspection, selection: tuple[int, int] | None, sample: int) -> Focus:
@@ -326,10 +326,13 @@ def chain_lines(ins: Inspection, cr: ChainRule, fd: FiniteDifference | None) -> 
         if cr.paths_left:
             terms += f" + ({count(cr.paths_left)} more: {_par(cr.paths_rest)})"
         lines.append(f"    paths back from the output: ∂L/∂a = {terms}")
-    how = ("one sample" if ins.n_rows == 1 else "the loss adds them up" if ins.summed
-           else f"the loss is their mean: its 1/{count(ins.n_rows)} is in δ")
-    lines.append(f"Over the batch ({how}): the {count(ins.n_rows)} samples' shares add up to "
-                 f"{fmt(cr.batch_sum, 7)}; the Trainer's ∂L/∂w = {fmt(cr.data_gradient, 7)}.")
+    if ins.n_rows == 1:
+        lines.append(f"The batch is this one sample: its share is the whole gradient, {fmt(cr.batch_sum, 7)}; "
+                     f"the Trainer's ∂L/∂w = {fmt(cr.data_gradient, 7)}.")
+    else:
+        how = "the loss adds them up" if ins.summed else f"the loss is their mean: its 1/{count(ins.n_rows)} is in δ"
+        lines.append(f"Over the batch ({how}): the {count(ins.n_rows)} samples' shares add up to "
+                     f"{fmt(cr.batch_sum, 7)}; the Trainer's ∂L/∂w = {fmt(cr.data_gradient, 7)}.")
     if cr.penalty_gradient:
         lines.append(f"Plus the penalty's {fmt(cr.penalty_gradient)}: the gradient the optimizer gets is "
                      f"{fmt(cr.gradient, 7)}.")

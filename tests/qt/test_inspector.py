@@ -166,3 +166,23 @@ def test_a_step_made_elsewhere_replaces_the_inspected_update(window, qtbot):
     window.pull_snapshot()
     qtbot.waitUntil(lambda: panel.inspection is not None and panel.inspection.step == 1, timeout=5000)
     assert panel.stage_index == 0
+
+
+def test_an_update_that_diverges_is_reported_and_the_walk_goes_on(window, qtbot):
+    """A loss that is not finite stops the update (the Trainer keeps the weights): the inspector says so at the loss,
+    has no backward stages, and making the update reports it rather than waiting for a new update count."""
+    exp = presets.get("diabetes-regression").replace(initial_weights=[[[1e200]], [0.0]])
+    assert window.controller.open_experiment(exp)
+    qtbot.waitUntil(lambda: window.worker.latest() is not None and window.worker.latest().weights[0][0, 0] == 1e200,
+                    timeout=5000)
+    window.pull_snapshot()
+    panel = window.inspector
+    window.step_inside_action.trigger()
+    qtbot.waitUntil(lambda: panel.inspection is not None, timeout=5000)
+    assert panel.inspection.stopped and [s.kind for s in panel.stage_list_] == ["batch", "forward", "loss", "update"]
+    window.context.select_weight((0, 0))
+    assert "stops before the backward pass" in panel.chain_text.text()
+    for _ in range(4):
+        qtbot.keyClick(window.network_view, Qt.Key.Key_S)
+    qtbot.waitUntil(lambda: "was not made" in panel.check_label.text(), timeout=5000)
+    assert panel.finishing is None and "diverged" in panel.check_label.text()

@@ -46,6 +46,7 @@ class InspectorPanel(Panel):
         self.stage_index = 0
         self.awaiting = False  # an inspection was asked for and has not come yet
         self.finishing: Inspection | None = None  # the update asked for, until its snapshot comes
+        self._finish_from: Snapshot | None = None  # the snapshot on show when it was asked for
         self.last_check: bool | None = None  # whether the last update made gave exactly the weights shown
         self.chain = self.check = None  # the selected weight's ChainRule and FiniteDifference
         self._build()
@@ -155,7 +156,7 @@ class InspectorPanel(Panel):
         with blocked(self.sample_spin):
             self.sample_spin.setRange(1, ins.n_rows)
             self.sample_spin.setValue(min(self.sample_spin.value(), ins.n_rows))
-        self._refresh()
+        self._on_sample(self.sample_spin.value())  # the drawing shows the sample written out
 
     def next_stage(self) -> None:
         """On one stage; from the last one, make the update (the window's Step)."""
@@ -167,7 +168,7 @@ class InspectorPanel(Panel):
         if self.stage_index < len(self.stage_list_) - 1:
             self.go_to(self.stage_index + 1)
             return
-        self.finishing = self.inspection
+        self.finishing, self._finish_from = self.inspection, self.snapshot
         self._refresh()
         self.finishRequested.emit()
 
@@ -206,7 +207,9 @@ class InspectorPanel(Panel):
         old = self.snapshot
         super().set_snapshot(snap)
         done = self.finishing
-        if done is not None and snap.step != done.step:
+        # the update's snapshot: a new one with another update count, or one saying that training diverged (the first
+        # update after a reset keeps its weights and its count when it does)
+        if done is not None and snap is not self._finish_from and (snap.step != done.step or snap.diverged):
             self.finishing = None
             made = snap.step == done.step + 1 and not snap.diverged
             self.last_check = made and all(np.array_equal(a, b) for a, b in zip(done.new, snap.weights))
