@@ -85,8 +85,14 @@ def cell_text(v) -> str:
 
 
 def focus_for(ins: Inspection, selection: tuple[int, int] | None, sample: int) -> Focus:
-    """The units a selected weight joins (its input and its unit), the first unit elsewhere."""
-    units, chosen = [0] * (len(ins.layers) + 1), None
+    """The units a selected weight joins (its input and its unit); elsewhere the first unit, or in a big layer the one
+    with the largest value for the sample (an image's inked pixel rather than its blank corner)."""
+    sample = min(max(sample, 0), ins.n_rows - 1)
+    values = [ins.X[sample]] + [lp.out[sample] for lp in ins.layers]
+    with np.errstate(invalid="ignore"):
+        units = [int(np.nanargmax(np.abs(v))) if v.size > 2 * RADIUS + 1 and np.isfinite(v).any() else 0
+                 for v in values]
+    chosen = None
     if selection is not None and selection[0] < len(ins.old):
         parameter, flat = selection
         layer, is_bias = ins.layer_of(parameter)
@@ -96,7 +102,7 @@ def focus_for(ins: Inspection, selection: tuple[int, int] | None, sample: int) -
         else:
             i, j = divmod(flat, ins.old[parameter].shape[1])
             units[layer], units[layer + 1] = i, j
-    return Focus(min(max(sample, 0), ins.n_rows - 1), tuple(units), chosen)
+    return Focus(sample, tuple(units), chosen)
 
 
 def view(ins: Inspection, stage: Stage, focus: Focus) -> StageView:

@@ -186,3 +186,43 @@ def test_an_update_that_diverges_is_reported_and_the_walk_goes_on(window, qtbot)
         qtbot.keyClick(window.network_view, Qt.Key.Key_S)
     qtbot.waitUntil(lambda: "was not made" in panel.check_label.text(), timeout=5000)
     assert panel.finishing is None and "diverged" in panel.check_label.text()
+
+
+def test_big_layers_show_the_chosen_unit_and_its_neighbours(window, qtbot, tmp_path):
+    """784 image inputs, 30 tanh units, 10 softmax outputs: every table stays small (the chosen unit and two either
+    side), the rest is summarised, the chain rule of a first-layer weight is checked, and the update is exact."""
+    from nnstudio.data.dataset import Dataset
+    from nnstudio.qt.export import export_panel
+
+    rng = np.random.default_rng(0)
+    ds = Dataset(name="random-784", title="random digits", task="multiclass", X=rng.random((120, 784)),
+                 y=rng.integers(0, 10, 120), feature_names=tuple(f"p{i}" for i in range(784)),
+                 class_names=tuple(str(i) for i in range(10)))
+    exp = Experiment(name="big", dataset="random-784", layers=[LayerSpec(30, "tanh", dropout=0.2),
+                     LayerSpec(10, "softmax")], loss="softmax_cross_entropy", init="uniform", seed=0,
+                     optimizer="adam", learning_rate=0.01, batch_size=32, shuffle=True, l2=1e-4)
+    assert window.controller.open_experiment(exp, dataset=ds)
+    qtbot.waitUntil(lambda: window.worker.latest() is not None and window.worker.latest().weights[0].shape == (784, 30),
+                    timeout=10000)
+    window.pull_snapshot()
+    panel = window.inspector
+    window.step_inside_action.trigger()
+    qtbot.waitUntil(lambda: panel.inspection is not None, timeout=10000)
+    ins = panel.inspection
+    window.context.select_weight((0, 400 * 30 + 12))  # pixel 400 into h13
+    assert panel.chain.name == "W1[400,12]" and panel.check.relative < 1e-4
+    assert "dropout" in [f.symbol for f in panel.chain.factors]
+    for k in range(len(panel.stage_list_)):
+        panel.go_to(k)
+        tables = panel.stage.view.tables
+        assert all(len(t.rows) <= 7 and len(t.header) <= 12 for t in tables), panel.stage.view.title
+    panel.go_to(1)
+    assert "h13 ◀" in panel.stage_text() and "more terms" in panel.stage_text()
+    export_panel(panel, tmp_path / "stage.csv")
+    assert "s = a·W + b" in (tmp_path / "stage.csv").read_text()
+    panel.go_to(len(panel.stage_list_) - 1)
+    panel.next_stage()
+    qtbot.waitUntil(lambda: panel.last_check is not None, timeout=10000)
+    assert panel.last_check is True
+    for got, new in zip(window.worker.latest().weights, ins.new):
+        np.testing.assert_array_equal(got, new)
