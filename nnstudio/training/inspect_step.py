@@ -225,7 +225,8 @@ def _inspect(trainer) -> Inspection:
             if exp.l1 or exp.l2:
                 dW_pen = _penalty_gradient(old[W_index], exp.l1, exp.l2)
         passes.append(LayerPass(
-            index=k, spec=spec, a_in=X_kept if k == 0 else _copied(d.X), W=old[W_index], b=old[b_index] if b_index is not None else None,
+            index=k, spec=spec, a_in=X_kept if k == 0 else _copied(d.X), W=old[W_index],
+            b=old[b_index] if b_index is not None else None,
             z=_copied(d.z), a=_copied(d.a), mask=_copied(masks[k]), grad_a=_copied(grad_a), delta=_copied(delta),
             dW_data=_copied(dW_data), db=db, dW_penalty=_copied(dW_pen), dW=dW))
     return Inspection(
