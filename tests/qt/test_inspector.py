@@ -226,3 +226,16 @@ def test_big_layers_show_the_chosen_unit_and_its_neighbours(window, qtbot, tmp_p
     assert panel.last_check is True
     for got, new in zip(window.worker.latest().weights, ins.new):
         np.testing.assert_array_equal(got, new)
+
+
+def test_an_inspection_that_fails_is_reported_and_the_panel_stays_usable(window, qtbot, monkeypatch):
+    from nnstudio.training import inspect_step
+
+    panel = window.inspector
+    monkeypatch.setattr(inspect_step, "_inspect", lambda trainer: 1 / 0)
+    panel.start()
+    qtbot.waitUntil(lambda: not panel.awaiting, timeout=5000)
+    assert "could not be worked out" in panel.check_label.text() and panel.start_button.isEnabled()
+    monkeypatch.undo()
+    panel.start()
+    qtbot.waitUntil(lambda: panel.inspection is not None, timeout=5000)

@@ -130,7 +130,7 @@ class InspectorPanel(Panel):
     # -- walking ------------------------------------------------------------------------------------------------------
     def start(self) -> None:
         """Ask for the next update, worked out in stages (nothing is changed by it)."""
-        if self.context.training:
+        if self.context.training or self.awaiting:
             return
         self.awaiting = True
         self._refresh()
@@ -157,6 +157,13 @@ class InspectorPanel(Panel):
             self.sample_spin.setRange(1, ins.n_rows)
             self.sample_spin.setValue(min(self.sample_spin.value(), ins.n_rows))
         self._on_sample(self.sample_spin.value())  # the drawing shows the sample written out
+
+    def request_failed(self, message: str, *_details) -> None:
+        """The worker could not work the update out (its error is reported by the window): stop waiting for it."""
+        if self.awaiting:
+            self.awaiting = False
+            self.check_label.setText(f"The update could not be worked out: {message}")
+            self._refresh()
 
     def next_stage(self) -> None:
         """On one stage; from the last one, make the update (the window's Step)."""
