@@ -41,6 +41,10 @@ CASES = {
     "tanh, adam, mse on softmax (not fused), no bias": lambda: Trainer(Experiment(
         name="t", dataset="blobs", layers=[LayerSpec(4, "tanh", bias=False), LayerSpec(3, "softmax")],
         init="xavier", seed=4, loss="mse", optimizer="adam", learning_rate=0.02, batch_size=7), _blobs()),
+    "three hidden layers (sigmoid, tanh, relu), summed squared error": lambda: Trainer(Experiment(
+        name="t", dataset="xor", layers=[LayerSpec(5, "sigmoid"), LayerSpec(4, "tanh"), LayerSpec(3, "relu"),
+                                         LayerSpec(1, "sigmoid")],
+        init="xavier", seed=5, loss="squared_error", optimizer="sgd", learning_rate=0.5, batch_size=10), _xor()),
     "leaky relu, nesterov, identity regression": lambda: Trainer(Experiment(
         name="t", dataset="diabetes-bmi", layers=[LayerSpec(3, "leaky_relu"), LayerSpec(1, "identity")],
         init="xavier", seed=1, loss="mse", optimizer="nesterov", learning_rate=1e-4, batch_size=5)),
@@ -150,3 +154,27 @@ def test_summaries_of_big_layers():
     assert neighbours(100, 99) == [95, 96, 97, 98, 99]
     assert neighbours(100, 50) == [48, 49, 50, 51, 52]
     assert neighbours(3, 1) == [0, 1, 2]
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_every_stage_of_every_network_can_be_shown_with_the_trainers_numbers(case):
+    from nnstudio.training.inspect_text import chain_lines, focus_for, stages, view
+
+    t = CASES[case]()
+    t.step()
+    ins = inspect(t)
+    for p, flat in _entries(ins, limit=12):
+        focus = focus_for(ins, (p, flat), sample=ins.n_rows - 1)
+        layer, is_bias = ins.layer_of(p)
+        for stage in stages(ins):
+            v = view(ins, stage, focus)
+            assert v.lines and all(len(tb.rows) <= 7 for tb in v.tables)
+            if stage.kind == "backward" and stage.layer == layer:
+                grads = v.tables[1]  # the weights into the focused unit and their gradients
+                j = focus.unit(layer + 1)
+                want = ins.layers[layer].db[j] if is_bias else ins.layers[layer].dW_data[focus.unit(layer), j]
+                label = "bias" if is_bias else next(r[0] for r in grads.rows if r[0].endswith("◀"))
+                assert next(r[2] for r in grads.rows if r[0] == label) == want
+        cr = chain_rule(ins, p, flat, focus.sample)
+        text = "\n".join(chain_lines(ins, cr, finite_difference(ins, p, flat)))
+        assert cr.name in text and "relative difference" in text
