@@ -4,8 +4,10 @@ same derivative found another way: by nudging the weight and watching the batch'
 For a weight w from unit i into unit j of the output layer, one sample's share of ∂L/∂w is
     ∂L/∂ŷⱼ · ∂ŷⱼ/∂sⱼ · ∂sⱼ/∂w = ∂L/∂ŷⱼ · f′(sⱼ) · aᵢ         (s: the unit's weighted sum z; aᵢ: what comes in on w)
 (with a softmax or sigmoid output and cross-entropy the first two are one factor, ŷ − y). For a weight into a hidden
-unit j, ∂L/∂aⱼ is the sum over the paths back from the output: Σ_q w_jq · δ_q over the units q of the next layer
-(each δ_q already adds up the paths above it). The batch's ∂L/∂w adds the samples' shares up; a loss that takes the
+unit j, ∂L/∂aⱼ is the sum over the paths back from the output: each path from j through one unit of every layer above
+to an output unit contributes the product of its weights, of the slopes (and dropout) of the units it passes, and of
+the output's δ. With one hidden layer that is Σ_q w_jq · δ_q over the outputs q; a network with very many paths has
+them grouped by the unit of the next layer (whose δ already adds up the paths above it). The batch's ∂L/∂w adds the samples' shares up; a loss that takes the
 mean over the batch has its 1/n inside ∂L/∂ŷ, exactly as the Trainer computes it.
 """
 
@@ -20,6 +22,7 @@ from nnstudio.core.gradcheck import relative_error
 from nnstudio.training.inspect_step import Inspection
 
 MAX_PATHS = 12  # hidden weights: the largest path terms listed one by one; the rest are summed
+MAX_ROUTES = 4096  # paths enumerated one by one up to this many; beyond, grouped by the unit of the next layer
 
 
 @dataclass(frozen=True)
@@ -31,10 +34,15 @@ class Factor:
 
 @dataclass(frozen=True)
 class PathTerm:
-    unit: int  # the unit q of the next layer the path goes through
-    weight: float  # w_jq
-    delta: float  # δ_q of this sample
-    value: float  # w_jq · δ_q
+    route: tuple[int, ...]  # the unit the path goes through in each layer above, ending at an output (or, grouped,
+    #                         the unit of the next layer only)
+    weight: float  # w_jq to the first unit of the route
+    delta: float  # δ of the route's last unit for this sample
+    value: float  # the path's share of ∂L/∂a
+
+    @property
+    def unit(self) -> int:
+        return self.route[0]
 
 
 @dataclass(frozen=True)
@@ -49,13 +57,14 @@ class ChainRule:
     sample: int  # position in the batch of the sample written out
     factors: tuple[Factor, ...]  # their product is the sample's contribution
     product: float  # the product of the factors, as written
-    paths: tuple[PathTerm, ...]  # hidden weights: the largest terms of Σ_q w_jq δ_q (empty at the output)
+    paths: tuple[PathTerm, ...]  # hidden weights: the largest paths' shares of ∂L/∂a (empty at the output)
     paths_left: int  # terms not listed
     paths_rest: float  # their sum
     contributions: np.ndarray  # every sample's share of ∂L/∂w (data part), in batch order
     data_gradient: float  # the Trainer's ∂L/∂w without the penalties (aᵀ·δ, or Σ δ for a bias)
     penalty_gradient: float  # λ₁ sign(w) + λ₂ w (0 for a bias, or without penalties)
     gradient: float  # what the optimizer gets
+    grouped: bool = False  # paths grouped by the unit of the next layer (too many to list)
 
     @property
     def contribution(self) -> float:
@@ -111,13 +120,18 @@ def chain_rule(ins: Inspection, parameter: int, flat: int, sample: int = 0) -> C
                                       float(lp.delta[n, j])))
         else:
             above = ins.layers[layer + 1]
-            terms = above.W[j, :].astype(np.float64) * above.delta[n, :].astype(np.float64)
-            order = np.argsort(-np.abs(terms), kind="stable")
-            shown = order[:MAX_PATHS]
-            paths = [PathTerm(int(q), float(above.W[j, q]), float(above.delta[n, q]), float(terms[q])) for q in shown]
-            left, rest = len(order) - len(shown), float(terms[order[MAX_PATHS:]].sum())
+            terms, grouped = _path_terms(ins, layer, j, n)
+            flat_terms = terms.ravel()
+            order = np.argsort(-np.abs(flat_terms), kind="stable")
+            shown = [k for k in order[:MAX_PATHS] if flat_terms[k] != 0]  # (a path through a dead ReLU adds 0)
+            last = above if grouped else ins.layers[-1]
+            for k in shown:
+                route = tuple(int(u) for u in np.unravel_index(k, terms.shape))
+                paths.append(PathTerm(route, float(above.W[j, route[0]]), float(last.delta[n, route[-1]]),
+                                      float(flat_terms[k])))
+            left, rest = len(order) - len(shown), float(flat_terms[order[len(shown):]].sum())
             grad_out = lp.grad_a[n, j] if lp.mask is None else (above.delta[n, :] @ above.W[j, :])
-            factors.append(Factor("∂L/∂a", "sum over the paths back from the output: Σ w·δ", float(grad_out)))
+            factors.append(Factor("∂L/∂a", "the sum over the paths back from the output", float(grad_out)))
             if lp.mask is not None:
                 factors.append(Factor("dropout", "0 if the unit was dropped, else 1/p", float(lp.mask[n, j])))
             if act.elementwise:
@@ -133,7 +147,24 @@ def chain_rule(ins: Inspection, parameter: int, flat: int, sample: int = 0) -> C
     data = float(lp.db[j]) if is_bias else float(lp.dW_data[i, j])
     penalty = 0.0 if is_bias or lp.dW_penalty is None else float(lp.dW_penalty[i, j])
     return ChainRule(parameter, flat, weight_name(ins, parameter, flat), layer, i, j, is_output, n, tuple(factors),
-                     product, tuple(paths), left, rest, contributions, data, penalty, grad)
+                     product, tuple(paths), left, rest, contributions, data, penalty, grad,
+                     grouped=not is_output and grouped)
+
+
+def _path_terms(ins: Inspection, layer: int, j: int, n: int) -> tuple[np.ndarray, bool]:
+    """Each path's share of ∂L/∂aⱼ for sample n, as an array with one axis per layer above ``layer`` (the unit the
+    path takes in it), and False; or, with more than MAX_ROUTES paths, the shares grouped by the unit of the next
+    layer, w_jq · δ_q, and True."""
+    above = ins.layers[layer + 1:]
+    if int(np.prod([lp.spec.units for lp in above], dtype=np.float64)) > MAX_ROUTES:
+        return above[0].W[j, :].astype(np.float64) * above[0].delta[n, :].astype(np.float64), True
+    t = above[0].W[j, :].astype(np.float64)
+    for lp, nxt in zip(above, above[1:]):  # through a hidden unit: its slope, its dropout, then a weight onwards
+        through = lp.activation.derivative(lp.z, lp.a)[n].astype(np.float64)
+        if lp.mask is not None:
+            through = through * lp.mask[n]
+        t = (t * through)[..., None] * nxt.W.astype(np.float64)
+    return t * above[-1].delta[n].astype(np.float64), False
 
 
 # -- finite differences -----------------------------------------------------------------------------------------------

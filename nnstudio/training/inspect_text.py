@@ -167,7 +167,7 @@ def _weighted_sum(ins: Inspection, k: int, n: int, j: int) -> str:
 
 
 def _par(v: float) -> str:
-    text = fmt(v)
+    text = fmt(v + 0.0)  # (-0.0 reads 0)
     return f"({text})" if text.startswith("-") else text
 
 
@@ -327,11 +327,16 @@ def chain_lines(ins: Inspection, cr: ChainRule, fd: FiniteDifference | None) -> 
     for f in cr.factors:
         lines.append(f"    {f.symbol} = {fmt(f.value)}: {f.meaning}")
     if cr.paths:
-        terms = " + ".join(f"w→{unit_name(L, cr.layer + 2, t.unit)} {_par(t.weight)}×δ {_par(t.delta)}"
-                           for t in cr.paths)
+        if len(cr.paths[0].route) == 1:  # one layer above (or grouped by it): w × δ
+            terms = " + ".join(f"w→{unit_name(L, cr.layer + 2, t.unit)} {_par(t.weight)}×δ {_par(t.delta)}"
+                               for t in cr.paths)
+        else:
+            terms = " + ".join("→".join(unit_name(L, cr.layer + 2 + m, u) for m, u in enumerate(t.route))
+                               + f" {_par(t.value)}" for t in cr.paths)
         if cr.paths_left:
             terms += f" + ({count(cr.paths_left)} more: {_par(cr.paths_rest)})"
-        lines.append(f"    paths back from the output: ∂L/∂a = {terms}")
+        what = "grouped by the next layer" if cr.grouped else "paths back from the output"
+        lines.append(f"    {what}: ∂L/∂a = {terms}")
     if ins.n_rows == 1:
         lines.append(f"The batch is this one sample: its share is the whole gradient, {fmt(cr.batch_sum, 7)}; "
                      f"the Trainer's ∂L/∂w = {fmt(cr.data_gradient, 7)}.")

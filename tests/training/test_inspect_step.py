@@ -41,8 +41,8 @@ CASES = {
     "tanh, adam, mse on softmax (not fused), no bias": lambda: Trainer(Experiment(
         name="t", dataset="blobs", layers=[LayerSpec(4, "tanh", bias=False), LayerSpec(3, "softmax")],
         init="xavier", seed=4, loss="mse", optimizer="adam", learning_rate=0.02, batch_size=7), _blobs()),
-    "three hidden layers (sigmoid, tanh, relu), summed squared error": lambda: Trainer(Experiment(
-        name="t", dataset="xor", layers=[LayerSpec(5, "sigmoid"), LayerSpec(4, "tanh"), LayerSpec(3, "relu"),
+    "three hidden layers (sigmoid, tanh, leaky relu), summed squared error": lambda: Trainer(Experiment(
+        name="t", dataset="xor", layers=[LayerSpec(5, "sigmoid"), LayerSpec(4, "tanh"), LayerSpec(3, "leaky_relu"),
                                          LayerSpec(1, "sigmoid")],
         init="xavier", seed=5, loss="squared_error", optimizer="sgd", learning_rate=0.5, batch_size=10), _xor()),
     "leaky relu, nesterov, identity regression": lambda: Trainer(Experiment(
@@ -133,9 +133,30 @@ def test_a_hidden_weight_sums_the_paths_from_the_output():
     cr = chain_rule(ins, 0, 3, sample=2)  # W1: into the first hidden layer, whose output has dropout
     symbols = [f.symbol for f in cr.factors]
     assert symbols == ["∂L/∂a", "dropout", "∂a/∂s", "∂s/∂w"]
-    assert len(cr.paths) == 4 and cr.paths_left == 0  # one term per unit of the next layer
+    # a path through each unit of the next layer (4) and each output (3): 12, each with its own share
+    assert len(cr.paths) + cr.paths_left == 12 and not cr.grouped
+    assert all(p.value != 0 for p in cr.paths)  # (paths through a unit with a zero slope are counted, not listed)
     np.testing.assert_allclose(sum(p.value for p in cr.paths), cr.factors[0].value, rtol=1e-12, atol=1e-300)
+    for p in cr.paths:  # w(h1_4 → h2_q) · relu′ · w(h2_q → o_k) · δ_k
+        q, k = p.route
+        above, out = ins.layers[1], ins.layers[2]
+        want = above.W[3, q] * float(above.z[2, q] > 0) * out.W[q, k] * out.delta[2, k]
+        np.testing.assert_allclose(p.value, want, rtol=1e-12, atol=1e-300)
     assert cr.penalty_gradient != 0
+
+
+def test_the_paths_of_a_deep_network_add_up_to_the_error_a_hidden_unit_gets():
+    t = CASES["three hidden layers (sigmoid, tanh, leaky relu), summed squared error"]()
+    t.step()
+    ins = inspect(t)
+    for p, flat in [(0, 3), (0, 7), (2, 5)]:  # into the first and second hidden layers
+        cr = chain_rule(ins, p, flat, sample=4)
+        total = sum(x.value for x in cr.paths) + cr.paths_rest
+        np.testing.assert_allclose(total, cr.factors[0].value, rtol=1e-10, atol=1e-15)
+    listed = [chain_rule(ins, 0, 3, sample=n) for n in range(ins.n_rows)]
+    listed = [cr for cr in listed if cr.paths]
+    assert listed, "some sample has a path with a share"
+    assert all(len(cr.paths[0].route) == 3 and len(cr.paths) + cr.paths_left == 4 * 3 * 1 for cr in listed)
 
 
 def test_an_infinite_loss_stops_the_inspected_update_as_the_trainer_would():
