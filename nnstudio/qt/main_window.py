@@ -356,6 +356,7 @@ class MainWindow(QMainWindow):
         self.inspector.highlightChanged.connect(self.network_view.set_highlight)
         self.worker.inspected.connect(self.inspector.set_inspection)  # a bound method of a GUI object: queued
         self.worker.failed.connect(self.inspector.request_failed)
+        self.inspector_dock.visibilityChanged.connect(self.inspector.set_shown)
 
     def _on_step_inside(self, on: bool) -> None:
         self.previous_stage_action.setEnabled(on)

@@ -103,6 +103,11 @@ def test_stepping_inside_shows_the_trainers_gradients_and_makes_the_same_update(
     # and the next update is inspected at once, from its first stage
     qtbot.waitUntil(lambda: panel.inspection is not None and panel.inspection.step == 1, timeout=5000)
     assert panel.stage_index == 0
+    # another tab in front of the inspector: the drawing no longer marks a stage; back in front, it does again
+    window.curves_dock.raise_()
+    assert window.network_view.highlight is None
+    window.inspector_dock.raise_()
+    assert window.network_view.highlight is not None
 
 
 def test_a_batch_sample_is_picked_and_its_share_adds_up(window, qtbot):
@@ -125,6 +130,7 @@ def test_a_batch_sample_is_picked_and_its_share_adds_up(window, qtbot):
 def test_each_stage_can_be_copied_as_text_and_csv(window, qtbot):
     _open(window, qtbot, "gender-network")
     panel = window.inspector
+    window.inspector_dock.raise_()
     panel.start()
     qtbot.waitUntil(lambda: panel.inspection is not None, timeout=5000)
     window.context.select_weight((2, 1))
@@ -144,6 +150,7 @@ def test_each_stage_can_be_copied_as_text_and_csv(window, qtbot):
 
 def test_the_inspector_waits_while_training_runs(window, qtbot):
     panel = window.inspector
+    window.inspector_dock.raise_()
     panel.start()
     qtbot.waitUntil(lambda: panel.inspection is not None, timeout=5000)
     window.context.set_training(True)
@@ -233,6 +240,7 @@ def test_an_inspection_that_fails_is_reported_and_the_panel_stays_usable(window,
 
     panel = window.inspector
     monkeypatch.setattr(inspect_step, "_inspect", lambda trainer: 1 / 0)
+    window.inspector_dock.raise_()
     panel.start()
     qtbot.waitUntil(lambda: not panel.awaiting, timeout=5000)
     assert "could not be worked out" in panel.check_label.text() and panel.start_button.isEnabled()

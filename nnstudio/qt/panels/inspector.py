@@ -49,6 +49,7 @@ class InspectorPanel(Panel):
         self._finish_from: Snapshot | None = None  # the snapshot on show when it was asked for
         self.last_check: bool | None = None  # whether the last update made gave exactly the weights shown
         self.chain = self.check = None  # the selected weight's ChainRule and FiniteDifference
+        self.shown = True  # see set_shown
         self._build()
         context.selectionChanged.connect(lambda _s: self._refresh())
         context.dataChanged.connect(self._on_data_changed)
@@ -254,6 +255,12 @@ class InspectorPanel(Panel):
         self._refresh()
 
     # -- showing ------------------------------------------------------------------------------------------------------
+    def set_shown(self, shown: bool) -> None:
+        """Whether the panel is on screen (its dock's tab in front). Hidden, it works nothing out at each click, and
+        the drawing marks no stage; shown again, it catches up."""
+        self.shown = shown
+        self._refresh()
+
     def _refresh(self) -> None:
         ins, training = self.inspection, self.context.training
         self.start_button.setEnabled(not training and not self.awaiting and self.finishing is None)
@@ -273,7 +280,7 @@ class InspectorPanel(Panel):
         elif ins is None:
             self.headline.setText("Working out the next update…" if self.awaiting else "Inside one update")
             self.stage.show_view(None, "" if self.awaiting else IDLE)
-        if ins is None or training:
+        if ins is None or training or not self.shown:
             self.chain_box.hide()
             self.highlightChanged.emit(None)
             return
