@@ -229,7 +229,7 @@ class InspectorPanel(Panel):
         if ins is not None and snap.step != ins.step and (old is None or old.step != snap.step):
             self.inspection = None  # the network moved on (a run, a Step, a reset): this update is no more
             self.check_label.setText("")
-            if self.isVisible() and not self.context.training:
+            if self.shown and self.isVisible() and not self.context.training:
                 self.start()
             else:
                 self._refresh()
