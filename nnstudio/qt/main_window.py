@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
         self._build_timeline()
         self._build_status_bar()
         self._connect()
+        self._build_inspector()
         lesson_dock.install(self)  # the Lesson dock, File -> Open lesson…, Help -> Lessons (self.lessons)
         self._default_state = self.saveState()
         if remember_layout:
@@ -333,6 +334,53 @@ class MainWindow(QMainWindow):
                 index = None
         self.worker.follow(index)
 
+    # -- the backprop inspector (issue 10) -----------------------------------------------------------------------------
+    def _build_inspector(self) -> None:
+        """The "Inside one update" dock, the step-inside mode of Step (Shift+S, a toolbar toggle) and their wiring: the
+        inspector asks the worker for the next update in stages, and makes it through the ordinary Step."""
+        from PySide6.QtWidgets import QMenu, QToolBar
+
+        from nnstudio.qt.panels.inspector import InspectorPanel
+
+        self.inspector = InspectorPanel(self.context)
+        self.inspector_dock = self._dock(self.inspector, "Inside one update", "inspectorDock",
+                                         Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.drawing_dock, self.inspector_dock)
+        self.curves_dock.raise_()
+        self.panels.append(self.inspector)
+        self.snapshot_views.append(self.inspector)
+        self.step_inside_action = self._action(
+            "Step inside", "stepInsideAction", "Step through the next update stage by stage, every number on show: "
+            "S or → goes on one stage, ← goes back (Shift+S)", self._on_step_inside, "Shift+S", checkable=True)
+        self.previous_stage_action = self._action("Previous stage", "previousStageAction",
+                                                  "Back one stage of the update (←, in step-inside mode)",
+                                                  self.inspector.previous_stage, "Left")
+        self.previous_stage_action.setEnabled(False)
+        tb = self.findChild(QToolBar, "trainingToolbar")
+        tb.insertAction(self.reset_action, self.step_inside_action)
+        button = tb.widgetForAction(self.step_inside_action)
+        button.setObjectName("stepInsideButton")
+        button.setAccessibleName("Step inside")
+        self.menuBar().findChild(QMenu, "trainMenu").insertAction(self.reset_action, self.step_inside_action)
+        self.menuBar().findChild(QMenu, "viewMenu").insertAction(self.try_dock.toggleViewAction(),
+                                                                 self.inspector_dock.toggleViewAction())
+        self.inspector.inspectRequested.connect(self.worker.inspect)
+        self.inspector.finishRequested.connect(self._step_now)
+        self.inspector.highlightChanged.connect(self.network_view.set_highlight)
+        self.worker.inspected.connect(self.inspector.set_inspection)  # a bound method of a GUI object: queued
+        self.worker.failed.connect(self.inspector.request_failed)
+        self.inspector_dock.visibilityChanged.connect(self.inspector.set_shown)
+
+    def _on_step_inside(self, on: bool) -> None:
+        self.previous_stage_action.setEnabled(on)
+        if on:
+            self.inspector_dock.show()
+            self.inspector_dock.raise_()
+            if self.inspector.inspection is None and not self.inspector.awaiting:
+                self.inspector.start()
+        self.statusBar().showMessage("Step inside: S or → goes on one stage of the update, ← goes back; the last "
+                                     "stage makes the update." if on else "Step makes whole updates again.", 6000)
+
     # -- training controls ---------------------------------------------------------------------------------------------
     def _on_run_toggled(self, on: bool) -> None:
         if on:
@@ -428,6 +476,14 @@ class MainWindow(QMainWindow):
         return task.result
 
     def step(self) -> None:
+        if self.step_inside_action.isChecked():  # step-inside mode: Step goes on one stage of the update
+            self.inspector_dock.show()
+            self.inspector_dock.raise_()
+            self.inspector.next_stage()
+            return
+        self._step_now()
+
+    def _step_now(self) -> None:
         if not self.worker.running:
             self.worker.step()
             self.controller.set_dirty(True)
@@ -582,6 +638,7 @@ class MainWindow(QMainWindow):
     def _keys(self) -> None:
         self.show_message("info", "Keyboard shortcuts",
                           "Space  run / pause (outside text fields)\nS or →  one update\nE  one epoch\n"
+                          "Shift+S  step inside an update (S / → next stage, ← back)\n"
                           "Ctrl+R  reset weights\nCtrl+Z / Ctrl+Shift+Z  undo / redo\nCtrl+S  save\n"
                           "Ctrl+O  open\nCtrl+Q  quit", "keysDialog")
 

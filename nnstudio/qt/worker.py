@@ -37,6 +37,7 @@ class TrainingWorker(QObject):
     _reset = Signal()
     _save = Signal(str, object, object)  # path, ui, Task
     _rewind = Signal(int)
+    _inspect = Signal()
 
     # reports (emitted in the worker thread, delivered to the GUI thread)
     runningChanged = Signal(bool)
@@ -49,6 +50,7 @@ class TrainingWorker(QObject):
     branched = Signal(object, object)
     rewound = Signal(int)  # the Trainer now stands after this update (Timeline.rewind)
     failed = Signal(str, str)  # message, details
+    inspected = Signal(object)  # an inspect_step.Inspection of the Trainer's next update (see inspect())
 
     def __init__(self):
         super().__init__()
@@ -83,6 +85,7 @@ class TrainingWorker(QObject):
         # saving is a request like the others: it sees every change asked for before it and none asked for after
         self._save.connect(self._do_save)
         self._rewind.connect(self._do_rewind)
+        self._inspect.connect(self._do_inspect)
 
     # -- the GUI side ------------------------------------------------------------------------------------------------
     def set_trainer(self, trainer: Trainer) -> None:
@@ -167,6 +170,11 @@ class TrainingWorker(QObject):
             return self._stopped_upto >= token
 
         return stop
+
+    def inspect(self) -> None:
+        """Work out the Trainer's next update in stages without making it (``inspect_step``), after the requests made
+        before; the result comes as ``inspected``."""
+        self._inspect.emit()
 
     def reset(self) -> None:
         self.pause()
@@ -392,6 +400,14 @@ class TrainingWorker(QObject):
             self._trainer.reset()
             self._publish(self._trainer.snapshot())
             self.snapshotReady.emit()
+
+    @Slot()
+    @_guard
+    def _do_inspect(self) -> None:
+        from nnstudio.training.inspect_step import inspect
+
+        if self._trainer is not None:
+            self._report(self.inspected, inspect(self._trainer))
 
     @Slot(str, object, object)
     def _do_save(self, path: str, parts: dict, task: Task) -> None:

@@ -130,6 +130,7 @@ class NetworkPanel(Panel):
         self._geometry_key = None
         self._inputs: np.ndarray | None = None
         self._acts: list[tuple[np.ndarray, np.ndarray]] | None = None
+        self.highlight = None  # (dense layer, {column: unit}) in play at the inspector's stage (network_paint)
         context.dataChanged.connect(self._on_data_changed)
         context.sampleChanged.connect(self._on_sample_changed)
         context.selectionChanged.connect(lambda _s: self.canvas.update())
@@ -143,6 +144,12 @@ class NetworkPanel(Panel):
     def show_maps(self) -> bool:
         """Whether units are drawn as their maps over the input plane (data of two features, maps on)."""
         return self.maps_check.isChecked() and self.map_cache.maps is not None
+
+    def set_highlight(self, highlight) -> None:
+        """Mark the layer and units the backprop inspector's stage is about (None: nothing)."""
+        if highlight != self.highlight:
+            self.highlight = highlight
+            self.canvas.update()
 
     def keyPressEvent(self, e):
         """Escape clears the selected weight; Up and Down step through the training rows."""

@@ -93,6 +93,9 @@ def paint_network(p: QPainter, panel, focused: bool) -> None:
     smax = largest([sums])
     selected = panel.context.selection
     hover = canvas.hover
+    highlight = getattr(panel, "highlight", None)  # (dense layer, {column: unit}) of the inspector's stage
+    if highlight is not None and highlight[0] is not None:
+        _paint_band(p, g, highlight[0])
 
     def value(e: nl.Edge) -> tuple[float, float]:
         W, b = layers[e.layer]
@@ -143,6 +146,8 @@ def paint_network(p: QPainter, panel, focused: bool) -> None:
 
     values = panel.node_values()
     _paint_units(p, panel, g, values)
+    if highlight is not None:
+        _paint_rings(p, g, highlight[1])
     _paint_biases(p, panel, g, layers, selected, params)
     if g.image_rect is not None:
         _paint_image(p, panel, g)
@@ -150,6 +155,35 @@ def paint_network(p: QPainter, panel, focused: bool) -> None:
     _paint_status(p, panel, g, rect, canvas.font())
     _paint_enlarged_map(p, panel, g, canvas.hover)
     _focus_frame(p, canvas, rect, focused)
+
+
+BAND = QColor(255, 236, 150, 110)  # the layer in play at the inspector's stage
+RING = QColor(214, 150, 0)
+
+
+def _paint_band(p: QPainter, g: nl.Geometry, layer: int) -> None:
+    """A pale band behind the weights of dense layer ``layer`` and the two columns of units they join."""
+    if not 0 <= layer < len(g.columns_x) - 1:
+        return
+    margin = g.radius + 6
+    left, right = g.columns_x[layer] - margin, g.columns_x[layer + 1] + margin
+    p.save()
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(BAND)
+    p.drawRoundedRect(QRectF(left, g.rect.top() + 2, right - left, g.status_top - g.rect.top() - 6), 10, 10)
+    p.restore()
+
+
+def _paint_rings(p: QPainter, g: nl.Geometry, units: dict) -> None:
+    """A ring round each unit the inspector's stage writes out."""
+    p.save()
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    p.setPen(QPen(RING, 3))
+    for column, unit in units.items():
+        centre = g.center(column, unit) if 0 <= column < len(g.columns_x) else None
+        if centre is not None:
+            p.drawEllipse(centre, g.radius + 4, g.radius + 4)
+    p.restore()
 
 
 def _paint_units(p: QPainter, panel, g: nl.Geometry, values) -> None:
