@@ -216,7 +216,8 @@ class MainWindow(QMainWindow):
         train = bar.addMenu("&Train")
         train.setObjectName("trainMenu")
         train.addActions([self.run_action, self.step_action, self.step_epoch_action, self.reset_action])
-        lessons = bar.addMenu("&Lessons")
+        # the tutorials' set-ups, ready to run (the guided lessons, page by page, are under Help -> Lessons)
+        lessons = bar.addMenu("&Presets")
         lessons.setObjectName("lessonsMenu")
         lessons.setToolTipsVisible(True)
         for name, preset in presets.PRESETS.items():
