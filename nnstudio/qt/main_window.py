@@ -13,9 +13,9 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QGraphicsView, QLabel, QMainWindow, QMessageBox, QSlider,
                                QToolButton, QWidget)
 
-from nnstudio import __version__
 from nnstudio.numbers import count, fixed, fmt, percent
 from nnstudio.qt import errors
+from nnstudio.qt.about import app_icon, show_about, show_shortcuts
 from nnstudio.qt.controller import StudioController
 from nnstudio.qt.draw_budget import DrawBudget, share_for
 from nnstudio.qt.panels.base import PanelContext
@@ -51,6 +51,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         errors.guard_paints()  # no exception from a paint ever crosses into Qt's C++ (see errors.guarded)
         self.setObjectName("mainWindow")
+        self.setWindowIcon(app_icon())
         self.remember_layout = remember_layout
         self.worker_thread = WorkerThread()
         self.worker = self.worker_thread.worker
@@ -565,15 +566,10 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
 
     def _about(self) -> None:
-        self.show_message("info", "About NN Studio",
-                          f"NN Studio {__version__}\nBuild, train and watch small neural networks written from "
-                          "scratch in numpy.\nData licences: see resources/DATA_LICENSE.", "aboutDialog")
+        show_about(self)  # version, data licences, libraries (nnstudio/qt/about.py)
 
     def _keys(self) -> None:
-        self.show_message("info", "Keyboard shortcuts",
-                          "Space  run / pause (outside text fields)\nS or →  one update\nE  one epoch\n"
-                          "Ctrl+R  reset weights\nCtrl+Z / Ctrl+Shift+Z  undo / redo\nCtrl+S  save\n"
-                          "Ctrl+O  open\nCtrl+Q  quit", "keysDialog")
+        show_shortcuts(self)  # read from the window's actions
 
     # -- closing -------------------------------------------------------------------------------------------------------
     def closeEvent(self, event):
