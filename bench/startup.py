@@ -14,9 +14,11 @@ and, separately, ``python -X importtime`` of the same import: the 12 slowest mod
 
 Bytecode is written and used (PYTHONDONTWRITEBYTECODE is dropped for the launches): warm means compiled, as an
 installed studio is after its first start. Needs a display; without DISPLAY it runs itself under ``xvfb-run -a -s "-screen 0 1600x1000x24"``.
---compare REV runs the same on the code of git revision REV (extracted into a temporary folder) as well:
+--compare REV runs the same on the code of git revision REV (extracted into a temporary folder) as well; --bundle EXE
+times a PyInstaller bundle (packaging/build-bundle) from launch to its window mapped (xdotool; it cannot be
+instrumented from inside):
 
-    uv run python bench/startup.py [--runs 7] [--compare HEAD~3]
+    uv run python bench/startup.py [--runs 7] [--compare HEAD~3] [--bundle dist/nnstudio/nnstudio]
 """
 
 from __future__ import annotations
@@ -116,6 +118,36 @@ def importtime(source: Path | None) -> tuple[float, list[tuple[int, str]]]:
     return total / 1e6, sorted(rows, reverse=True)[:12]
 
 
+def launch_bundle(exe: Path, settings: Path) -> float:
+    """Seconds from starting a bundle's executable (in a clean environment) to its window being mapped on screen
+    (xdotool sees it); the bundle cannot be instrumented from inside, so this is mapped, not painted."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(settings), "XDG_CONFIG_HOME": str(settings),
+           "DISPLAY": os.environ["DISPLAY"], "NNSTUDIO_QUIT_AFTER_MS": "1500"}
+    start = time.time()
+    process = subprocess.Popen([str(exe)], env=env, cwd=tempfile.gettempdir(), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        while time.time() - start < 60:
+            found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^NN Studio"],
+                                   capture_output=True, text=True)
+            if found.stdout.strip():
+                return time.time() - start
+            time.sleep(0.01)
+        raise RuntimeError(f"{exe}: no window within 60 s")
+    finally:
+        process.wait(timeout=60)
+
+
+def measure_bundle(exe: Path, runs: int) -> None:
+    if shutil.which("xdotool") is None:
+        sys.exit("startup.py: --bundle needs xdotool (apt-get install xdotool)")
+    with tempfile.TemporaryDirectory() as settings:
+        launch_bundle(exe, Path(settings))
+        values = sorted(launch_bundle(exe, Path(settings)) for _ in range(runs))
+    print(f"\nbundle {exe}: {runs} launches (after one warm-up)")
+    print(f"  to mapped    median {statistics.median(values):6.3f} s   (min {values[0]:.3f}, max {values[-1]:.3f})")
+
+
 def measure(label: str, source: Path | None, runs: int) -> None:
     with tempfile.TemporaryDirectory() as settings:
         launch(source, Path(settings))  # warm-up: bytecode compiled, files in the page cache
@@ -135,6 +167,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="timed launches (default 7)")
     parser.add_argument("--compare", metavar="REV", help="also time the code of this git revision")
+    parser.add_argument("--bundle", metavar="EXE", help="also time a bundle's executable (dist/nnstudio/nnstudio): "
+                        "to its window mapped, with xdotool")
     args = parser.parse_args()
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         xvfb = shutil.which("xvfb-run")
@@ -150,6 +184,8 @@ def main() -> None:
             subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
             measure(f"revision {args.compare}", Path(folder), args.runs)
     measure("this checkout", None, args.runs)
+    if args.bundle:
+        measure_bundle(Path(args.bundle).resolve(), args.runs)
 
 
 if __name__ == "__main__":
