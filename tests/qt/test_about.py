@@ -87,3 +87,4 @@ def test_libraries_without_metadata_fall_back_to_the_module(monkeypatch):
     import numpy
 
     assert rows["numpy"] == (numpy.__version__, "BSD-3-Clause")
+
