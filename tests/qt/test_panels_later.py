@@ -31,3 +31,22 @@ def test_asking_for_a_panel_makes_it_and_earlier_settings_reach_it(window, qtbot
     activation = window.activation  # made now, on first use
     assert "activation" not in window.later.waiting and window.activation_dock.widget() is activation
     assert activation.step_check.isChecked()  # the gender lesson's step beside the sigmoid, set before it existed
+
+
+def test_a_confusion_cell_shows_its_images_in_a_gallery_not_made_yet(qtbot, window):
+    """The gallery made by the click itself still hears which cell was clicked."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("image_sets", Path(__file__).with_name("image_sets.py"))
+    image_sets = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(image_sets)
+    ds = image_sets.digit_set(200, 80, (28, 28), 10)
+    exp = image_sets.trained(ds, hidden=None, epochs=1).experiment
+    assert window.controller.open_experiment(exp, dataset=ds)
+    qtbot.waitUntil(lambda: window.context.dataset is ds, timeout=5000)
+    assert "gallery" in window.later.waiting
+    window.context.show_images(3, 5, True)
+    assert "gallery" not in window.later.waiting
+    qtbot.waitUntil(lambda: not window.gallery.visibleRegion().isEmpty(), timeout=3000)
+    assert window.gallery.true_combo.currentText() == "3" and window.gallery.answer_combo.currentText() == "5"
