@@ -1,6 +1,6 @@
 """Help -> About (the version, the licences of the data we ship, the libraries and their licences) and Help ->
 Keyboard shortcuts (read from the window's own actions, so the list is never out of date). Both are windows that do
-not block: one of each at a time, brought forward when asked again."""
+not block: one of each at a time, brought forward when asked again. Imported when first asked for."""
 
 from __future__ import annotations
 
@@ -9,25 +9,19 @@ import re
 import sys
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QIcon, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from nnstudio import __version__
 from nnstudio.paths import resource_path
+from nnstudio.qt.icon import app_icon
 from nnstudio.qt.widgets import setup
 
-ICON = ("icons", "nnstudio.svg")
-DESKTOP_ID = "io.github.nnstudio.NNStudio"  # packaging/linux/<id>.desktop: lets the desktop match windows to it
 # (distribution, import name, licence when the distribution's metadata does not say)
 LIBRARIES = [("numpy", "numpy", "BSD-3-Clause"), ("PySide6-Essentials", "PySide6", "LGPL-3.0-only"),
              ("shiboken6", "shiboken6", "LGPL-3.0-only"), ("pyqtgraph", "pyqtgraph", "MIT"),
              ("threadpoolctl", "threadpoolctl", "BSD-3-Clause")]
-
-
-def app_icon() -> QIcon:
-    """NN Studio's icon (resources/icons/nnstudio.svg), drawn at whatever size is asked."""
-    return QIcon(str(resource_path(*ICON)))
 
 
 def libraries() -> list[tuple[str, str, str]]:

@@ -59,7 +59,7 @@ def create_app(argv: list[str] | None = None):
     app.setApplicationName("NN Studio")
     app.setOrganizationName("nnstudio")
     app.setApplicationDisplayName("NN Studio")
-    from nnstudio.qt.about import DESKTOP_ID, app_icon
+    from nnstudio.qt.icon import DESKTOP_ID, app_icon
 
     app.setWindowIcon(app_icon())
     app.setDesktopFileName(DESKTOP_ID)  # the desktop entry's name: docks and taskbars show its icon

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QDockWidget, QGraphicsView, QLabel, QMainWindow, 
 
 from nnstudio.numbers import count, fixed, fmt, percent
 from nnstudio.qt import errors
-from nnstudio.qt.about import app_icon, show_about, show_shortcuts
+from nnstudio.qt.icon import app_icon
 from nnstudio.qt.controller import StudioController
 from nnstudio.qt.draw_budget import DrawBudget, share_for
 from nnstudio.qt.panels.base import PanelContext
@@ -566,9 +566,13 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
 
     def _about(self) -> None:
-        show_about(self)  # version, data licences, libraries (nnstudio/qt/about.py)
+        from nnstudio.qt.about import show_about
+
+        show_about(self)  # version, data licences, libraries
 
     def _keys(self) -> None:
+        from nnstudio.qt.about import show_shortcuts
+
         show_shortcuts(self)  # read from the window's actions
 
     # -- closing -------------------------------------------------------------------------------------------------------
