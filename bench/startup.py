@@ -126,11 +126,15 @@ def launch_bundle(exe: Path, settings: Path) -> float:
     (xdotool sees it); the bundle cannot be instrumented from inside, so this is mapped, not painted."""
     env = {"PATH": "/usr/bin:/bin", "HOME": str(settings), "XDG_CONFIG_HOME": str(settings),
            "DISPLAY": os.environ["DISPLAY"], "NNSTUDIO_QUIT_AFTER_MS": "1500"}
+    if "XAUTHORITY" in os.environ:  # xvfb-run's X server admits only holders of its cookie
+        env["XAUTHORITY"] = os.environ["XAUTHORITY"]
     start = time.time()
     process = subprocess.Popen([str(exe)], env=env, cwd=tempfile.gettempdir(), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+                               stderr=subprocess.PIPE, text=True)
     try:
         while time.time() - start < 60:
+            if process.poll() is not None:
+                raise RuntimeError(f"{exe} exited ({process.returncode}) without a window: {process.stderr.read()}")
             found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^NN Studio"],
                                    capture_output=True, text=True)
             if found.stdout.strip():
