@@ -37,6 +37,21 @@ def settle_heap() -> None:
     gc.freeze()
 
 
+def after_first_paint(window, fn) -> None:
+    """Call ``fn()`` once, on the event loop's next turn after ``window`` is first painted."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    class FirstPaint(QObject):
+        def eventFilter(self, obj, event):  # noqa: N802 - Qt's name
+            if event.type() == QEvent.Type.Paint:
+                obj.removeEventFilter(self)
+                QTimer.singleShot(0, fn)
+                self.deleteLater()
+            return False
+
+    window.installEventFilter(FirstPaint(window))
+
+
 def create_app(argv: list[str] | None = None):
     from PySide6.QtWidgets import QApplication
 
@@ -44,6 +59,10 @@ def create_app(argv: list[str] | None = None):
     app.setApplicationName("NN Studio")
     app.setOrganizationName("nnstudio")
     app.setApplicationDisplayName("NN Studio")
+    from nnstudio.qt.icon import DESKTOP_ID, app_icon
+
+    app.setWindowIcon(app_icon())
+    app.setDesktopFileName(DESKTOP_ID)  # the desktop entry's name: docks and taskbars show its icon
     return app
 
 
@@ -70,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 1
     window.show()
-    settle_heap()
+    after_first_paint(window, settle_heap)  # the window on screen first; then the collection (30-100 ms)
     quit_after = os.environ.get("NNSTUDIO_QUIT_AFTER_MS")  # for smoke tests and screenshots: close by itself
     if quit_after:
         from PySide6.QtCore import QTimer

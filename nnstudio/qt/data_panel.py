@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
 
 from nnstudio.data import DATASETS
 from nnstudio.data.dataset import Dataset
-from nnstudio.qt.csv_dialog import import_csv_file
 from nnstudio.qt.data_scatter import SCATTER_TIP, DataScatter
 from nnstudio.qt.data_table import DataCellDelegate, DataTableModel, format_number
 from nnstudio.qt.widgets import setup, small_label
@@ -379,6 +378,8 @@ class DataPanel(QWidget):
         """Import a CSV file: ask for one when ``path`` is None, then show the import dialog (both non-blocking).
         Returns the dialog that was opened."""
         if path:
+            from nnstudio.qt.csv_dialog import import_csv_file  # loaded when first used, not at start
+
             QSettings().setValue("data/lastCsvFolder", str(Path(path).parent))
             return import_csv_file(self.controller, str(path), self)
         dialog = QFileDialog(self, "Import a CSV file", str(QSettings().value("data/lastCsvFolder", "")),

@@ -13,15 +13,16 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QGraphicsView, QLabel, QMainWindow, QMessageBox, QSlider,
                                QToolButton, QWidget)
 
-from nnstudio import __version__
 from nnstudio.numbers import count, fixed, fmt, percent
 from nnstudio.qt import errors, lesson_dock
+from nnstudio.qt.icon import app_icon
 from nnstudio.qt.controller import StudioController
 from nnstudio.qt.draw_budget import DrawBudget, share_for
 from nnstudio.qt.panels.base import PanelContext
 from nnstudio.qt.panels.curves import CurvesPanel
 from nnstudio.qt.panels.network import NetworkPanel
 from nnstudio.qt.panels.try_it import TryItPanel
+from nnstudio.qt.panels_later import PanelsLater
 from nnstudio.qt.panels.weights_history import local_to_global
 from nnstudio.qt.session_menu import SessionMenu
 from nnstudio.qt.widgets import setup
@@ -50,6 +51,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         errors.guard_paints()  # no exception from a paint ever crosses into Qt's C++ (see errors.guarded)
         self.setObjectName("mainWindow")
+        self.setWindowIcon(app_icon())
         self.remember_layout = remember_layout
         self.worker_thread = WorkerThread()
         self.worker = self.worker_thread.worker
@@ -112,25 +114,16 @@ class MainWindow(QMainWindow):
         from nnstudio.qt.data_panel import DataPanel
         from nnstudio.qt.settings_panel import TrainingSettingsPanel
 
-        from nnstudio.qt.panels.activation import ActivationPanel
-        from nnstudio.qt.panels.drawing import DrawingPanel
-        from nnstudio.qt.panels.gallery import GalleryPanel
-        from nnstudio.qt.panels.predictions import PredictionsPanel
-        from nnstudio.qt.panels.surface import LossSurfacePanel
-        from nnstudio.qt.panels.weights import WeightsPanel
-
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
         self.data_panel = DataPanel(self.controller)
         self.builder = BuilderPanel(self.controller)
         self.settings_panel = TrainingSettingsPanel(self.controller)
         self.try_it = TryItPanel()
         self.curves = CurvesPanel(self.context)
-        self.predictions = PredictionsPanel(self.context)
-        self.surface = LossSurfacePanel(self.context)
-        self.weights = WeightsPanel(self.context)
-        self.activation = ActivationPanel(self.context)
-        self.gallery = GalleryPanel(self.context)
-        self.drawing = DrawingPanel(self.context)
+        self.panels = [self.network_view, self.curves]  # and each panel under another tab once it is made:
+        self.snapshot_views = [*self.panels, self.try_it]
+        self.later = PanelsLater(self)  # self.weights etc. are made when first shown or asked for (__getattr__)
+        later = self.later.dock
         self.data_dock = self._dock(self.data_panel, "Data", "dataDock", left)
         self.builder_dock = self._dock(self.builder, "Network", "builderDock", left)
         self.settings_dock = self._dock(self.settings_panel, "Training", "settingsDock", left)
@@ -138,12 +131,16 @@ class MainWindow(QMainWindow):
         self.builder_dock.raise_()
         # the live panels share one tab group on the right, so the network keeps the middle at full height
         self.curves_dock = self._dock(self.curves, "Curves", "curvesDock", right)
-        self.weights_dock = self._dock(self.weights, "Weights", "weightsDock", right)
-        self.activation_dock = self._dock(self.activation, "Activation", "activationDock", right)
-        self.predictions_dock = self._dock(self.predictions, "Predictions", "predictionsDock", right)
-        self.surface_dock = self._dock(self.surface, "Loss surface", "surfaceDock", right)
-        self.gallery_dock = self._dock(self.gallery, "Gallery", "galleryDock", right)
-        self.drawing_dock = self._dock(self.drawing, "Draw", "drawDock", right)
+        panels = "nnstudio.qt.panels."
+        self.weights_dock = later("weights", panels + "weights", "WeightsPanel", "Weights", "weightsDock", right)
+        self.activation_dock = later("activation", panels + "activation", "ActivationPanel", "Activation",
+                                     "activationDock", right)
+        self.predictions_dock = later("predictions", panels + "predictions", "PredictionsPanel", "Predictions",
+                                      "predictionsDock", right)
+        self.surface_dock = later("surface", panels + "surface", "LossSurfacePanel", "Loss surface", "surfaceDock",
+                                  right)
+        self.gallery_dock = later("gallery", panels + "gallery", "GalleryPanel", "Gallery", "galleryDock", right)
+        self.drawing_dock = later("drawing", panels + "drawing", "DrawingPanel", "Draw", "drawDock", right)
         tabs = (self.curves_dock, self.weights_dock, self.activation_dock, self.predictions_dock, self.surface_dock,
                 self.gallery_dock, self.drawing_dock)
         for first, second in zip(tabs, tabs[1:]):
@@ -152,9 +149,13 @@ class MainWindow(QMainWindow):
         self.try_dock = self._dock(self.try_it, "Try it", "tryDock", right)
         self.resizeDocks([self.data_dock, self.curves_dock], [390, 560], Qt.Orientation.Horizontal)
         self.resizeDocks([self.curves_dock, self.try_dock], [600, 210], Qt.Orientation.Vertical)
-        self.panels = [self.network_view, self.weights, self.curves, self.activation, self.surface,
-                       self.predictions, self.gallery, self.drawing]
-        self.snapshot_views = [*self.panels, self.try_it]
+
+    def __getattr__(self, name: str):
+        """A panel not made yet (see PanelsLater) is made when the window's code first asks for it."""
+        later = self.__dict__.get("later")
+        if later is not None and name in later.waiting:
+            return later.make(name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _action(self, text: str, name: str, tip: str, slot, shortcut=None, checkable=False) -> QAction:
         action = QAction(text, self)
@@ -318,9 +319,13 @@ class MainWindow(QMainWindow):
         self.context.imagesRequested.connect(self._show_gallery)
   # worker signals go to bound methods only (see controller.py)
 
-    def _show_gallery(self, *_) -> None:
+    def _show_gallery(self, *request) -> None:
         """A confusion cell was clicked: bring the gallery forward (it filters itself to the cell's images)."""
         if self.context.dataset is not None and self.context.dataset.image_shape is not None:
+            if "gallery" in self.later.waiting:  # made now, it missed this request: ask again
+                self.later.make("gallery")
+                self.context.imagesRequested.emit(*request)
+                return
             self.gallery_dock.show()
             self.gallery_dock.raise_()
 
@@ -597,7 +602,8 @@ class MainWindow(QMainWindow):
         # the Trainer's prepared arrays go with the data: views never prepare a big table again on this thread
         self.context.set_data(ds, self.controller.experiment, self.controller.prepared)
         self.try_it.set_dataset(ds)
-        self.activation.set_compare_step(ds.name == "gender")  # the lesson sets the step beside the sigmoid
+        step = ds.name == "gender"  # the lesson sets the step beside the sigmoid
+        self.later.when_made("activation", "compare_step", lambda panel: panel.set_compare_step(step))
         self._last_snapshot = None
 
     # -- messages, title, layout ---------------------------------------------------------------------------------------
@@ -632,16 +638,14 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
 
     def _about(self) -> None:
-        self.show_message("info", "About NN Studio",
-                          f"NN Studio {__version__}\nBuild, train and watch small neural networks written from "
-                          "scratch in numpy.\nData licences: see resources/DATA_LICENSE.", "aboutDialog")
+        from nnstudio.qt.about import show_about
+
+        show_about(self)  # version, data licences, libraries
 
     def _keys(self) -> None:
-        self.show_message("info", "Keyboard shortcuts",
-                          "Space  run / pause (outside text fields)\nS or →  one update\nE  one epoch\n"
-                          "Shift+S  step inside an update (S / → next stage, ← back)\n"
-                          "Ctrl+R  reset weights\nCtrl+Z / Ctrl+Shift+Z  undo / redo\nCtrl+S  save\n"
-                          "Ctrl+O  open\nCtrl+Q  quit", "keysDialog")
+        from nnstudio.qt.about import show_shortcuts
+
+        show_shortcuts(self)  # read from the window's actions
 
     # -- closing -------------------------------------------------------------------------------------------------------
     def closeEvent(self, event):

@@ -131,8 +131,8 @@ class Monkey:
         s.ask_open_path = lambda: path("sessions", self.answers.get("open"), ".nnstudio")
         s.ask_save_path = lambda: path("sessions", self.answers.get("save"), ".nnstudio")
         s.ask_export_folder = lambda: path("exports", self.answers.get("folder"))
-        for panel in self.window.findChildren(Panel):
-            panel.ask_export_path = lambda kind, p=panel: self._export_answer(p, kind)
+        # every panel's, those made later too (a tab's panel is made when first shown); the monkey has its own process
+        Panel.ask_export_path = lambda panel, kind: self._export_answer(panel, kind)
 
     def _export_answer(self, panel, kind: str):
         answer = self.answers.get("export")

@@ -1,0 +1,52 @@
+"""Panels under tabs not on show at start are made when first shown (the window opens sooner: bench/startup.py),
+and then behave as if they had been there all along."""
+
+from nnstudio.qt.panels.base import Panel
+
+LATER = ("weights", "activation", "predictions", "surface", "gallery", "drawing")
+
+
+def test_only_the_panels_on_show_are_made_at_start(window):
+    assert sorted(window.later.waiting) == sorted(LATER)
+    for attr in LATER:
+        dock = getattr(window, f"{attr}_dock")
+        assert not isinstance(dock.widget(), Panel), attr
+    assert window.curves in window.snapshot_views and window.network_view in window.snapshot_views
+
+
+def test_showing_a_tab_makes_its_panel_and_feeds_it_the_latest_snapshot(window, qtbot):
+    window.weights_dock.raise_()
+    qtbot.waitUntil(lambda: "weights" not in window.later.waiting, timeout=3000)
+    panel = window.weights_dock.widget()
+    assert isinstance(panel, Panel) and panel is window.weights and panel in window.snapshot_views
+    window.pull_snapshot()
+    qtbot.waitUntil(lambda: panel.snapshot is not None, timeout=3000)
+    assert panel.snapshot is window.worker.latest()
+
+
+def test_asking_for_a_panel_makes_it_and_earlier_settings_reach_it(window, qtbot):
+    window.session.open_lesson("gender-network")
+    qtbot.waitUntil(lambda: window.controller.dataset.name == "gender", timeout=5000)
+    assert "activation" in window.later.waiting  # its tab was never shown
+    activation = window.activation  # made now, on first use
+    assert "activation" not in window.later.waiting and window.activation_dock.widget() is activation
+    assert activation.step_check.isChecked()  # the gender lesson's step beside the sigmoid, set before it existed
+
+
+def test_a_confusion_cell_shows_its_images_in_a_gallery_not_made_yet(qtbot, window):
+    """The gallery made by the click itself still hears which cell was clicked."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("image_sets", Path(__file__).with_name("image_sets.py"))
+    image_sets = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(image_sets)
+    ds = image_sets.digit_set(200, 80, (28, 28), 10)
+    exp = image_sets.trained(ds, hidden=None, epochs=1).experiment
+    assert window.controller.open_experiment(exp, dataset=ds)
+    qtbot.waitUntil(lambda: window.context.dataset is ds, timeout=5000)
+    assert "gallery" in window.later.waiting
+    window.context.show_images(3, 5, True)
+    assert "gallery" not in window.later.waiting
+    qtbot.waitUntil(lambda: not window.gallery.visibleRegion().isEmpty(), timeout=3000)
+    assert window.gallery.true_combo.currentText() == "3" and window.gallery.answer_combo.currentText() == "5"
