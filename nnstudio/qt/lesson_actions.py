@@ -80,7 +80,11 @@ class LessonDriver:
         return StudioState(w.worker.latest(), w.controller.experiment, w.context.selection)
 
     def control(self, name: str) -> QWidget | None:
-        return self.window.findChild(QWidget, name)
+        widget = self.window.findChild(QWidget, name)
+        if widget is None:  # on a panel not made yet (panels under tabs are made when first shown): make them
+            self.window.later.make_all()
+            widget = self.window.findChild(QWidget, name)
+        return widget
 
     def dock(self, panel: str) -> QDockWidget | None:
         dock = getattr(self.window, DOCKS.get(panel, ""), None)

@@ -621,7 +621,9 @@ class MainWindow(QMainWindow):
         return box
 
     def _update_title(self) -> None:
-        self.setWindowTitle(f"NN Studio — {self.controller.session_name}[*]")
+        # the session first, the application last: a title that ends with the application's display name is not
+        # given it a second time by Qt's platform windows (which append it otherwise)
+        self.setWindowTitle(f"{self.controller.session_name}[*] — NN Studio")
         self.setWindowModified(self.controller.dirty)
 
     def reset_layout(self) -> None:

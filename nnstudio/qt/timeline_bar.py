@@ -123,12 +123,16 @@ class TimelineBar(QToolBar):
         self._send()
 
     def ask_compare(self) -> None:
+        """Open the Compare dialog (window-modal, not blocking); Compare in it trains and keeps the runs."""
+        from PySide6.QtCore import Qt as _Qt
+
         from nnstudio.qt.compare_dialog import CompareDialog
 
         snap = self.worker.latest()
         dialog = CompareDialog(self.window_, self.controller.experiment, snap.step if snap and snap.step else 100)
-        if dialog.exec() and dialog.chosen is not None:
-            compare(self.window_, *dialog.chosen)
+        dialog.setAttribute(_Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: compare(self.window_, *dialog.chosen) if dialog.chosen else None)
+        dialog.open()
 
     # -- kept runs -----------------------------------------------------------------------------------------------------
     def keep(self) -> None:

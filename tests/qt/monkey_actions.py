@@ -119,6 +119,14 @@ class Monkey:
             (self.workdir / "sessions" / f"{name}.nnstudio").write_bytes(data)
         for name, text in CSV_FILES.items():
             (self.workdir / "csv" / name).write_text(text, encoding="utf-8")
+        lessons = self.workdir / "lessons"
+        lessons.mkdir(exist_ok=True)
+        from nnstudio.lessons.catalog import lessons_dir
+
+        (lessons / "good.md").write_text((lessons_dir() / "t1-chain-rule.md").read_text(encoding="utf-8"),
+                                         encoding="utf-8")
+        (lessons / "broken.md").write_text("---\nlesson: Broken\n---\n\n---\npage: One\npreset: nonsense\n---\n",
+                                           encoding="utf-8")
 
     def _answer_questions(self) -> None:
         """Replace every blocking question with the answers of the action under way (recorded in it)."""
@@ -131,7 +139,15 @@ class Monkey:
         s.ask_open_path = lambda: path("sessions", self.answers.get("open"), ".nnstudio")
         s.ask_save_path = lambda: path("sessions", self.answers.get("save"), ".nnstudio")
         s.ask_export_folder = lambda: path("exports", self.answers.get("folder"))
-        # every panel's, those made later too (a tab's panel is made when first shown); the monkey has its own process
+        from nnstudio.qt import lesson_dock
+
+        def lesson_path(window, start) -> str:  # File -> Open lesson…: a good file, a broken one, or none
+            name = self.answers.get("open")
+            if name is None:
+                return ""
+            return str(d / "lessons" / ("good.md" if sum(map(ord, str(name))) % 2 else "broken.md"))
+
+        lesson_dock.ask_lesson_path = lesson_path        # every panel's, those made later too (a tab's panel is made when first shown); the monkey has its own process
         Panel.ask_export_path = lambda panel, kind: self._export_answer(panel, kind)
 
     def _export_answer(self, panel, kind: str):

@@ -186,7 +186,7 @@ def test_every_panel_and_control_a_lesson_may_name_is_in_the_window(studio, qtbo
             assert driver.dock(panel) is not None, panel
     kinds = {"number": QAbstractSpinBox, "integer": QAbstractSpinBox, "check": QCheckBox, "choice": QComboBox}
     for name, control in vocabulary.CONTROLS.items():
-        widget = studio.findChild(QWidget, name)
+        widget = driver.control(name)  # (a control on a panel made later makes it)
         assert widget is not None, name
         if control.kind in kinds:
             assert isinstance(widget, kinds[control.kind]), name

@@ -39,7 +39,7 @@ def weights(w):
 
 
 def test_opens_ready_on_the_first_lesson(window, qtbot):
-    assert window.windowTitle().startswith("NN Studio — ")
+    assert window.windowTitle().endswith(" — NN Studio") and window.windowTitle().count("NN Studio") == 1
     assert "One sigmoid neuron" in window.windowTitle()
     assert window.controller.experiment.name == "trask-neuron"
     np.testing.assert_allclose(weights(window)[0].ravel(), [-0.16595599, 0.44064899, -0.99977125], atol=1e-8)

@@ -145,3 +145,19 @@ def test_the_curves_overlay_every_kept_run_on_the_same_data_in_its_colour(window
     window.pull_snapshot()
     curves.finish()
     assert not any("learning rate" in k for k in curves.curve_arrays())
+
+
+def test_the_compare_button_opens_a_dialog_that_does_not_block_and_compares_on_ok(window, qtbot):
+    from PySide6.QtWidgets import QPushButton
+
+    from nnstudio.qt.compare_dialog import CompareDialog
+
+    window.session.open_lesson("trask-neuron")
+    qtbot.waitUntil(lambda: window.worker.latest() is not None, timeout=5000)
+    window.timeline_bar.compare_action.trigger()  # returns at once: the dialog is window-modal, not exec()'d
+    dialog = window.findChild(CompareDialog, "compareDialog")
+    assert dialog is not None and dialog.isVisible()
+    dialog.set_choice("learning_rate", "1, 0.1", 10)
+    dialog.findChild(QPushButton, "compareOkButton").click()
+    qtbot.waitUntil(lambda: len(window.controller.runs.runs) == 2, timeout=10000)
+    assert [r.name for r in window.controller.runs.runs] == ["learning rate 1", "learning rate 0.1"]
