@@ -159,9 +159,9 @@ class Softmax(Activation):
     elementwise = False
 
     def forward(self, z):
-        shifted = z - z.max(axis=1, keepdims=True)  # same result, no overflow
-        e = np.exp(shifted)
-        return e / e.sum(axis=1, keepdims=True)
+        e = z - np.maximum.reduce(z, axis=1, keepdims=True)  # same result, no overflow
+        np.exp(e, out=e)  # in place: the same numbers without two more arrays (softmax runs at every update)
+        return np.divide(e, np.add.reduce(e, axis=1, keepdims=True), out=e)
 
     def derivative(self, z, a):
         # The diagonal of the Jacobian, a_k (1 - a_k): what the activation panel can draw for one unit.
