@@ -353,7 +353,8 @@ class Trainer:
         self._last_z: tuple[np.ndarray, ...] = ()
         self.confusion: tuple[int, np.ndarray, np.ndarray | None] | None = None  # see Snapshot.train_confusion
         self.follow(self.followed_index, restart=True)
-        self._record_epoch()
+        with np.errstate(over="ignore", invalid="ignore"):  # as in step(): see _evaluate
+            self._record_epoch()
 
     def follow(self, index: int | None, restart: bool = False) -> None:
         """Record the parameter at this flat index (as in ``_flat_params``) at every update from now on: the weight a
@@ -576,15 +577,15 @@ class Trainer:
 
     def evaluate(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, float]:
         """(data loss, metric) of the current weights on a whole table, dropout off."""
-        return self._evaluate(X, Y)[:2]
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._evaluate(X, Y)[:2]
 
     def _evaluate(self, X: np.ndarray, Y: np.ndarray, true: np.ndarray | None = None
                   ) -> tuple[float, float, np.ndarray | None]:
         """(data loss, metric, confusion counts or None for regression) on a whole table, dropout off; ``true``: the
-        rows' classes, when known."""
-        with np.errstate(over="ignore", invalid="ignore"):
-            y_hat = self._judge_forward(X)
-            return (self.loss_fn.value(y_hat, Y), *classes_and_counts(y_hat, Y, self.dataset.task, true))
+        rows' classes, when known. Called under step()'s errstate (overflow is the Trainer's to report)."""
+        y_hat = self._judge_forward(X)
+        return (self.loss_fn.value(y_hat, Y), *classes_and_counts(y_hat, Y, self.dataset.task, true))
 
     def _judge_forward(self, X: np.ndarray) -> np.ndarray:
         """The network's outputs for the rows of ``X``, dropout off: a table of more than ``EVAL_BLOCK`` rows goes
