@@ -172,7 +172,9 @@ class SoftmaxCrossEntropy(Loss):
         return -y / _clip(y_hat, _clip_eps(y_hat.dtype), 1.0) * y_hat.dtype.type(1.0 / y_hat.shape[0])
 
     def fused_gradient(self, y_hat, y):
-        return (y_hat - y) * y_hat.dtype.type(1.0 / y_hat.shape[0])
+        g = y_hat - y
+        return np.multiply(g, y_hat.dtype.type(1.0 / y_hat.shape[0]), out=g) if g.dtype == y_hat.dtype else \
+            g * y_hat.dtype.type(1.0 / y_hat.shape[0])
 
 
 LOSSES: Registry[Loss] = Registry(
