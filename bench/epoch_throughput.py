@@ -20,10 +20,17 @@ and, for the tutorials' tiny networks (trask-neuron: 3-1, 4 rows, full batch; ge
 update, and the same with the whole table per update), updates per second.
 
 Each figure is the best of ``--repeats`` rounds; in each round every contestant runs once, one after the other, so a
-machine that slows down for a while slows all of them. Ratios are taken between figures of the same run.
+machine that slows down for a while slows all of them. Ratios are taken between figures of the same run: the ratio
+of the best figures, and the median and best of the ratios within each round. The load average before and after is
+printed (the machine is shared: a loaded one makes every figure noisier).
+
+``--mnist`` runs the same comparison on the real shipped MNIST training set (60,000 digits, pixel / 255) instead of
+random digits; the Trainer trains on the training set alone, as the other loops do, and a second Trainer that also
+judges the 10,000 test digits at each epoch's end (what the studio shows) is timed beside them for information.
 
 Usage:
-    uv run python bench/epoch_throughput.py [--samples N] [--batch B] [--repeats R] [--tiny-updates U]
+    uv run python bench/epoch_throughput.py [--samples N] [--batch B] [--repeats R] [--tiny-updates U] [--mnist]
+        [--networks 784-128-10 ...] [--no-tiny]
 PyTorch figure (torch is an optional benchmark tool, installed into a throw-away environment beside the project's;
 the first time this downloads about 5 GB, the Linux wheel's CUDA libraries included):
     uv run --with torch python bench/epoch_throughput.py
@@ -32,6 +39,9 @@ the first time this downloads about 5 GB, the Linux wheel's CUDA libraries inclu
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
+import statistics
 import time
 
 import numpy as np
@@ -53,6 +63,15 @@ def random_digits(n: int, seed: int = 0) -> Dataset:
                    feature_names=tuple(f"p{i}" for i in range(784)), class_names=tuple(str(i) for i in range(10)))
 
 
+def mnist_training_set(with_test: bool = False) -> Dataset:
+    """The shipped MNIST training digits (raw pixels, pixel / 255 as the preprocessing), without the test split
+    unless ``with_test``."""
+    from nnstudio.data.mnist import load_mnist
+
+    ds = load_mnist()
+    return ds if with_test else dataclasses.replace(ds, X_test=None, y_test=None)
+
+
 def sizes_of(hidden: tuple[int, ...]) -> list[int]:
     return [784, *hidden, 10]
 
@@ -63,10 +82,12 @@ def name_of(hidden: tuple[int, ...]) -> str:
 
 # -- the Trainer --------------------------------------------------------------------------------------------------------
 def make_trainer(ds: Dataset, hidden: tuple[int, ...], batch: int) -> Trainer:
-    exp = Experiment(name="bench", dataset="random-784",
+    """Random digits come scaled (no preprocessing); MNIST's pixels are divided by 255 by the dataset's own."""
+    exp = Experiment(name="bench", dataset=ds.name,
                      layers=[LayerSpec(h, "relu") for h in hidden] + [LayerSpec(10, "softmax")],
                      loss="softmax_cross_entropy", init="he", optimizer="sgd", learning_rate=LEARNING_RATE,
-                     batch_size=batch, shuffle=True, epochs=10**6, dtype="float32", preprocessing="none")
+                     batch_size=batch, shuffle=True, epochs=10**6, dtype="float32",
+                     preprocessing="dataset" if ds.name == "mnist" else "none")
     return Trainer(exp, ds)
 
 
@@ -235,69 +256,102 @@ def flops_per_sample(sizes: list[int]) -> tuple[int, int]:
 
 
 # -- tiny networks ------------------------------------------------------------------------------------------------------
-def tiny_updates_per_second(preset: str, updates: int, repeats: int, **changes) -> float:
-    best = 0.0
-    for _ in range(repeats):
-        t = presets.get(preset)
-        trainer = Trainer(t.replace(epochs=10**7, **changes))
-        start = time.perf_counter()
-        trainer.run(max_updates=updates)
-        best = max(best, updates / (time.perf_counter() - start))
-    return best
+TINY = (("trask-neuron", "trask-neuron", {}), ("gender-network", "gender-network", {}),
+        ("gender, full batch", "gender-network", {"batch_size": 0}))
+
+
+def tiny_updates_per_second(preset: str, updates: int, **changes) -> float:
+    t = presets.get(preset)
+    trainer = Trainer(t.replace(epochs=10**7, **changes))
+    start = time.perf_counter()
+    trainer.run(max_updates=updates)
+    return updates / (time.perf_counter() - start)
+
+
+def spread(values: list[float]) -> str:
+    return f"best {max(values):,.0f}, median {statistics.median(values):,.0f}"
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def compare(ds: Dataset, hidden: tuple[int, ...], args, torch) -> None:
+    sizes = sizes_of(hidden)
+    trainer = make_trainer(ds, hidden, args.batch)
+    X, labels = trainer.X_train, trainer.dataset.y[trainer.train_rows]
+    plain = PlainLoop(X, labels, sizes, args.batch)
+    contestants = {"Trainer": lambda: trainer_epoch(trainer), "plain numpy loop": plain.epoch}
+    if torch is not None:
+        contestants["PyTorch loop"] = TorchLoop(torch, X, labels, sizes, args.batch).epoch
+    if args.mnist:
+        judging_test = make_trainer(mnist_training_set(with_test=True), hidden, args.batch)
+        contestants["Trainer, test judged"] = lambda: trainer_epoch(judging_test)
+    for run in contestants.values():  # warm-up: first touches, BLAS buffers, history allocation
+        run()
+    results: dict[str, list[float]] = {k: [] for k in contestants}
+    for _ in range(args.repeats):
+        for name, run in contestants.items():
+            results[name].append(run())
+    gflops, where = sgemm_gflops(sizes, args.batch, args.repeats)
+    six, real = flops_per_sample(sizes)
+    best = {k: max(v) for k, v in results.items()}
+    print(f"\n{name_of(hidden)}:")
+    for name, values in results.items():
+        print(f"  {name + ':':22s}{best[name]:10,.0f} samples/s  (rounds {min(values):,.0f}-{max(values):,.0f}, "
+              f"median {statistics.median(values):,.0f})")
+    judging, judged_rows = judging_seconds(trainer, args.repeats)
+    epoch = trainer.n_train / best["Trainer"]
+    print(f"  of a Trainer epoch, judging {judged_rows:,} rows at its end takes {judging * 1e3:.1f} ms "
+          f"({judging / epoch:.1%}); the updates alone run at {trainer.n_train / (epoch - judging):,.0f} "
+          f"samples/s")
+
+    def ratio(a: str, b: str) -> str:
+        rounds = [x / y for x, y in zip(results[a], results[b])]
+        return (f"{best[a] / best[b]:.3f}  (within a round: median {statistics.median(rounds):.3f}, "
+                f"best {max(rounds):.3f})")
+
+    print(f"  Trainer / plain numpy loop: {ratio('Trainer', 'plain numpy loop')}")
+    if torch is not None:
+        print(f"  Trainer / PyTorch loop:     {ratio('Trainer', 'PyTorch loop')}")
+        print(f"  plain loop / PyTorch loop:  {ratio('plain numpy loop', 'PyTorch loop')}")
+    ceiling = gflops * 1e9 / six
+    print(f"  sgemm: {gflops:.1f} GFLOP/s ({where}); ceiling at 6*sum(fan_in*fan_out) = {six:,} FLOPs/sample: "
+          f"{ceiling:,.0f} samples/s")
+    print(f"  Trainer's share of the ceiling: {best['Trainer'] / ceiling:.1%} "
+          f"(counting the {real:,} FLOPs an update does: {best['Trainer'] * real / (gflops * 1e9):.1%})")
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--samples", type=int, default=60_000)
+    p.add_argument("--samples", type=int, default=60_000, help="random digits (ignored with --mnist)")
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--tiny-updates", type=int, default=5000)
+    p.add_argument("--mnist", action="store_true", help="the shipped MNIST training set instead of random digits")
+    p.add_argument("--networks", nargs="+", choices=[name_of(h) for h in NETWORKS],
+                   default=[name_of(h) for h in NETWORKS])
+    p.add_argument("--no-tiny", action="store_true", help="leave the tiny networks out")
     p.add_argument("--no-torch", action="store_true", help="leave PyTorch out even when it is installed")
     args = p.parse_args()
     use_blas_threads(1)
     torch = None if args.no_torch else load_torch()
-    ds = random_digits(args.samples)
-    print(f"float32, batch {args.batch}, {args.samples:,} random digits, 1 BLAS thread, best of {args.repeats} "
-          f"(PyTorch {torch.__version__ if torch else 'not installed: uv run --with torch ... adds it'})")
+    ds = mnist_training_set() if args.mnist else random_digits(args.samples)
+    what = f"{ds.n_samples:,} MNIST training digits" if args.mnist else f"{args.samples:,} random digits"
+    print(f"float32, batch {args.batch}, {what}, 1 BLAS thread, best of {args.repeats} "
+          f"(PyTorch {torch.__version__ if torch else 'not installed: uv run --with torch ... adds it'}); {load()}")
     for hidden in NETWORKS:
-        sizes = sizes_of(hidden)
-        trainer = make_trainer(ds, hidden, args.batch)
-        X, labels = trainer.X_train, trainer.dataset.y[trainer.train_rows]
-        plain = PlainLoop(X, labels, sizes, args.batch)
-        contestants = {"Trainer": lambda: trainer_epoch(trainer), "plain numpy loop": plain.epoch}
-        if torch is not None:
-            contestants["PyTorch loop"] = TorchLoop(torch, X, labels, sizes, args.batch).epoch
-        for run in contestants.values():  # warm-up: first touches, BLAS buffers, history allocation
-            run()
-        results: dict[str, list[float]] = {k: [] for k in contestants}
+        if name_of(hidden) in args.networks:
+            compare(ds, hidden, args, torch)
+    if not args.no_tiny:
+        print("\ntiny networks (updates per second; rounds interleaved):")
+        rates: dict[str, list[float]] = {label: [] for label, _, _ in TINY}
         for _ in range(args.repeats):
-            for name, run in contestants.items():
-                results[name].append(run())
-        gflops, where = sgemm_gflops(sizes, args.batch, args.repeats)
-        six, real = flops_per_sample(sizes)
-        best = {k: max(v) for k, v in results.items()}
-        print(f"\n{name_of(hidden)}:")
-        for name, values in results.items():
-            print(f"  {name + ':':18s}{best[name]:10,.0f} samples/s  (rounds {min(values):,.0f}-{max(values):,.0f})")
-        judging, judged_rows = judging_seconds(trainer, args.repeats)
-        epoch = trainer.n_train / best["Trainer"]
-        print(f"  of a Trainer epoch, judging {judged_rows:,} rows at its end takes {judging * 1e3:.1f} ms "
-              f"({judging / epoch:.1%}); the updates alone run at {trainer.n_train / (epoch - judging):,.0f} "
-              f"samples/s")
-        print(f"  Trainer / plain numpy loop: {best['Trainer'] / best['plain numpy loop']:.3f}")
-        if torch is not None:
-            print(f"  Trainer / PyTorch loop:     {best['Trainer'] / best['PyTorch loop']:.3f}")
-            print(f"  plain loop / PyTorch loop:  {best['plain numpy loop'] / best['PyTorch loop']:.3f}")
-        ceiling = gflops * 1e9 / six
-        print(f"  sgemm: {gflops:.1f} GFLOP/s ({where}); ceiling at 6*sum(fan_in*fan_out) = {six:,} FLOPs/sample: "
-              f"{ceiling:,.0f} samples/s")
-        print(f"  Trainer's share of the ceiling: {best['Trainer'] / ceiling:.1%} "
-              f"(counting the {real:,} FLOPs an update does: {best['Trainer'] * real / (gflops * 1e9):.1%})")
-    print("\ntiny networks (updates per second):")
-    for label, preset, changes in (("trask-neuron", "trask-neuron", {}), ("gender-network", "gender-network", {}),
-                                   ("gender, full batch", "gender-network", {"batch_size": 0})):
-        rate = tiny_updates_per_second(preset, args.tiny_updates, args.repeats, **changes)
-        print(f"  {label + ':':20s}{rate:10,.0f}")
+            for label, preset, changes in TINY:
+                rates[label].append(tiny_updates_per_second(preset, args.tiny_updates, **changes))
+        for label, values in rates.items():
+            print(f"  {label + ':':20s}{spread(values)}")
+    print(f"({load()})")
 
 
 if __name__ == "__main__":

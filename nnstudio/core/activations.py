@@ -20,6 +20,17 @@ import numpy as np
 from nnstudio.core.registry import Registry
 
 
+_EXP_OVERFLOW: dict[np.dtype, float] = {}
+
+
+def _exp_overflow(dtype: np.dtype) -> float:
+    """The z below which e^(-z) overflows in ``dtype`` (float64: -709.78), with a small margin."""
+    limit = _EXP_OVERFLOW.get(dtype)
+    if limit is None:
+        limit = _EXP_OVERFLOW[dtype] = -float(np.log(np.finfo(dtype).max)) + 1.0
+    return limit
+
+
 class Activation:
     """Base class. ``name`` is the registry key; ``formula`` is shown to learners."""
 
@@ -51,7 +62,12 @@ class Sigmoid(Activation):
     derivative_formula = "σ′(z) = σ(z)(1 − σ(z))"
 
     def forward(self, z):
-        # e^(-z) overflows to inf for z < -709; 1 / (1 + inf) is then exactly 0, which is the right limit.
+        # e^(-z) overflows to inf for z < -709 (float32: -88.7); 1 / (1 + inf) is then exactly 0, the right limit.
+        # Only then is numpy's overflow warning silenced: entering np.errstate costs more than the sigmoid of a
+        # tutorial's few rows, and the check is one pass (fmin skips NaN, whose e^(-z) warns of nothing).
+        z = np.asarray(z)
+        if z.size and z.dtype.kind == "f" and not np.fmin.reduce(z, axis=None) < _exp_overflow(z.dtype):
+            return 1.0 / (1.0 + np.exp(-z))
         with np.errstate(over="ignore"):
             return 1.0 / (1.0 + np.exp(-z))
 
@@ -159,9 +175,9 @@ class Softmax(Activation):
     elementwise = False
 
     def forward(self, z):
-        shifted = z - z.max(axis=1, keepdims=True)  # same result, no overflow
-        e = np.exp(shifted)
-        return e / e.sum(axis=1, keepdims=True)
+        e = z - np.maximum.reduce(z, axis=1, keepdims=True)  # same result, no overflow
+        np.exp(e, out=e)  # in place: the same numbers without two more arrays (softmax runs at every update)
+        return np.divide(e, np.add.reduce(e, axis=1, keepdims=True), out=e)
 
     def derivative(self, z, a):
         # The diagonal of the Jacobian, a_k (1 - a_k): what the activation panel can draw for one unit.

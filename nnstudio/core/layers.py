@@ -70,7 +70,7 @@ class Dense:
             grad_z = self.activation.backward(grad_a, self.z, self.a)
         np.matmul(self.X.T, grad_z, out=self.dW)
         if self.b is not None:
-            grad_z.sum(axis=0, out=self.db)
+            np.add.reduce(grad_z, axis=0, out=self.db)  # grad_z.sum(axis=0) without its Python wrapper
         return grad_z @ self.W.T if need_input_grad else None
 
 

@@ -32,14 +32,21 @@ def _mean(a: np.ndarray) -> float:
 
 
 def _clip(y_hat: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """``np.clip``, for the same reason."""
-    return np.minimum(np.maximum(y_hat, lo), hi)
+    """``np.clip``, for the same reason; a new array."""
+    out = np.maximum(y_hat, lo)
+    return np.minimum(out, hi, out=out)
+
+
+_EPS_OF: dict[np.dtype, float] = {}
 
 
 def _clip_eps(dtype: np.dtype) -> float:
     """The clip margin for ``dtype``: 1e-12, or the type's machine epsilon where 1 − 1e-12 would round to 1
     (float32: a sigmoid returns exactly 1.0 from z ≈ 17 on)."""
-    return max(_EPS, float(np.finfo(dtype).eps))
+    eps = _EPS_OF.get(dtype)
+    if eps is None:
+        eps = _EPS_OF[dtype] = max(_EPS, float(np.finfo(dtype).eps))
+    return eps
 
 
 class Loss:
@@ -152,7 +159,11 @@ class SoftmaxCrossEntropy(Loss):
     fuses_with = "softmax"
 
     def per_sample(self, y_hat, y):
-        return -(y * np.log(_clip(y_hat, _clip_eps(y_hat.dtype), 1.0))).sum(axis=1)
+        # -(y * log(clip(ŷ))).sum(axis=1), worked in one array (a loss is taken at every update)
+        t = _clip(y_hat, _clip_eps(y_hat.dtype), 1.0)
+        np.log(t, out=t)
+        t = np.multiply(y, t, out=t) if t.dtype == np.result_type(y, t) else y * t
+        return np.negative(np.add.reduce(t, axis=1))
 
     def value(self, y_hat, y):
         return _mean(self.per_sample(y_hat, y))
@@ -161,7 +172,9 @@ class SoftmaxCrossEntropy(Loss):
         return -y / _clip(y_hat, _clip_eps(y_hat.dtype), 1.0) * y_hat.dtype.type(1.0 / y_hat.shape[0])
 
     def fused_gradient(self, y_hat, y):
-        return (y_hat - y) * y_hat.dtype.type(1.0 / y_hat.shape[0])
+        g = y_hat - y
+        return np.multiply(g, y_hat.dtype.type(1.0 / y_hat.shape[0]), out=g) if g.dtype == y_hat.dtype else \
+            g * y_hat.dtype.type(1.0 / y_hat.shape[0])
 
 
 LOSSES: Registry[Loss] = Registry(

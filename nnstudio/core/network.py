@@ -111,13 +111,24 @@ class Network:
     def use_parameters(self, flat: np.ndarray) -> None:
         """Make ``flat`` the network's parameters without copying: every layer's W and b become views of it. A trainer
         writes an update into a second array and then swaps, keeping the weights before the update for nothing."""
-        views = iter(self.parameter_views(flat))
-        for layer in self.layers:
-            if layer.kind == "dense":
-                layer.W = next(views)
-                if layer.b is not None:
-                    layer.b = next(views)
+        views = self.parameter_views(flat)
+        for layer, i in self._slots:
+            layer.W = views[i]
+            if layer.b is not None:
+                layer.b = views[i + 1]
         self.flat_parameters = flat
+
+    @property
+    def _slots(self) -> list[tuple[Dense, int]]:
+        """(dense layer, index of its W in ``parameters()``), worked out once."""
+        slots = self.__dict__.get("_slot_list")
+        if slots is None:
+            slots, i = [], 0
+            for layer in self.dense_layers:
+                slots.append((layer, i))
+                i += 1 if layer.b is None else 2
+            self._slot_list = slots
+        return slots
 
     # -- building ---------------------------------------------------------------------------------------------------
     @classmethod

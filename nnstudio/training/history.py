@@ -43,16 +43,18 @@ class Series:
     def append(self, x: int, values) -> None:
         if x >= self.head and x % self.stride:
             return
-        if self._n and x == self._x[self._n - 1]:
+        n = self._n
+        if n and x <= self._x[n - 1]:
+            last = int(self._x[n - 1])
+            if x < last:
+                raise ValueError(f"x must increase (got {x} after {last})")
             # the same x again: an update retried after its weights overflowed and were set back (Trainer._diverge)
             # replaces the record of the failed attempt
             with np.errstate(over="ignore"):
-                self._v[self._n - 1] = values
+                self._v[n - 1] = values
             self._frozen = None
             return
-        if self._n and x < self._x[self._n - 1]:
-            raise ValueError(f"x must increase (got {x} after {self._x[self._n - 1]})")
-        if self._n == self.capacity:
+        if n == self.capacity:
             self.stride *= 2
             xs = self._x[: self._n]
             rows = np.flatnonzero((xs % self.stride == 0) | (xs < self.head))

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -42,6 +42,7 @@ SAMPLED_WEIGHTS = 48  # ...of this many, plus the full path at a few points (His
 MAX_ERROR_COLUMNS = 64  # per-sample errors are recorded for datasets with at most this many (rows x outputs)
 MAX_OUTPUT_ROWS = 1000  # snapshots carry the last outputs for datasets up to this size
 MAX_Z_ROWS = 256  # snapshots carry the pre-activations of at most this many rows of the last batch
+EVAL_BLOCK = 1024  # rows per forward pass when judging a table (see Trainer._judge_forward)
 
 
 @dataclass(frozen=True)
@@ -166,8 +167,9 @@ class Snapshot:
         return float(self.epoch_values[-1, 3]) if len(self.epoch_x) else math.nan
 
 
-@dataclass(frozen=True)
-class StepResult:
+class StepResult(NamedTuple):
+    """What one update did (a tuple: made at every update, at a third of a frozen dataclass's cost)."""
+
     loss: float
     diverged: str | None = None
     epoch_finished: bool = False
@@ -323,6 +325,7 @@ class Trainer:
         if getattr(self, "optimizer", None) is None or experiment.optimizer != old.optimizer:
             self.optimizer = optimizers.make(experiment.optimizer)
         self.optimizer.momentum = experiment.momentum
+        self._flat_step = self.optimizer.slots == 0  # see _step
         self.optimizer.beta1, self.optimizer.beta2 = experiment.beta1, experiment.beta2
         bs = experiment.batch_size
         self.batch_size = self.n_train if bs == 0 or bs >= self.n_train else bs
@@ -359,7 +362,8 @@ class Trainer:
         self._last_z: tuple[np.ndarray, ...] = ()
         self.confusion: tuple[int, np.ndarray, np.ndarray | None] | None = None  # see Snapshot.train_confusion
         self.follow(self.followed_index, restart=True)
-        self._record_epoch()
+        with np.errstate(over="ignore", invalid="ignore"):  # as in step(): see _evaluate
+            self._record_epoch()
         if self.timeline is not None:
             self.timeline.clear()
             self.timeline.record(self)
@@ -448,7 +452,21 @@ class Trainer:
             self._pending = (self._pending[0] if self._pending else self.position, stop)
 
     def _all_finite(self, flat: np.ndarray) -> bool:
+        """Whether every value of ``flat`` is finite. A sum of squares holding an infinity or a NaN is not finite,
+        so a finite one answers in one BLAS pass that writes nothing (half the time of ``np.isfinite(...).all()``);
+        only when it is not (a value not finite, or finite values so large that their squares overflow) does the
+        exact check decide."""
+        if math.isfinite(np.dot(flat, flat)):
+            return True
         return bool(np.isfinite(flat, out=self._finite).all())
+
+    def _spare(self, flat: np.ndarray) -> np.ndarray:
+        """The one of the three weight arrays that is neither in use (``flat``) nor the backup."""
+        a, b, c = self._buffers
+        backup = self._backup
+        if a is not flat and a is not backup:
+            return a
+        return b if b is not flat and b is not backup else c
 
     def step(self) -> StepResult:
         """One parameter update on the next batch. Overflow and NaN are the Trainer's to report (a loss, gradient or
@@ -483,8 +501,11 @@ class Trainer:
                  self._dropout_state_before, self.last_loss)
         # the new weights go to a spare array: those the update started from stay in use until they are checked
         flat = net.flat_parameters
-        new = next(b for b in self._buffers if b is not flat and b is not self._backup)
-        self.optimizer.step(self._params, self._grads, lr, out=net.parameter_views(new))
+        new = self._spare(flat)
+        if self._flat_step:  # an optimizer without state per parameter moves every weight in one call
+            self.optimizer.step([flat], [net.flat_gradients], lr, out=[new])
+        else:
+            self.optimizer.step(self._params, self._grads, lr, out=net.parameter_views(new))
         if not self._all_finite(new):
             if not self._all_finite(net.flat_gradients):  # only with weights to go back to: see above
                 return self._diverge(f"the gradient became infinite at update {x + 1}", loss, rollback=True)
@@ -583,15 +604,29 @@ class Trainer:
 
     def evaluate(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, float]:
         """(data loss, metric) of the current weights on a whole table, dropout off."""
-        return self._evaluate(X, Y)[:2]
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._evaluate(X, Y)[:2]
 
     def _evaluate(self, X: np.ndarray, Y: np.ndarray, true: np.ndarray | None = None
                   ) -> tuple[float, float, np.ndarray | None]:
         """(data loss, metric, confusion counts or None for regression) on a whole table, dropout off; ``true``: the
-        rows' classes, when known."""
-        with np.errstate(over="ignore", invalid="ignore"):
-            y_hat = self.network.forward(X, training=False)
-            return (self.loss_fn.value(y_hat, Y), *classes_and_counts(y_hat, Y, self.dataset.task, true))
+        rows' classes, when known. Called under step()'s errstate (overflow is the Trainer's to report)."""
+        y_hat = self._judge_forward(X)
+        return (self.loss_fn.value(y_hat, Y), *classes_and_counts(y_hat, Y, self.dataset.task, true))
+
+    def _judge_forward(self, X: np.ndarray) -> np.ndarray:
+        """The network's outputs for the rows of ``X``, dropout off: a table of more than ``EVAL_BLOCK`` rows goes
+        through in blocks of about that many, so that each layer's outputs stay in the processor's cache on their
+        way to the next layer (5,000 judged rows of 784-128-10: 4-8% faster than in one pass, on a busy machine)."""
+        n = len(X)
+        if n <= EVAL_BLOCK:
+            return self.network.forward(X, training=False)
+        k = -(-n // EVAL_BLOCK)
+        out = np.empty((n, self.network.n_outputs), self.dtype)
+        for i in range(k):
+            start, stop = n * i // k, n * (i + 1) // k
+            out[start:stop] = self.network.forward(X[start:stop], training=False)
+        return out
 
     def _record_epoch(self) -> None:
         """The epoch's figures, on the rows ``judging`` picks (every row of a table up to 10,000 rows). An epoch the
@@ -642,24 +677,34 @@ class Trainer:
         ``progress_interval`` seconds and once at the end. Returns "finished", "stopped", "diverged" or
         "early-stopped"."""
         limit = self.experiment.epochs if max_epochs is None else max_epochs
-        end_step = None if max_updates is None else self.step_count + max_updates
+        end_step = math.inf if max_updates is None else self.step_count + max_updates
         start_time = time.perf_counter()
         last_report = start_time
         start_samples = self.step_count
-        reason = "finished"
-        while self.epoch < limit and (end_step is None or self.step_count < end_step):
-            if should_stop is not None and should_stop():
-                reason = "stopped"
-                break
-            result = self.step()
-            if result.diverged:
-                reason = "diverged"
-                break
-            if result.epoch_finished and self.early_stop_due():
-                reason = "early-stopped"
-                break
-            now = time.perf_counter()
-            if on_progress is not None and now - last_report >= progress_interval:
+        reason = None
+        while reason is None:
+            # the updates between two reports hold step()'s errstate once, not once each (``on_progress`` runs
+            # outside it, ``should_stop`` inside)
+            with np.errstate(over="ignore", invalid="ignore"):
+                while True:
+                    if self.epoch >= limit or self.step_count >= end_step:
+                        reason = "finished"
+                        break
+                    if should_stop is not None and should_stop():
+                        reason = "stopped"
+                        break
+                    result = self._step()
+                    if result.diverged:
+                        reason = "diverged"
+                        break
+                    if result.epoch_finished and self.early_stop_due():
+                        reason = "early-stopped"
+                        break
+                    if on_progress is not None:
+                        now = time.perf_counter()
+                        if now - last_report >= progress_interval:
+                            break
+            if reason is None:
                 self._update_speed(start_time, now, start_samples)
                 on_progress(self.snapshot())
                 last_report = now

@@ -380,3 +380,25 @@ class _Proxy:
 
     def __getattr__(self, name):
         return getattr(self._real, name)
+
+
+@pytest.mark.parametrize("bad", [math.inf, -math.inf, math.nan])
+def test_the_finiteness_check_finds_any_bad_weight_and_takes_huge_finite_ones_for_what_they_are(bad):
+    """The check after each update first adds up the squares of every weight (one pass): huge but finite float32
+    weights, whose squares overflow, must not read as an overflow, while one value that is not finite, wherever it
+    is, must (the check then goes on to count exactly)."""
+    exp = Experiment(name="t", dataset="xor", dataset_params={"size": 40, "seed": 3},
+                     layers=[LayerSpec(3, "sigmoid"), LayerSpec(1, "sigmoid")], loss="binary_cross_entropy",
+                     learning_rate=0.1, batch_size=8, dtype="float32", epochs=5)
+    big = 3e19  # squared: 9e38, beyond float32's 3.4e38
+    t = Trainer(exp.replace(initial_weights=[[[big] * 3] * 2, [big] * 3, [[big]] * 3, [big]]))
+    assert t.run(max_updates=3) == "finished" and t.diverged is None and t.step_count == 3
+    assert np.all(np.abs(t.network.flat_parameters) > 1e19)
+    n = t.network.n_parameters
+    with np.errstate(over="ignore", invalid="ignore"):  # as in step(): overflow is the Trainer's to report
+        for i in (0, n // 2, n - 1):
+            flat = np.ones(n, np.float32)
+            flat[i] = bad
+            assert not t._all_finite(flat)
+            flat[i] = big
+            assert t._all_finite(flat)
