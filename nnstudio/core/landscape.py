@@ -110,7 +110,8 @@ def pca_directions(path: np.ndarray, centre: np.ndarray) -> tuple[np.ndarray, np
     Mᵀ M (one per weight: a small network's path may keep thousands of points), whose eigenvectors are the
     directions. M itself is never made: the path is read a block at a time (float32 rows stay float32), so a big
     network's path costs a few MB here, not a few copies of itself. A second direction that explains nothing (a
-    straight path, a single weight) comes back as zeros."""
+    straight path, a single weight) comes back as zeros. Each direction points from the path's start towards the
+    centre (a decomposition leaves the sign open), so the path runs left to right and upwards on the slice."""
     path, centre = np.asarray(path), np.asarray(centre, dtype=np.float64)
     n, m = path.shape
     by_points = n < m
@@ -129,8 +130,11 @@ def pca_directions(path: np.ndarray, centre: np.ndarray) -> tuple[np.ndarray, np
             d[:keep, cols] = (U[:, :keep].T @ block) / s[:, None]
     else:
         d[:keep] = U[:, :keep].T
-    for k in range(keep):  # unit length to the last bit
+    first = np.asarray(path[0], dtype=np.float64) - centre
+    for k in range(keep):  # unit length to the last bit, pointing from the path's start towards the centre
         d[k] /= np.linalg.norm(d[k])
+        if first @ d[k] > 0:
+            d[k] = -d[k]
     var = np.zeros(2)
     var[:min(2, len(w))] = (w / np.sum(w))[:2]
     return d[0], d[1], var

@@ -88,6 +88,7 @@ def test_pca_and_projection_agree_with_the_plain_decompositions():
     for mine, theirs in ((p1, vt[0]), (p2, vt[1])):  # the same directions, up to their sign
         np.testing.assert_allclose(mine * np.sign(mine @ theirs), theirs, atol=1e-9)
     np.testing.assert_allclose(var, (s ** 2 / np.sum(s ** 2))[:2], rtol=1e-9)
+    assert (path[0] - centre) @ p1 <= 0 and (path[0] - centre) @ p2 <= 0  # from the start towards the centre
     d1, d2 = rng.standard_normal(50), rng.standard_normal(50)  # not orthogonal
     want = np.linalg.lstsq(np.stack([d1, d2], axis=1), (path - centre).T, rcond=None)[0].T
     np.testing.assert_allclose(landscape.project(path, centre, d1, d2), want, atol=1e-10)
