@@ -76,24 +76,83 @@ def random_direction(net: Network, rng: np.random.Generator, include_bias: bool 
     return np.concatenate(parts)
 
 
+# Paths are read this many values at a time: a path of 64 weight vectors of a 784-128-10 network is 26 MB of float32
+# and would be 52 MB as float64, and a decomposition of it as a whole copies it several times over.
+BLOCK_VALUES = 1 << 18
+
+
+def _column_blocks(path: np.ndarray, centre: np.ndarray):
+    """(columns, θ − θ₀ of those columns in float64) for every row of ``path``, a block of columns at a time."""
+    n, m = path.shape
+    step = max(1, BLOCK_VALUES // max(n, 1))
+    for j in range(0, m, step):
+        cols = slice(j, j + step)
+        block = np.array(path[:, cols], dtype=np.float64)
+        block -= centre[cols]
+        yield cols, block
+
+
+def _row_blocks(path: np.ndarray, centre: np.ndarray):
+    """(rows, θ − θ₀ of those rows in float64), a block of rows at a time."""
+    step = max(1, BLOCK_VALUES // max(centre.size, 1))
+    for i in range(0, len(path), step):
+        block = np.array(path[i:i + step], dtype=np.float64)
+        block -= centre
+        yield slice(i, i + step), block
+
+
 def pca_directions(path: np.ndarray, centre: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The two principal directions of ``path`` (rows: flat weights) around ``centre``, as unit vectors, and the
-    share of the path's variance each explains."""
-    M = np.asarray(path, dtype=np.float64) - centre
-    if M.shape[0] < 2 or not np.any(M):
+    share of the path's variance each explains.
+
+    Worked out from the smaller of the two Gram matrices of M = path − centre: M Mᵀ (one row and column per point:
+    a big network's path keeps a few dozen), whose eigenvectors u and eigenvalues s² give the directions Mᵀu / s, or
+    Mᵀ M (one per weight: a small network's path may keep thousands of points), whose eigenvectors are the
+    directions. M itself is never made: the path is read a block at a time (float32 rows stay float32), so a big
+    network's path costs a few MB here, not a few copies of itself. A second direction that explains nothing (a
+    straight path, a single weight) comes back as zeros. Each direction points from the path's start towards the
+    centre (a decomposition leaves the sign open), so the path runs left to right and upwards on the slice."""
+    path, centre = np.asarray(path), np.asarray(centre, dtype=np.float64)
+    n, m = path.shape
+    by_points = n < m
+    G = np.zeros((n, n) if by_points else (m, m))
+    for _, block in (_column_blocks if by_points else _row_blocks)(path, centre):
+        G += block @ block.T if by_points else block.T @ block
+    if n < 2 or not np.any(G):
         raise ValueError("the training path is too short for principal directions: train a few updates first")
-    _, s, vt = np.linalg.svd(M, full_matrices=False)
-    var = s ** 2 / np.sum(s ** 2)
-    d1 = vt[0]
-    d2 = vt[1] if len(vt) > 1 else np.zeros_like(d1)
-    return d1, d2, var[:2]
+    w, U = np.linalg.eigh(G)  # ascending
+    w, U = np.clip(w[::-1], 0.0, None), U[:, ::-1]
+    keep = 2 if len(w) > 1 and w[1] > w[0] * 64 * len(w) * np.finfo(np.float64).eps else 1  # beyond rounding
+    d = np.zeros((2, m))
+    if by_points:
+        s = np.sqrt(w[:keep])
+        for cols, block in _column_blocks(path, centre):
+            d[:keep, cols] = (U[:, :keep].T @ block) / s[:, None]
+    else:
+        d[:keep] = U[:, :keep].T
+    first = np.asarray(path[0], dtype=np.float64) - centre
+    for k in range(keep):  # unit length to the last bit, pointing from the path's start towards the centre
+        d[k] /= np.linalg.norm(d[k])
+        if first @ d[k] > 0:
+            d[k] = -d[k]
+    var = np.zeros(2)
+    var[:min(2, len(w))] = (w / np.sum(w))[:2]
+    return d[0], d[1], var
 
 
 def project(path: np.ndarray, centre: np.ndarray, d1: np.ndarray, d2: np.ndarray) -> np.ndarray:
-    """(α, β) for each row of ``path``: least squares of (θ − θ₀) ≈ α d₁ + β d₂. Shape (n, 2)."""
-    A = np.stack([d1, d2], axis=1)
-    coords, *_ = np.linalg.lstsq(A, (np.asarray(path, np.float64) - centre).T, rcond=None)
-    return coords.T
+    """(α, β) for each row of ``path``: least squares of (θ − θ₀) ≈ α d₁ + β d₂. Shape (n, 2).
+
+    Through the QR decomposition of [d₁ d₂] (the minimum-norm answer, as ``np.linalg.lstsq`` gives, when the two
+    directions are parallel), a block of rows at a time: no float64 copy of the whole path."""
+    path, centre = np.atleast_2d(np.asarray(path)), np.asarray(centre, dtype=np.float64)
+    A = np.stack([np.asarray(d1, dtype=np.float64), np.asarray(d2, dtype=np.float64)], axis=1)
+    Q, R = np.linalg.qr(A)
+    solve = np.linalg.pinv(R, rcond=np.finfo(np.float64).eps * max(A.shape))
+    out = np.empty((len(path), 2))
+    for rows, block in _row_blocks(path, centre):
+        out[rows] = (block @ Q) @ solve.T
+    return out
 
 
 def surface(net: Network, loss: Loss, X: np.ndarray, Y: np.ndarray, centre: np.ndarray, d1: np.ndarray,

@@ -73,8 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     if not display_available():
         print(NO_DISPLAY, file=sys.stderr)
         return 2
+    from nnstudio.malloc import give_back_big_blocks
     from nnstudio.training.threads import use_blas_threads
 
+    give_back_big_blocks()  # freed arrays go back to the system, not into the threads' heaps (see nnstudio.malloc)
     use_blas_threads(1)
     app = create_app(argv)
     _install_error_hook(app)

@@ -109,12 +109,15 @@ class Snapshot:
     def network_inputs(self, X_raw) -> np.ndarray:
         """Rows of raw feature values as the network sees them: preprocessed, in the network's dtype. Depends only
         on ``preprocessing`` and ``dtype``, so a view that predicts the same rows again and again can keep it."""
-        X = np.atleast_2d(np.asarray(X_raw, dtype=np.float64))
+        X = np.atleast_2d(np.asarray(X_raw))
+        if X.dtype.kind not in "biuf":  # numbers stay as they are (pixels: uint8, never a float64 copy of them all)
+            X = X.astype(np.float64)
         n_in = self.weights[0].shape[0]
         if X.shape[1] != n_in:
             raise ValueError(f"expected {n_in} value(s), got {X.shape[1]}")
         with np.errstate(over="ignore", invalid="ignore"):  # a huge typed value may not fit float32: inf, shown as such
-            return self.preprocessing.apply(X, np.dtype(self.dtype)) if self.preprocessing else X
+            return (self.preprocessing.apply(X, np.dtype(self.dtype)) if self.preprocessing
+                    else np.asarray(X, dtype=np.float64))
 
     def forward_inputs(self, a: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """(z, a) of every dense layer for rows already made network inputs by ``network_inputs``. Weights of a run

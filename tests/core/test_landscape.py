@@ -77,3 +77,58 @@ def test_surface_progress_can_cancel():
                           landscape.axis_direction(2, 0), landscape.axis_direction(2, 1), np.arange(5.0),
                           np.arange(4.0), progress=lambda f: calls.append(f) or len(calls) < 2)
     assert np.isfinite(Z[:2]).all() and np.isnan(Z[2:]).all()
+
+
+def test_pca_and_projection_agree_with_the_plain_decompositions():
+    rng = np.random.default_rng(3)
+    centre = rng.standard_normal(50)
+    path = centre + np.cumsum(rng.standard_normal((12, 50)) * np.linspace(3, 0.1, 50), axis=0)
+    p1, p2, var = landscape.pca_directions(path, centre)
+    _, s, vt = np.linalg.svd(path - centre, full_matrices=False)
+    for mine, theirs in ((p1, vt[0]), (p2, vt[1])):  # the same directions, up to their sign
+        np.testing.assert_allclose(mine * np.sign(mine @ theirs), theirs, atol=1e-9)
+    np.testing.assert_allclose(var, (s ** 2 / np.sum(s ** 2))[:2], rtol=1e-9)
+    assert (path[0] - centre) @ p1 <= 0 and (path[0] - centre) @ p2 <= 0  # from the start towards the centre
+    d1, d2 = rng.standard_normal(50), rng.standard_normal(50)  # not orthogonal
+    want = np.linalg.lstsq(np.stack([d1, d2], axis=1), (path - centre).T, rcond=None)[0].T
+    np.testing.assert_allclose(landscape.project(path, centre, d1, d2), want, atol=1e-10)
+    # parallel directions (a cut along one weight): the minimum-norm answer, as lstsq gives it
+    want = np.linalg.lstsq(np.stack([d1, d1], axis=1), (path - centre).T, rcond=None)[0].T
+    np.testing.assert_allclose(landscape.project(path, centre, d1, d1), want, atol=1e-10)
+
+
+def test_a_long_path_of_few_weights_agrees_with_the_plain_decomposition_too():
+    rng = np.random.default_rng(4)  # a small network's path: thousands of points of a few weights
+    path = np.cumsum(rng.standard_normal((3000, 5)) * [3.0, 1.0, 0.5, 0.2, 0.1], axis=0)
+    centre = path[-1]
+    p1, p2, var = landscape.pca_directions(path, centre)
+    _, s, vt = np.linalg.svd(path - centre, full_matrices=False)
+    for mine, theirs in ((p1, vt[0]), (p2, vt[1])):
+        np.testing.assert_allclose(mine * np.sign(mine @ theirs), theirs, atol=1e-8)
+    np.testing.assert_allclose(var, (s ** 2 / np.sum(s ** 2))[:2], rtol=1e-9)
+
+
+def test_a_straight_path_has_no_second_direction():
+    centre = np.zeros(6)
+    path = np.outer(np.arange(1.0, 5.0), np.arange(6.0))
+    d1, d2, var = landscape.pca_directions(path, centre)
+    assert not d2.any() and var[1] == pytest.approx(0.0, abs=1e-12)
+    np.testing.assert_allclose(np.abs(d1), np.arange(6.0) / np.linalg.norm(np.arange(6.0)))
+
+
+def test_a_big_networks_path_is_read_a_block_at_a_time():
+    """A path of 40 float32 weight vectors of 200,000 weights (32 MB): the directions and the projection never hold
+    a float64 copy of it (64 MB), let alone the copies a decomposition of the whole makes."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    path = rng.standard_normal((40, 200_000), dtype=np.float32)
+    centre = path[-1].astype(np.float64)
+    tracemalloc.start()
+    try:
+        d1, d2, _ = landscape.pca_directions(path, centre)
+        landscape.project(path, centre, d1, d2)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 2**20, f"{peak / 2**20:.0f} MB"

@@ -130,3 +130,27 @@ def test_long_rows_are_thinned_in_place_to_the_same_rows(dtype):
     assert wide.stride == narrow.stride > 1
     np.testing.assert_array_equal(wide.x, narrow.x)
     np.testing.assert_array_equal(wide.values[:, [0, 1500, 2999]], narrow.values)
+
+
+def test_snapshots_of_a_series_share_its_rows_and_never_see_them_change():
+    """frozen() hands out views of the rows recorded, not a copy per snapshot (a big network's path is 25 MB);
+    writing a row already handed out (thinning, a retried update, a rollback) first moves the series to buffers of
+    its own, so what was handed out stays as it was."""
+    s = Series(3000, capacity=8, dtype=np.float32)
+    for x in range(5):
+        s.append(x, np.full(3000, x))
+    x1, v1 = s.frozen()
+    s.append(5, np.full(3000, 5))
+    x2, v2 = s.frozen()
+    assert np.shares_memory(v1, v2) and not v1.flags.writeable and not x2.flags.writeable
+    kept = [(x.copy(), v.copy()) for x, v in ((x1, v1), (x2, v2))]
+    s.append(5, np.full(3000, -5))  # the same x again: replaces the last row
+    s.drop_from(4)
+    s.append(4, np.full(3000, 40))
+    for x in range(6, 20):  # thinned twice
+        s.append(x, np.full(3000, x))
+    for (x, v), (x0, v0) in zip(((x1, v1), (x2, v2)), kept):
+        np.testing.assert_array_equal(x, x0)
+        np.testing.assert_array_equal(v, v0)
+    x3, v3 = s.frozen()
+    assert list(x3) == list(s.x) and v3[1, 0] == s.values[1, 0]

@@ -1,7 +1,7 @@
 """What the gallery shows, worked out from a snapshot and the data: every image's true class, the network's answer
 and how sure it was; which images a filter keeps and in what order; a page of them as a greyscale mosaic. Plain numpy
 that any thread may run (the panel runs ``answers`` on its own, ``offthread.LatestJob``: 10,000 test images through
-a 784-128-10 network take 20-40 ms).
+a 784-128-10 network take 20-40 ms), a chunk of rows at a time.
 
 Classes are decided by ``training.classes.predicted_classes``, as the Trainer's accuracy and the confusion matrix
 decide them, so a confusion cell and the gallery filtered to it count the same images."""
@@ -15,8 +15,7 @@ import numpy as np
 from nnstudio.training.classes import predicted_classes
 from nnstudio.training.trainer import Snapshot
 
-CHUNK = 5_000  # rows put through the network at once when their inputs are not kept
-KEEP_INPUTS = 20_000  # sets up to this many rows keep their network inputs between snapshots
+CHUNK = 2_000  # rows put through the network at once (a 784-input float32 chunk: 6 MB; its float64 answer, never)
 ORDERS = ("set", "surest", "least sure")
 
 
@@ -53,23 +52,35 @@ def _inputs_from_prepared(prepared, snap: Snapshot, ds, test: bool):
     return X if same else None
 
 
+def outputs(snap: Snapshot, X: np.ndarray, inputs: np.ndarray | None = None,
+            rows: np.ndarray | None = None) -> np.ndarray:
+    """The network's outputs for ``X[rows]`` (every row without ``rows``), CHUNK rows at a time: from ``inputs``
+    (the Trainer's preprocessed rows of the same set) when given, else preprocessed here chunk by chunk. No copy of
+    the set's inputs is ever made whole (60,000 MNIST digits would be 188 MB as float32, twice that as float64)."""
+    positions = np.arange(len(X)) if rows is None else np.asarray(rows)
+    out = None
+    for i in range(0, len(positions), CHUNK):
+        take = positions[i:i + CHUNK]
+        whole = rows is None and len(take) == len(X)  # one chunk of the whole set: no gathering
+        a = (inputs if whole else inputs[take]) if inputs is not None else snap.network_inputs(X if whole else X[take])
+        y = snap.forward_inputs(a)[-1][1]
+        del a  # before the next chunk's inputs are made: one chunk at a time
+        if out is None:
+            out = np.empty((len(positions), y.shape[1]), dtype=y.dtype)
+        out[i:i + len(take)] = y
+    if out is None:  # no rows
+        out = np.zeros((0, snap.layers[-1].units), dtype=np.dtype(snap.dtype))
+    return out
+
+
 def answers(snap: Snapshot, ds, test: bool, cache: dict, prepared=None) -> tuple[Answers, dict]:
     """Every image's answer with the snapshot's weights. ``prepared``: the Trainer's preprocessed arrays, used as
-    they are when they fit (no copy); otherwise the network inputs are made here and kept in ``cache`` for small
-    sets (a new dict is returned when something was added)."""
+    they are when they fit (no copy); otherwise the images are preprocessed a chunk at a time (nothing is kept:
+    ``cache`` comes back as it was)."""
     X, y = images_of(ds, test)
     inputs = _inputs_from_prepared(prepared, snap, ds, test)
-    key = (id(ds), test, id(snap.preprocessing), snap.dtype)
-    if inputs is None and cache.get("key") == key and cache.get("dataset") is ds:
-        inputs = cache["inputs"]
-    elif inputs is None and len(X) <= KEEP_INPUTS:
-        inputs = snap.network_inputs(X)
-        cache = {"key": key, "dataset": ds, "inputs": inputs, "preprocessing": snap.preprocessing}
     with np.errstate(all="ignore"):  # a diverged network answers inf and NaN: shown as such
-        if inputs is not None:
-            out = snap.forward_inputs(inputs)[-1][1]
-        else:  # a big set without the Trainer's arrays: a chunk at a time, nothing kept
-            out = np.concatenate([snap.predict(X[i:i + CHUNK]) for i in range(0, len(X), CHUNK)])
+        out = outputs(snap, X, inputs)
         predicted = predicted_classes(out, ds.task)
         probabilities = np.column_stack([1 - out[:, 0], out[:, 0]]) if ds.task == "binary" else out
         probabilities = np.asarray(probabilities, dtype=np.float32)

@@ -252,14 +252,15 @@ class PredictionsPanel(Panel):
                 self._show_line(*self.line_view.draw_line(snap, ds))
             return
         cache, axes = self._row_cache, getattr(self, "_axes", None)
+        prepared = self.context.prepared_if_made()  # the Trainer's own network inputs: read, never copied whole
         if view == "plane":
-            work = lambda: ("plane", ds, *numbers.plane(snap, ds, axes, cache))  # noqa: E731
+            work = lambda: ("plane", ds, *numbers.plane(snap, ds, axes, cache, prepared))  # noqa: E731
         elif view == "matrix":
             test = self.set_combo.currentText() == TEST and ds.has_test
             training = self.context.training
-            work = lambda: ("matrix", ds, *numbers.matrix(snap, ds, test, training, cache))  # noqa: E731
+            work = lambda: ("matrix", ds, *numbers.matrix(snap, ds, test, training, cache, prepared))  # noqa: E731
         else:
-            work = lambda: ("scatter", ds, numbers.scatter(snap, ds, cache))  # noqa: E731
+            work = lambda: ("scatter", ds, numbers.scatter(snap, ds, cache, prepared))  # noqa: E731
         if now:
             self._job.drop()
             self._show(work())
@@ -289,7 +290,7 @@ class PredictionsPanel(Panel):
         """(X, y, note) of the rows to judge: all of them, or a fixed random sample of a big table (kept per table,
         so a redraw during training does not draw the sample again)."""
         rows, self._row_cache = numbers.rows_in(self._row_cache, ds, test)
-        return rows
+        return rows[:3]
 
     # -- two features: the decision surface ----------------------------------------------------------------------------
     def _setup_plane(self, ds) -> None:

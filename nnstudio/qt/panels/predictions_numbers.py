@@ -2,7 +2,7 @@
 (the panel runs it on its own, ``offthread.LatestJob``). Answering 6,400 points of the plane, judging 5,000 rows and
 tracing the boundary took the GUI thread up to a second on big networks; here it takes the job's thread.
 
-Nothing here keeps state: the rows judged and their network inputs are handed in and back in ``cache`` (a dict the
+Nothing here keeps state: the rows judged are handed in and back in ``cache`` (a dict the
 panel keeps per table; a new dict is returned when something was added)."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numpy as np
 from nnstudio.numbers import count, percent
 from nnstudio.qt.panels.colormaps import class_colour
 from nnstudio.qt.panels.contours import contour_segments, segments_to_xy
+from nnstudio.qt.panels.gallery_numbers import _inputs_from_prepared, outputs
 from nnstudio.training.classes import confusion_counts, predicted_classes
 from nnstudio.training.trainer import Snapshot
 
@@ -24,13 +25,15 @@ LISTED = 12  # tables up to this size list every row's output
 
 
 def judged_rows(ds, test: bool):
-    """(X, y, note) of the rows to judge: all of them, or a fixed random sample of a big table."""
+    """(X, y, note, positions) of the rows to judge: all of them (positions None), or a fixed random sample of a big
+    table (X and y of the sample; positions: where they are in the table)."""
     X, y = (ds.X_test, ds.y_test) if test else (ds.X, ds.y)
     label = "test" if test else "training"
     if len(X) <= BIG:
-        return X, y, f"all {count(len(X))} {label} rows"
+        return X, y, f"all {count(len(X))} {label} rows", None
     keep = np.sort(np.random.default_rng(0).choice(len(X), SAMPLE, replace=False))
-    return X[keep], y[keep], f"a fixed random sample of {count(SAMPLE)} of the {count(len(X))} {label} rows"
+    return (X[keep], y[keep], f"a fixed random sample of {count(SAMPLE)} of the {count(len(X))} {label} rows",
+            keep)
 
 
 def rows_in(cache: dict, ds, test: bool) -> tuple[tuple, dict]:
@@ -42,14 +45,17 @@ def rows_in(cache: dict, ds, test: bool) -> tuple[tuple, dict]:
     return cache["rows"], cache
 
 
-def answers(snap: Snapshot, ds, test: bool, cache: dict):
-    """(network outputs, y, note, cache) for the rows judged; their network inputs are kept in the cache while the
-    preprocessing stays."""
-    (X, y, note), cache = rows_in(cache, ds, test)
-    key = (id(snap.preprocessing), snap.dtype)
-    if cache.get("inputs_key") != key:
-        cache = {**cache, "inputs_key": key, "inputs": snap.network_inputs(X), "preprocessing": snap.preprocessing}
-    return snap.forward_inputs(cache["inputs"])[-1][1], y, note, cache
+def answers(snap: Snapshot, ds, test: bool, cache: dict, prepared=None):
+    """(network outputs, y, note, cache) for the rows judged, a chunk at a time: from the Trainer's preprocessed
+    rows (``prepared``) when they fit, else preprocessed chunk by chunk (no copy of the table's network inputs is
+    kept: the 10,000 MNIST test digits would be 30 MB of float32)."""
+    (X, y, note, positions), cache = rows_in(cache, ds, test)
+    inputs = _inputs_from_prepared(prepared, snap, ds, test)
+    if inputs is not None:
+        out = outputs(snap, inputs, inputs, positions)
+    else:
+        out = outputs(snap, X)
+    return out, y, note, cache
 
 
 def plane_axes(ds) -> list[np.ndarray]:
@@ -83,7 +89,7 @@ class Plane:
                 [[float(gx.flat[i]), float(gy.flat[i]), *map(float, flat[i])] for i in range(len(flat))])
 
 
-def plane(snap: Snapshot, ds, axes, cache: dict) -> tuple[Plane, dict]:
+def plane(snap: Snapshot, ds, axes, cache: dict, prepared=None) -> tuple[Plane, dict]:
     xs, ys = axes
     with np.errstate(all="ignore"):  # a diverged network answers inf and NaN: drawn (or not) as such
         gx, gy = np.meshgrid(xs, ys)
@@ -105,8 +111,8 @@ def plane(snap: Snapshot, ds, axes, cache: dict) -> tuple[Plane, dict]:
             margin = [Z[..., k] - np.delete(Z, k, axis=2).max(axis=2) for k in range(K)]
             segments = np.concatenate([contour_segments(m, xs, ys, 0.0) for m in margin])
         bx, by = segments_to_xy(segments)
-        outputs, y, note, cache = answers(snap, ds, False, cache)
-        accuracy = float(np.mean(predicted_classes(outputs, ds.task) == y))
+        answered, y, note, cache = answers(snap, ds, False, cache, prepared)
+        accuracy = float(np.mean(predicted_classes(answered, ds.task) == y))
     return Plane(xs.copy(), ys.copy(), Z, image, rect, bx, by, accuracy, note), cache
 
 
@@ -121,7 +127,8 @@ class Matrix:
     listing: tuple | None  # (outputs, y, predicted) of a table small enough to list row by row
 
 
-def matrix(snap: Snapshot, ds, test: bool, training: bool, cache: dict) -> tuple[Matrix, dict]:
+def matrix(snap: Snapshot, ds, test: bool, training: bool, cache: dict,
+           prepared=None) -> tuple[Matrix, dict]:
     counted = snap.test_confusion if test else snap.train_confusion
     n_rows = len(ds.y_test if test else ds.y)
     listing = None
@@ -137,7 +144,7 @@ def matrix(snap: Snapshot, ds, test: bool, training: bool, cache: dict) -> tuple
                 "(while training runs)")
     else:
         with np.errstate(all="ignore"):
-            out, y, rows, cache = answers(snap, ds, test, cache)
+            out, y, rows, cache = answers(snap, ds, test, cache, prepared)
             predicted = predicted_classes(out, ds.task)
         M = confusion_counts(y, predicted, ds.n_classes)
         total = len(y)
@@ -149,7 +156,7 @@ def matrix(snap: Snapshot, ds, test: bool, training: bool, cache: dict) -> tuple
     return Matrix(M, test, title, f"Counts on {rows}; colour: share of each true class's rows.", listing), cache
 
 
-def scatter(snap: Snapshot, ds, cache: dict):
+def scatter(snap: Snapshot, ds, cache: dict, prepared=None):
     """(network outputs, y, note, cache) of the training rows judged (a numeric target from several features)."""
     with np.errstate(all="ignore"):
-        return answers(snap, ds, False, cache)
+        return answers(snap, ds, False, cache, prepared)

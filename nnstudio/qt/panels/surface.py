@@ -34,6 +34,7 @@ from nnstudio.qt.panels.surface_job import (
     SurfaceResult,
     compute,
     make_plan,
+    path_length,
     weight_label,
 )
 from nnstudio.qt.panels.surface_view import SurfaceView
@@ -296,7 +297,7 @@ class LossSurfacePanel(Panel):
 
     def _choose_default_mode(self, snap: Snapshot) -> None:
         n = sum(w.size for w in snap.weights)
-        mode = CHOSEN if n <= 3 else (PCA if len(snap.training_path()[1]) >= 3 else RANDOM)
+        mode = CHOSEN if n <= 3 else (PCA if path_length(snap) >= 3 else RANDOM)
         self.mode_combo.blockSignals(True)
         self.mode_combo.setCurrentText(mode)
         self.mode_combo.blockSignals(False)
@@ -420,10 +421,8 @@ class LossSurfacePanel(Panel):
         plan, snap = self._plan, self.snapshot
         if plan is None or snap is None or snap.current_flat_weights().size != plan.centre.size:
             return
-        xs, path = snap.training_path()
         with np.errstate(all="ignore"):  # a diverged path: its far points become inf or NaN, never an error
-            self._path = plan.project(path)
-        self._path_x = np.asarray(xs, dtype=np.float64)
+            self._path_x, self._path = plan.project_path(snap)
         self._left = self.view.show_path(self._path)
         self._show_kept_paths()
         self._update_note()

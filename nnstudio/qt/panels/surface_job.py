@@ -60,11 +60,32 @@ class SlicePlan:
     fixed: bool = False
 
     def project(self, rows) -> np.ndarray:
-        """Display coordinates (n, 2) of flat weight vectors (rows)."""
-        rows = np.atleast_2d(np.asarray(rows, dtype=np.float64))
+        """Display coordinates (n, 2) of flat weight vectors (rows, float32 or float64; never copied whole)."""
+        rows = np.atleast_2d(np.asarray(rows))
         if self.axes is not None:
-            return rows[:, list(self.axes)].copy()
+            return np.asarray(rows[:, list(self.axes)], dtype=np.float64)
         return landscape.project(rows, self.centre, self.d1, self.d2) + self.origin
+
+    def project_path(self, snap) -> tuple[np.ndarray, np.ndarray]:
+        """(updates, display coordinates) of the snapshot's training path, ending at its current weights."""
+        xs, rows = path_rows(snap)
+        coords = np.vstack([self.project(rows).reshape(-1, 2), self.project(snap.current_flat_weights())])
+        return np.r_[np.asarray(xs, dtype=np.float64), float(snap.step)], coords
+
+
+def path_rows(snap) -> tuple[np.ndarray, np.ndarray]:
+    """(updates, flat weight vectors) of the training path before the current weights, as the snapshot holds them:
+    a big network's path stays float32 (``Snapshot.training_path`` makes a float64 copy of it all, 52 MB for a
+    784-128-10 network, which the slice and its path never need)."""
+    if snap.path_x is not None and len(snap.path_x):
+        return snap.path_x, snap.path_values
+    xs, full = snap.training_path()  # a small network's path: its tracked weights
+    return xs[:-1], full[:-1]
+
+
+def path_length(snap) -> int:
+    """Points on the training path, the current weights included (as ``Snapshot.training_path`` counts them)."""
+    return len(path_rows(snap)[0]) + 1
 
 
 def weight_label(snap, flat: int) -> str:
@@ -91,7 +112,9 @@ def make_plan(snap, mode: str, ix: int = 0, iy: int = 1, seed: int = 0, resoluti
         size = f"up to {fmt(finite.max())}" if finite.size and finite.max() > 1 else "not numbers"
         raise PlanError(f"These weights are too large to draw a slice around ({size}): the run diverged. Reset, "
                         "or lower the learning rate.")
-    _, path = snap.training_path()
+    _, path = path_rows(snap)  # the path before the centre (which is the current weights: offsets 0, 0)
+    path = np.asarray(path).reshape(-1, n)
+    current = centre
     extra = [np.atleast_2d(np.asarray(e, dtype=np.float64)) for e in extra]
     extra = np.vstack([e for e in extra if e.ndim == 2 and e.shape[1] == n] or [np.zeros((0, n))])
     extra = extra[sane(extra).all(axis=1)] if len(extra) else extra
@@ -104,12 +127,14 @@ def make_plan(snap, mode: str, ix: int = 0, iy: int = 1, seed: int = 0, resoluti
             cut, iy = True, ix
         elif ix == iy and not cut:
             raise PlanError("Choose two different weights for the two axes.")
-        fixed = (n == 1 or (n == 2 and not cut)) and len(path) > 0 and bool(sane(path[0]).all())
+        start = np.asarray(path[0] if len(path) else current, dtype=np.float64)
+        fixed = (n == 1 or (n == 2 and not cut)) and bool(sane(start).all())
         if fixed:  # the exact surface: centred on the start, whatever the run has done since
-            centre = np.asarray(path[0], dtype=np.float64).copy()
+            centre = start.copy()
         d1, d2 = landscape.axis_direction(n, ix), landscape.axis_direction(n, iy)
         axes, origin = (ix, iy), centre[[ix, iy]]
-        coords, floor = np.vstack([path, extra])[:, [ix, iy]] - origin, 1.0
+        shown = np.vstack([np.asarray(path[:, [ix, iy]], dtype=np.float64), extra[:, [ix, iy]], current[[ix, iy]]])
+        coords, floor = _and_centre(shown - origin), 1.0
         labels = (weight_label(snap, ix), weight_label(snap, iy))
         held = [k for k in range(n) if k not in (ix, iy if not cut else ix)]
         if len(held) == 1:
@@ -123,13 +148,15 @@ def make_plan(snap, mode: str, ix: int = 0, iy: int = 1, seed: int = 0, resoluti
         net.set_weights(list(snap.weights))
         rng = np.random.default_rng(seed)
         d1, d2 = (_nonzero(landscape.random_direction(net, rng), rng) for _ in range(2))
-        coords, floor = landscape.project(np.vstack([path, extra]), centre, d1, d2), 1.0  # ±1: each unit moved
-        #   by its own norm
+        # ±1: each unit moved by its own norm
+        coords, floor = _and_centre(landscape.project(path, centre, d1, d2)), 1.0
+        if len(extra):
+            coords = np.vstack([coords, landscape.project(extra, centre, d1, d2)])
         labels = (f"random direction 1 (seed {seed})", "random direction 2")
         note = ("The path is projected onto this plane but does not lie in it: the colours under it are not "
                 "its own losses.")
     elif mode == PCA:
-        if len(path) < 3:
+        if len(path) + 1 < 3:
             raise PlanError("Principal directions need at least 3 points on the training path: "
                             "train a few updates first (or pick another slice).")
         try:
@@ -139,7 +166,7 @@ def make_plan(snap, mode: str, ix: int = 0, iy: int = 1, seed: int = 0, resoluti
         if not np.any(d2):  # a perfectly straight path: any perpendicular will do
             d2 = _perpendicular(d1, np.random.default_rng(seed))
         share = np.r_[share, 0.0, 0.0]
-        coords = landscape.project(path, centre, d1, d2)
+        coords = _and_centre(landscape.project(path, centre, d1, d2))
         along = coords[:, 0][sane(coords[:, 0])]
         if len(extra):
             coords = np.vstack([coords, landscape.project(extra, centre, d1, d2)])
@@ -159,6 +186,11 @@ def make_plan(snap, mode: str, ix: int = 0, iy: int = 1, seed: int = 0, resoluti
     else:
         alphas, betas = _grid(lo1, hi1, resolution), _grid(lo2, hi2, resolution)
     return SlicePlan(mode, centre, d1, d2, axes, origin, alphas, betas, labels, snap.step, note, fixed)
+
+
+def _and_centre(coords: np.ndarray) -> np.ndarray:
+    """The path's offsets (n, 2) and the centre's own (0, 0): the path ends at the current weights."""
+    return np.vstack([coords.reshape(-1, 2), np.zeros((1, 2))])
 
 
 def _extent(c: np.ndarray, floor: float) -> tuple[float, float]:
