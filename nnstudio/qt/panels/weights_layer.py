@@ -42,15 +42,19 @@ def _ticks(n: int, names=None, extra=()) -> list[list[tuple[float, str]]]:
 def symmetric_scale(W: np.ndarray, b: np.ndarray | None) -> float:
     """The nice number just above the largest |value| of a layer's weights and bias (1 when all are 0), at most
     LIMIT: a weight of 1e300 after a divergence makes the scale ±1e15 (its colour bar then says how large the weights
-    got) and takes the end colour. NaN does not count (it is drawn transparent)."""
-    values = np.abs(np.concatenate([np.ravel(W)] + ([np.ravel(b)] if b is not None else [])).astype(np.float64))
-    values = values[~np.isnan(values)]
-    return nice_ceil(min(float(values.max()), LIMIT)) if values.size else 1.0
+    got) and takes the end colour. NaN does not count (it is drawn transparent). Found by fmin/fmax reductions
+    (which skip NaN), without a float64 copy of the weights."""
+    ends = [float(reduce(np.ravel(a))) for a in (W, b) if a is not None and np.size(a)
+            for reduce in (np.fmin.reduce, np.fmax.reduce)]
+    sizes = [abs(v) for v in ends if v == v]  # (NaN only where all were NaN)
+    return nice_ceil(min(max(sizes), LIMIT)) if sizes else 1.0
 
 
 def on_scale(A, scale: float) -> np.ndarray:
-    """A as float64 clipped to ±scale (NaN stays NaN and is drawn transparent): no inf or 1e300 reaches the image."""
-    return np.clip(np.asarray(A, dtype=np.float64), -scale, scale)
+    """A clipped to ±scale, in its own float type (float32 weights stay float32: half the work for the image; other
+    types become float64). NaN stays NaN and is drawn transparent: no inf or 1e300 reaches the image."""
+    A = np.asarray(A)
+    return np.clip(A if A.dtype.kind == "f" else A.astype(np.float64), -scale, scale)
 
 
 def style_plot(plot) -> None:
