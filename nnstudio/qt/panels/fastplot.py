@@ -118,7 +118,7 @@ class FollowedRange:
         return (lo - span * (self.MARGIN + (self.HEADROOM if grow and below else 0.0)),
                 hi + span * (self.MARGIN + (self.HEADROOM if grow and above else 0.0)))
 
-    def _button(self) -> None:
+    def _button(self, *_) -> None:
         self.fit()
 
     def _update_button(self) -> None:
