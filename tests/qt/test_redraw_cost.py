@@ -221,3 +221,26 @@ def test_the_history_is_checked_by_two_reductions(values, expected):
     from nnstudio.qt.panels.weights_history import all_sane
 
     assert all_sane(np.asarray(values, dtype=np.float64)) is expected
+
+
+def test_a_histogram_redraw_keeps_its_count_axis_when_the_bars_change_a_little(qtbot, monkeypatch):
+    """Setting the count axis's ticks or range at every redraw made it lay its numbers out again each time."""
+    trainer, panel = _mnist_like_panel(qtbot)
+    panel.tabs.setCurrentIndex(0)  # the matrices and their histograms
+    MainWindow._draw_view(panel, trainer.snapshot())
+    hist = panel.layer_views[0].hist
+    calls = []
+    for name in ("setYRange",):
+        real = getattr(hist, name)
+        monkeypatch.setattr(hist, name, lambda *a, _r=real, _n=name, **k: calls.append(_n) or _r(*a, **k))
+    axis = hist.getAxis("left")
+    real_ticks = axis.setTicks
+    monkeypatch.setattr(axis, "setTicks", lambda *a, **k: calls.append("setTicks") or real_ticks(*a, **k))
+    tops = []
+    for _ in range(3):
+        trainer.run(max_updates=1)
+        MainWindow._draw_view(panel, trainer.snapshot())
+        tops.append(panel.layer_views[0].bars.opts["height"].max())
+        (_, high) = hist.viewRange()[1]
+        assert 0.8 * high <= max(tops[-1], 1) <= high  # the tallest bar is in view, filling most of the height
+    assert calls == [], (calls, tops)
