@@ -26,6 +26,10 @@ bench, run alternately with after):
   after:  86.2% of headless, worst stall 19.8 ms (p99 11.0); 0.75-0.83 redraws/s per view; ms per redraw: Curves
           17.4, Weights 14.5, Network 9.2, Activation 8.6, Drawing 2.1, Predictions 1.1, LossSurface 0.4,
           Gallery 0.2, TryIt 0.1 (54 ms a round); studio ~1,103 MB.
+Redraws made cheaper (branch redraw; the machine at load 10-12 on 2 cores, so throughput ratios and stalls were not
+comparable; the ms per redraw are), same run, before (c935921) then after: Weights 17.0 -> 10.2 ms, Curves 13.6 ->
+10.9 ms per redraw (mean), Network, Activation unchanged (12-13 and 10 ms: now the costliest views). A view's own
+cost, with less load on the machine: bench/redraw_cost.py.
 """
 
 from __future__ import annotations

@@ -12,6 +12,10 @@ move. Large ones (a 784-128-10 network with every panel on screen) get a small s
 redrawn every second or so, and training keeps its speed. One pull feeds views worth at most PER_PULL seconds (and
 at least one view), so a round of redrawing never freezes the window for long.
 No Qt here: the clocks are injected, so the policy is tested on its own.
+
+Every view at 5 redraws a second needs 5 rounds of redrawing a second: with a round of the MNIST lesson's nine views
+at 31-35 ms of the GUI thread (bench/redraw_cost.py, December 2026, machine at load 10-15), that is 15-17% of the GUI
+thread, twice SHARE; the network and activation views are half of it. SHARE stays until a round costs ~15 ms.
 """
 
 from __future__ import annotations

@@ -203,10 +203,7 @@ class CurvesPanel(Panel):
         with np.errstate(invalid="ignore"):
             keep = np.isfinite(y) & ((y > 0) if log_y else (np.abs(y) <= LIMIT))
         xd, yd, connect = kept_line(x * x_scale + shift, y, keep)
-        line = pen
-        if len(xd) > DENSE and pen.widthF() > 1:
-            line = QPen(pen)
-            line.setWidthF(1.0)
+        line = _thin(pen) if len(xd) > DENSE and pen.widthF() > 1 else pen
         p.set_curve(key, pen, xd, yd, connect, pen=line, symbol="o" if symbol else None, symbolSize=5, symbolPen=pen,
                     symbolBrush=pen.color())
         p.drawn[key] = (xd, yd)
@@ -273,8 +270,7 @@ class CurvesPanel(Panel):
         batch = self.context.experiment.batch_size if self.context.experiment is not None else None
         per_epoch = updates_per_epoch(snap, batch)
         few = len(snap.epoch_x) <= 50
-        pens = {"update": pg.mkPen(PER_UPDATE, width=1), "train": pg.mkPen(TRAIN, width=2),
-                "test": pg.mkPen(TEST, width=2, style=Qt.PenStyle.DashLine)}
+        pens = {"update": _pen(PER_UPDATE, 1), "train": _pen(TRAIN, 2), "test": _pen(TEST, 2, dashed=True)}
         ux, uy = thin(snap.update_x, snap.update_loss, log=log_x, shift=shift)
         self._draw(self.loss_area, "update", "loss per update", ux, uy, uy, shift, pens["update"], log_y)
         ex, ev = snap.epoch_x, snap.epoch_values
@@ -301,6 +297,8 @@ class CurvesPanel(Panel):
         for p, modes_changed in zip(self._areas(), changed):
             if modes_changed or self._refit:
                 p.fit() if self._frame_set else p.frame()
+            elif self._frame_set:
+                p.follow()
         self._refit = False
 
     def _draw_errors(self, snap: Snapshot, log_y: bool, shift: int, log_x: bool = False) -> None:
@@ -314,7 +312,7 @@ class CurvesPanel(Panel):
             colour = ROW_COLOURS[k] if n <= MAX_LEGEND_ROWS else _ramp(k, n)
             ev = values[:, k]
             self._draw(self.errors_area, f"row{k}", f"error {labels[k]}", ex, ev, np.abs(ev) if log_y else ev,
-                       shift, pg.mkPen(colour, width=1.6 if n <= MAX_LEGEND_ROWS else 1), log_y)
+                       shift, _pen(colour, 1.6 if n <= MAX_LEGEND_ROWS else 1), log_y)
         for key, c in self.errors_area.curves.items():  # columns that no longer exist (a smaller table)
             if key.startswith("row") and int(key[3:]) >= n:
                 c.setData([], [])
@@ -368,6 +366,28 @@ class CurvesPanel(Panel):
         else:
             self.errors_area.set_legend(f"{count(len(labels))} training rows, coloured from "
                                             f"{_entry(_ramp(0, 2), labels[0])} to {_entry(_ramp(1, 2), labels[-1])}")
+
+
+_PENS: dict[tuple, QPen] = {}
+
+
+def _pen(colour, width: float, dashed: bool = False) -> QPen:
+    """The pen of a curve, made once (``pg.mkPen`` costs ~0.1 ms, and every redraw drew with a handful): never
+    modified, so it is shared."""
+    key = (tuple(colour), float(width), dashed)
+    if key not in _PENS:
+        _PENS[key] = pg.mkPen(colour, width=width, style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
+    return _PENS[key]
+
+
+def _thin(pen: QPen) -> QPen:
+    """``pen`` 1 px wide (made once per pen)."""
+    key = ("thin", pen.color().rgba(), pen.style())
+    if key not in _PENS:
+        thin = QPen(pen)
+        thin.setWidthF(1.0)
+        _PENS[key] = thin
+    return _PENS[key]
 
 
 def _ramp(k: int, n: int) -> tuple[int, int, int]:

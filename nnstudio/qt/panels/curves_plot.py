@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from nnstudio.qt.panels.bounds import sane_range
 from nnstudio.qt.panels.colormaps import light_grid, plain_numbers
+from nnstudio.qt.panels.fastplot import Bounds, FollowedRange
 from nnstudio.qt.panels.ticks import PlainLogAxis
 
 FRAME = ((0.0, 10.0), (0.0, 1.0))  # the tidy empty frame: x 0..10, y 0..1 (1..10 on a log axis)
@@ -47,6 +48,7 @@ class CurvePlot:
         self.drawn: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # key -> (x, y) handed to the plot
         self.given: dict[str, tuple] = {}  # key -> everything last handed to the curve (see set_curve)
         self._axes = None
+        self.range = FollowedRange(self.plot.getPlotItem(), self.bounds)
         self.frame()
 
     def curve(self, key: str, pen) -> pg.PlotDataItem:
@@ -84,25 +86,33 @@ class CurvePlot:
         self.given = {}
 
     def frame(self) -> None:
-        """The tidy empty frame, in the axes' own scale, and no auto range (with nothing to fit, pyqtgraph's auto
-        range would keep whatever range was there)."""
+        """The tidy empty frame, in the axes' own scale, not following any data (with nothing to fit, a range would
+        keep whatever was there)."""
         log_x = bool(self._axes and self._axes[0])
-        self.plot.disableAutoRange()
+        self.range.stop()
         self.plot.setRange(xRange=LOG_FRAME_X if log_x else FRAME[0], yRange=FRAME[1], padding=0.02)
 
-    def fit(self) -> None:
-        """The range of the points drawn, in the axes' own scale, then auto range (pyqtgraph follows the curves as
-        they grow, from points that are all finite and within ±LIMIT)."""
+    def bounds(self) -> Bounds | None:
+        """The extent of the points drawn, in the axes' own scale (finite, within ±LIMIT), or None without points."""
         log_x, log_y = self._axes[:2] if self._axes else (False, False)
-        xs = np.concatenate([x for x, _ in self.drawn.values()] or [np.zeros(0)])
-        ys = np.concatenate([y for _, y in self.drawn.values()] or [np.zeros(0)])
-        if not xs.size:
-            self.frame()
-            return
+        drawn = [xy for xy in self.drawn.values() if len(xy[0])]
+        if not drawn:
+            return None
+        xs = np.concatenate([x for x, _ in drawn])
+        ys = np.concatenate([y for _, y in drawn])
         with np.errstate(divide="ignore", invalid="ignore"):
             xs, ys = (np.log10(xs) if log_x else xs), (np.log10(ys) if log_y else ys)
-        self.plot.setRange(xRange=sane_range(xs, FRAME[0]), yRange=sane_range(ys, FRAME[1]), padding=0.02)
-        self.plot.enableAutoRange()
+        return sane_range(xs, FRAME[0]), sane_range(ys, FRAME[1])
+
+    def fit(self) -> None:
+        """The range of the points drawn, in the axes' own scale, and from then on ranges that follow them as they
+        grow (``FollowedRange``: from points that are all finite and within ±LIMIT)."""
+        if not self.range.fit():
+            self.frame()
+
+    def follow(self) -> None:
+        """Keep the points drawn in view, unless the learner zoomed or the frame is empty (see ``fit``)."""
+        self.range.follow()
 
     def set_legend(self, html: str) -> None:
         if self.legend.text() != html:

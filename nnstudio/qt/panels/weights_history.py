@@ -13,13 +13,15 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QSizePolicy
 
 from nnstudio.numbers import count, fmt
-from nnstudio.qt.panels.bounds import bounded_line, sane
+from nnstudio.qt.panels.bounds import LIMIT, bounded_line, sane
 from nnstudio.qt.panels.colormaps import UNIT_COLOURS, dark_axes, light_grid, plain_numbers, thin_indices
+from nnstudio.qt.panels.fastplot import FollowedRange, Polylines, line_connect
 from nnstudio.qt.panels.thinning import sorted_unique
 from nnstudio.training.trainer import Snapshot
 
 POINT_BUDGET = 24_000  # points over all curves; each curve keeps between 200 and 2000 (48 sampled weights of a
 #   784-128-10 network: 500 each, about one a pixel; 100,000 points cost 8-10 ms of every redraw in paths alone)
+PER_PIXEL = 2  # points per pixel column of the plot at most, per curve
 MAX_SEPARATE = 12  # up to this many curves get their own colour and legend entry; more are drawn faint, grouped
 PICK_PIXELS = 8  # hover / click reach around a curve
 DENSE = 300  # the selected weight's wide line goes through at most this many points (Qt strokes lines wider
@@ -46,10 +48,10 @@ def local_to_global(shapes, param: int, flat: int) -> int:
     return int(sum(int(np.prod(s)) for s in shapes[:param]) + flat)
 
 
-def set_line(curve: pg.PlotDataItem, x, y, connect=None) -> None:
+def set_line(curve: pg.PlotDataItem | pg.PlotCurveItem, x, y, connect=None) -> tuple[np.ndarray, np.ndarray]:
     """Hand a curve its points, leaving out (and breaking the line at) values that are not finite or beyond ±LIMIT:
     a weight of 1e300 after a divergence is off the chart, not a coordinate for Qt. ``connect`` (one per point) breaks
-    the line between curves drawn as one item."""
+    the line between curves drawn as one item. Returns the points handed over."""
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if connect is None:
         xs, ys, joined = bounded_line(x, y)
@@ -60,13 +62,21 @@ def set_line(curve: pg.PlotDataItem, x, y, connect=None) -> None:
         if len(idx) > 1:
             joined[:-1] = (np.diff(idx) == 1) & np.asarray(connect, dtype=bool)[idx[:-1]]
         xs, ys = x[idx], y[idx]
-    curve.setData(xs, ys, connect=joined, skipFiniteCheck=True)
+    curve.setData(xs, ys, connect=line_connect(joined) if len(xs) else "all", skipFiniteCheck=True)
+    return xs, ys
+
+
+def all_sane(values: np.ndarray) -> bool:
+    """Whether every value is finite and within ±LIMIT, from two reductions (NaN makes them NaN): far cheaper than
+    ``sane`` over the whole history, which makes a float64 copy and three masks of it at every redraw."""
+    lo, hi = float(np.min(values)), float(np.max(values))
+    return -LIMIT <= lo and hi <= LIMIT  # (False for NaN)
 
 
 def left_the_plot(x: np.ndarray, values: np.ndarray) -> list[str]:
     """A line saying where the recorded weights first could not be drawn (not finite, or beyond ±LIMIT), if anywhere;
     found in the recorded values, so thinning never hides it."""
-    if not values.size:
+    if not values.size or all_sane(values):
         return []
     bad = np.flatnonzero(~sane(values).all(axis=1))
     if not bad.size:
@@ -119,6 +129,9 @@ class WeightHistory:
         self._legend_extra = ""
         self._selected: int | None = None  # global index
         self._data: tuple[np.ndarray, dict[str, np.ndarray]] = (np.zeros(0), {})
+        self._bounds = None  # ((x0, x1), (y0, y1)) of the points drawn
+        self._fitted = False  # the range was fitted to this network's curves (then it follows them)
+        self.range = FollowedRange(self.plot, lambda: self._bounds)
 
     # -- building ------------------------------------------------------------------------------------------------------
     def clear(self) -> None:
@@ -132,6 +145,7 @@ class WeightHistory:
         self.extra_label = ""
         self.note.setText("")
         self._legend_changed()
+        self._bounds, self._fitted = None, False
 
     def _drop_items(self) -> None:
         for item in (*self.curves, *self.groups):
@@ -160,11 +174,13 @@ class WeightHistory:
                 self.legend.addItem(curve, label)
         else:  # one faint item per parameter (W1, b1, ...) holding all its curves: far cheaper to update and paint
             for p in sorted_unique(self.params):
-                group = self.plot.plot(pen=pg.mkPen((*UNIT_COLOURS[p % len(UNIT_COLOURS)], 110), width=1),
-                                       antialias=False)
+                group = Polylines(pen=pg.mkPen((*UNIT_COLOURS[p % len(UNIT_COLOURS)], 110), width=1),
+                                  antialias=False)
+                self.plot.addItem(group)
                 group.columns = np.flatnonzero(self.params == p)
                 self.groups.append(group)
         self._legend_changed()
+        self._fitted = False
 
     def _legend_changed(self) -> None:
         """Show the legend only with entries, and let the plot's layout re-place it (it resizes itself)."""
@@ -200,42 +216,75 @@ class WeightHistory:
             self._rebuild(snap)
         self._selected = local_to_global(shapes, *selection) if selection is not None else None
         self._style()
-        x_all = np.asarray(snap.weight_x, dtype=np.float64)
-        values = np.asarray(snap.weight_values, dtype=np.float64)
+        x_all, values = snap.weight_x, snap.weight_values
         if values.shape[0] == 0:
             values = np.zeros((0, len(self.columns)))
-        keep = thin_indices(len(x_all), int(np.clip(POINT_BUDGET // max(len(self.columns), 1), 200, 2000)))
-        x, kept = x_all[keep], values[keep]
+        keep = thin_indices(len(x_all), self.points_per_curve())
+        # only the rows drawn become float64 (the history holds up to 4,096)
+        x, kept = x_all[keep].astype(np.float64), values[keep].astype(np.float64)
         self._data = (x, {label: kept[:, k] for k, label in enumerate(self.labels)})
+        drawn = []
         for k, curve in enumerate(self.curves):
             if self._selected == int(self.columns[k]) and len(x) > DENSE:  # a wide line: fewer points (see DENSE)
                 few = thin_indices(len(x), DENSE)
-                set_line(curve, x[few], kept[few, k])
+                drawn.append(set_line(curve, x[few], kept[few, k]))
             else:
-                set_line(curve, x, kept[:, k])
+                drawn.append(set_line(curve, x, kept[:, k]))
         for group in self.groups:  # all curves of a parameter as one path, broken between curves
             m = len(group.columns)
             connect = np.ones(m * len(x), dtype=bool)
             connect[len(x) - 1::max(len(x), 1)] = False
-            set_line(group, np.tile(x, m), kept[:, group.columns].T.ravel(), connect)
+            drawn.append(set_line(group, np.tile(x, m), kept[:, group.columns].T.ravel(), connect))
         k = self._selected_column()
         if self.groups and k is not None:
             self.selected_curve.setPen(pg.mkPen((20, 20, 20), width=3.5))
             few = thin_indices(len(x), DENSE)
-            set_line(self.selected_curve, x[few], kept[few, k])
+            drawn.append(set_line(self.selected_curve, x[few], kept[few, k]))
         else:
             self.selected_curve.setData([], [])
-        self._follow_untracked(snap, shapes, selection)
+        drawn.append(self._follow_untracked(snap, shapes, selection))
+        self._set_range(drawn)
         total = sum(int(np.prod(s)) for s in shapes)
         if len(self.columns) == total:
             lines = [] if len(x) else ["no updates yet"]
         else:
             lines = [f"{count(len(self.columns))} of {count(total)} weights recorded;",
                      "click a cell to follow another"]
-        self.note.setText("\n".join(lines + left_the_plot(x_all, values)))
+        self.set_note("\n".join(lines + left_the_plot(x_all, values)))
 
-    def _follow_untracked(self, snap: Snapshot, shapes, selection) -> None:
-        """The selected weight from the coarse full path when it is not recorded at every update."""
+    def set_note(self, text: str) -> None:
+        """The note over the plot (a TextItem lays its text out again at every setText, even the same text)."""
+        if self.note.toPlainText() != text:
+            self.note.setText(text)
+
+    def points_per_curve(self) -> int:
+        """Points each recorded curve keeps: its share of ``POINT_BUDGET`` (200 to 2,000), and at most two per pixel
+        column of the plot (more cost drawing time and show nothing more)."""
+        share = int(np.clip(POINT_BUDGET // max(len(self.columns), 1), 200, 2000))
+        width = int(self.plot.vb.width())
+        return min(share, PER_PIXEL * width) if width >= 50 else share
+
+    def _set_range(self, drawn: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        """Fit the range to the points drawn the first time, then follow them (``FollowedRange``)."""
+        drawn = [(xs, ys) for xs, ys in drawn if len(xs)]
+        if not drawn:
+            self._bounds = None
+            return
+        self._bounds = ((min(float(xs[0]) for xs, _ in drawn), max(float(xs[-1]) for xs, _ in drawn)),
+                        (min(float(ys.min()) for _, ys in drawn), max(float(ys.max()) for _, ys in drawn)))
+        (x0, x1), (y0, y1) = self._bounds
+        if x1 <= x0:
+            self._bounds = ((x0 - 0.5, x1 + 0.5), self._bounds[1])
+        if y1 <= y0:
+            self._bounds = (self._bounds[0], (y0 - 0.5, y1 + 0.5))
+        if not self._fitted:
+            self._fitted = self.range.fit()
+        else:
+            self.range.follow()
+
+    def _follow_untracked(self, snap: Snapshot, shapes, selection) -> tuple[np.ndarray, np.ndarray]:
+        """The selected weight from the coarse full path when it is not recorded at every update; returns the points
+        drawn."""
         self.extra_label = ""
         if selection is None or self._selected_column() is not None or snap.path_x is None:
             self.extra.setData([], [])
@@ -243,7 +292,7 @@ class WeightHistory:
                 self.legend.removeItem(self.extra)
                 self._legend_extra = ""
                 self._legend_changed()
-            return
+            return np.zeros(0), np.zeros(0)
         xs, path = snap.training_path()
         xs, y = np.asarray(xs, dtype=np.float64), np.asarray(path[:, self._selected], dtype=np.float64)
         name = parameter_label(snap.parameter_names, shapes, *selection)
@@ -257,13 +306,14 @@ class WeightHistory:
         else:
             self.extra_label = name + " · coarse path"
         few = thin_indices(len(xs), DENSE)  # a wide line (see DENSE); the data export keeps every point
-        set_line(self.extra, xs[few], y[few])
+        drawn = set_line(self.extra, xs[few], y[few])
         self._data[1][self.extra_label] = y
         if self._legend_extra != self.extra_label:
             self.legend.removeItem(self.extra)
             self.legend.addItem(self.extra, self.extra_label)
             self._legend_extra = self.extra_label
             self._legend_changed()
+        return drawn
 
     def arrays(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """(x, {label: y}) of the curves drawn (the coarse-path curve has its own x; see ``extra``)."""

@@ -18,6 +18,8 @@ from nnstudio.qt.panels.bounds import LIMIT
 from nnstudio.qt.panels.colormaps import ColorBar, dark_axes, nice_ceil, plain_numbers, sign_colour
 
 HIST_BINS = 24
+HIST_ROOM = 1.15  # the count axis reaches this far above the tallest bar when it is set...
+HIST_FILL = 0.8  # ...and is set again when the tallest bar falls below this share of it (or rises above it)
 MAX_TICKS = 16  # below this many rows / columns every one gets a tick (labelled when there is room)
 
 
@@ -42,15 +44,19 @@ def _ticks(n: int, names=None, extra=()) -> list[list[tuple[float, str]]]:
 def symmetric_scale(W: np.ndarray, b: np.ndarray | None) -> float:
     """The nice number just above the largest |value| of a layer's weights and bias (1 when all are 0), at most
     LIMIT: a weight of 1e300 after a divergence makes the scale ±1e15 (its colour bar then says how large the weights
-    got) and takes the end colour. NaN does not count (it is drawn transparent)."""
-    values = np.abs(np.concatenate([np.ravel(W)] + ([np.ravel(b)] if b is not None else [])).astype(np.float64))
-    values = values[~np.isnan(values)]
-    return nice_ceil(min(float(values.max()), LIMIT)) if values.size else 1.0
+    got) and takes the end colour. NaN does not count (it is drawn transparent). Found by fmin/fmax reductions
+    (which skip NaN), without a float64 copy of the weights."""
+    ends = [float(reduce(np.ravel(a))) for a in (W, b) if a is not None and np.size(a)
+            for reduce in (np.fmin.reduce, np.fmax.reduce)]
+    sizes = [abs(v) for v in ends if v == v]  # (NaN only where all were NaN)
+    return nice_ceil(min(max(sizes), LIMIT)) if sizes else 1.0
 
 
 def on_scale(A, scale: float) -> np.ndarray:
-    """A as float64 clipped to ±scale (NaN stays NaN and is drawn transparent): no inf or 1e300 reaches the image."""
-    return np.clip(np.asarray(A, dtype=np.float64), -scale, scale)
+    """A clipped to ±scale, in its own float type (float32 weights stay float32: half the work for the image; other
+    types become float64). NaN stays NaN and is drawn transparent: no inf or 1e300 reaches the image."""
+    A = np.asarray(A)
+    return np.clip(A if A.dtype.kind == "f" else A.astype(np.float64), -scale, scale)
 
 
 def style_plot(plot) -> None:
@@ -94,6 +100,7 @@ class LayerView:
         self.scale = 0.0
         self._brushes: list = []
         self._edges = np.zeros(HIST_BINS + 1)
+        self._count_ticks: int | None = -1  # the count axis's whole-number ticks (None: pyqtgraph's own)
         if not later:
             for _ in self.parts():
                 pass
@@ -158,17 +165,29 @@ class LayerView:
         if needed > self.scale or not grow_only:
             self._set_scale(needed)
         levels = (-self.scale, self.scale)
-        self.image.setImage(on_scale(W, self.scale), autoLevels=False, levels=levels, rect=self.image_rect)
+        shown = on_scale(W, self.scale)
+        self.image.setImage(shown, autoLevels=False, levels=levels, rect=self.image_rect)
         if b is not None:
             self.bias_image.setImage(on_scale(b, self.scale)[None, :], autoLevels=False, levels=levels,
                                      rect=self.bias_rect)
         # equal bins over a given range take numpy's fast path (bins given as edges sort all the weights first)
-        counts, _ = np.histogram(on_scale(W, self.scale).ravel(), bins=HIST_BINS, range=levels)  # (NaN: not counted)
+        counts, _ = np.histogram(shown.ravel(), bins=HIST_BINS, range=levels)  # (NaN: not counted)
         self.bars.setOpts(x0=self._edges[:-1], x1=self._edges[1:], height=counts, brushes=self._brushes)
         top = int(counts.max()) if counts.size else 0
+        self._count_axis(top)
+
+    def _count_axis(self, top: int) -> None:
+        """The histogram's count axis for a tallest bar of ``top``, set again only when it must change: new ticks or
+        a new range make the axis lay out its numbers again (1.5 ms a redraw). The range follows the tallest bar
+        within a band (it fills 80-100% of the height) rather than exactly."""
         # whole counts only: a handful of weights would otherwise get ticks at 0.5
-        self.hist.getAxis("left").setTicks([[(i, str(i)) for i in range(top + 1)]] if top <= 4 else None)
-        self.hist.setYRange(0, max(top, 1) * 1.08, padding=0)
+        ticks = top if top <= 4 else None
+        if ticks != self._count_ticks:
+            self._count_ticks = ticks
+            self.hist.getAxis("left").setTicks([[(i, str(i)) for i in range(top + 1)]] if ticks is not None else None)
+        high = self.hist.viewRange()[1][1]
+        if not HIST_FILL * high <= max(top, 1) <= high or ticks is not None:
+            self.hist.setYRange(0, max(top, 1) * (1.08 if ticks is not None else HIST_ROOM), padding=0)
 
     def _set_scale(self, m: float) -> None:
         self.scale = m

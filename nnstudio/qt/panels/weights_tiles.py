@@ -122,10 +122,16 @@ class TileView:
         for label in self.labels:
             label.setVisible(pixels >= MIN_LABEL_PIXELS)
 
-    def _arrange(self, cols: int) -> None:
+    def _arrange(self, cols: int, dtype=np.float64) -> None:
+        """Lay the tiles out in ``cols`` columns. The mosaic is a view of a grid of cells (rows, pitch_y, cols,
+        pitch_x), so that all tiles are written in one assignment. Between and around the tiles it holds 0, drawn as
+        white as the background: NaN (transparent) there sent every redraw down pyqtgraph's slow path for images with
+        holes."""
         self.cols = cols
         rows = math.ceil(self.n_tiles / cols)
-        self.mosaic = np.full((rows * self.pitch_y - GAP, cols * self.pitch_x - GAP), np.nan)
+        full = np.zeros((rows * self.pitch_y, cols * self.pitch_x), dtype=dtype)
+        self._grid = full.reshape(rows, self.pitch_y, cols, self.pitch_x)
+        self.mosaic = full[:rows * self.pitch_y - GAP, :cols * self.pitch_x - GAP]
         for u, label in enumerate(self.labels):
             x0, y0 = self.origin(u)
             label.setPos(x0 - 0.5, y0 - 0.5)
@@ -138,17 +144,26 @@ class TileView:
 
     # -- data ----------------------------------------------------------------------------------------------------------
     def update(self, W: np.ndarray, b: np.ndarray | None, levels: tuple[float, float]) -> None:
+        """Draw the first ``n_tiles`` units' weights (and biases) on the colour scale ``levels``, in W's own float
+        type (float32 weights are not made float64 for the picture)."""
         self._W, self._b, self._levels = W, b, levels
-        (h, w), m = self.shape, self.mosaic
+        (h, w), n = self.shape, self.n_tiles
         top = max(abs(levels[0]), abs(levels[1]))
-        pictures = on_scale(W[:, :self.n_tiles], top).T.reshape(self.n_tiles, h, w)
-        bias = on_scale(b, top) if b is not None else None
-        for u in range(self.n_tiles):
-            x0, y0 = self.origin(u)
-            m[y0:y0 + h, x0:x0 + w] = pictures[u]
-            if bias is not None:
-                m[y0 + h + 1:y0 + h + 1 + BIAS_ROWS, x0:x0 + w] = bias[u]
-        self.colorbar.setLevels(levels)
+        dtype = np.result_type(W.dtype, np.float32)
+        if self._grid.dtype != dtype:
+            self._arrange(self.cols, dtype)
+        rows, cols = self._grid.shape[0], self._grid.shape[2]
+        pictures = np.zeros((rows * cols, h, w), dtype=dtype)
+        pictures[:n] = on_scale(W[:, :n], top).T.reshape(n, h, w)
+        self._grid[:, LABEL_ROWS:LABEL_ROWS + h, :, :w] = pictures.reshape(rows, cols, h, w).transpose(0, 2, 1, 3)
+        if b is not None:
+            bias = np.zeros(rows * cols, dtype=dtype)
+            bias[:n] = on_scale(b[:n], top)
+            strip = slice(LABEL_ROWS + h + 1, LABEL_ROWS + h + 1 + BIAS_ROWS)
+            self._grid[:, strip, :, :w] = bias.reshape(rows, 1, cols, 1)
+        if self.colorbar.levels() != tuple(levels):  # (setting them again lays the bar's axis out again: 2 ms)
+            self.colorbar.setLevels(levels)
+        m = self.mosaic
         refit = self.image.image is None or self.image.image.shape != m.shape
         self.image.setImage(m, autoLevels=False, levels=levels)
         if refit:
