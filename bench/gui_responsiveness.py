@@ -125,6 +125,7 @@ class Studio:
             dock.setFloating(True)
             dock.setGeometry(20 + 530 * (i % 3), 300 + 350 * (i // 3), 520, 340)
         if layout == "all":
+            w.later.make_all()  # panels under tabs are made when first shown: all of them are on screen here
             for dock in w.findChildren(QDockWidget):
                 dock.show()
         w.controller.open_experiment(exp, dataset=ds)

@@ -515,13 +515,13 @@ class MainWindow(QMainWindow):
         if snap is None:
             return
         self._feed_views(snap)
-        self.timeline_bar.show_snapshot(snap)
         if snap is self._last_snapshot:
             return
         now = time.perf_counter()
         if self.worker.running and now - self._status_at < STATUS_S:
             return  # the numbers change faster than anyone reads them; each change re-lays out the status bar
         self._last_snapshot, self._status_at = snap, now
+        self.timeline_bar.show_snapshot(snap)  # (as seldom: its slider and label repaint the toolbar)
         labels = self.status_labels
         labels["epoch"].setText(f"epoch {count(snap.epoch)}")
         labels["updates"].setText(f"updates {count(snap.step)}")
