@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import time
+import timeit
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -96,7 +97,10 @@ def main() -> None:
             forward = time.perf_counter() - start
             print(f"{name:34} {p * 1e6:9.1f}us {r * 1e6:9.1f}us {100 * (r / p - 1):+6.1f}% {len(tl):6,} "
                   f"{tl.bytes_per_checkpoint():11,.0f} {restore * 1e3:7.2f}ms {forward * 1e3:13.1f}ms")
-            print(f"{'':34} timeline: {tl.describe()}")
+            # the end-to-end difference above is within the machine's noise: one checkpoint, timed on its own
+            take = min(timeit.repeat(lambda: checkpoint.take(t), number=20, repeat=5)) / 20
+            print(f"{'':34} timeline: {tl.describe()}; taking one checkpoint {take * 1e6:.1f}us, one in "
+                  f"{tl.min_stride} updates adds {100 * take / tl.min_stride / p:.2f}% to an update")
 
 
 if __name__ == "__main__":
