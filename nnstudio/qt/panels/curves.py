@@ -360,12 +360,14 @@ class CurvesPanel(Panel):
         if snap is None or self.errors_area.widget.isHidden():
             return
         labels = self.row_labels(snap)
+        kept_rows = curves_runs.legend(self, lambda c, text: _entry(c, f"{text} (dashed)", "dash"))
         if len(labels) <= MAX_LEGEND_ROWS:
             self.errors_area.set_legend(" &nbsp; ".join(_entry(ROW_COLOURS[k], label)
-                                                            for k, label in enumerate(labels)))
+                                                            for k, label in enumerate(labels)) + kept_rows)
         else:
             self.errors_area.set_legend(f"{count(len(labels))} training rows, coloured from "
-                                            f"{_entry(_ramp(0, 2), labels[0])} to {_entry(_ramp(1, 2), labels[-1])}")
+                                            f"{_entry(_ramp(0, 2), labels[0])} to {_entry(_ramp(1, 2), labels[-1])}"
+                                            + kept_rows)
 
 
 _PENS: dict[tuple, QPen] = {}
