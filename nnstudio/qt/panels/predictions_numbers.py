@@ -14,7 +14,7 @@ import numpy as np
 from nnstudio.numbers import count, percent
 from nnstudio.qt.panels.colormaps import class_colour
 from nnstudio.qt.panels.contours import contour_segments, segments_to_xy
-from nnstudio.qt.panels.gallery_numbers import _inputs_from_prepared, outputs
+from nnstudio.qt.panels.gallery_numbers import _inputs_from_prepared, images_of, outputs
 from nnstudio.training.classes import confusion_counts, predicted_classes
 from nnstudio.training.trainer import Snapshot
 
@@ -142,6 +142,17 @@ def matrix(snap: Snapshot, ds, test: bool, training: bool, cache: dict,
         rows = (f"{which} {'test' if test else 'training'} rows the network "
                 f"{'is tested on' if test else 'trains on'}, at the end of epoch {count(snap.confusion_epoch)} "
                 "(while training runs)")
+    elif ds.image_shape is not None and n_rows > BIG:
+        # pictures: every image, as the gallery answers them, so that a click on a cell lists exactly the images it
+        # counts (a chunk at a time, on the panel's thread; 60,000 MNIST digits take a few tenths of a second)
+        X, y = images_of(ds, test)
+        with np.errstate(all="ignore"):
+            out = outputs(snap, X, _inputs_from_prepared(prepared, snap, ds, test))
+            predicted = predicted_classes(out, ds.task)
+        y = np.asarray(y, dtype=np.int64)
+        M = confusion_counts(y, predicted, ds.n_classes)
+        total = len(y)
+        rows = f"all {count(total)} {'test' if test else 'training'} images"
     else:
         with np.errstate(all="ignore"):
             out, y, rows, cache = answers(snap, ds, test, cache, prepared)
