@@ -433,7 +433,11 @@ def test_right_click_export_works_the_surface_out_off_the_gui_thread(window, qtb
     window.session.open_lesson("gender-network")
     panel = window.surface
     window.surface_dock.raise_()
-    qtbot.waitUntil(lambda: not panel.is_computing(), timeout=10000)
+    window.pull_snapshot()
+    qtbot.waitUntil(lambda: panel._plan is not None and not panel.is_computing(), timeout=10000)  # the first look
+    from nnstudio.qt.panels import surface as surface_module
+
+    monkeypatch.setattr(surface_module, "EXTEND_S", 1e9)  # no new slice when the path leaves: only the export computes
     runs, real = [], surface_job.compute
     beat = None
 
@@ -441,8 +445,6 @@ def test_right_click_export_works_the_surface_out_off_the_gui_thread(window, qtb
         ticked = beat.reached.wait(10) if beat is not None else None  # the export's computation waits for 10 more
         runs.append((threading.get_ident(), ticked))  # ticks of the GUI thread's timer
         return real(request, *args, **kwargs)
-
-    from nnstudio.qt.panels import surface as surface_module
 
     monkeypatch.setattr(surface_job, "compute", watched)  # (the panel's thread and its in-line path)
     monkeypatch.setattr(surface_module, "compute", watched)
