@@ -95,6 +95,17 @@ class MainWindow(QMainWindow):
             lesson_dock.start(self, opened)
         self._update_title()
         QTimer.singleShot(0, self.network_view.setFocus)
+        QTimer.singleShot(0, self._tidy_tab_bars)
+
+    def _tidy_tab_bars(self) -> None:
+        """Tabs of docks that share a place keep their whole titles (scroll arrows when they do not fit) instead of
+        being cut to "Cur…", "Weig…"; Qt makes these tab bars itself, when docks are tabbed together."""
+        from PySide6.QtWidgets import QTabBar
+
+        for bar in self.findChildren(QTabBar):
+            if bar.parent() is self:
+                bar.setElideMode(Qt.TextElideMode.ElideNone)
+                bar.setUsesScrollButtons(True)
 
     # -- building ------------------------------------------------------------------------------------------------------
     def _dock(self, widget: QWidget, title: str, name: str, area) -> QDockWidget:
@@ -105,6 +116,7 @@ class MainWindow(QMainWindow):
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                          | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(area, dock)
+        dock.dockLocationChanged.connect(lambda _area: QTimer.singleShot(0, self._tidy_tab_bars))
         dock.toggleViewAction().setObjectName(f"{name}ToggleAction")
         dock.toggleViewAction().setToolTip(f"Show or hide the {title} panel")
         return dock
