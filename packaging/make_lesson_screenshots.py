@@ -16,7 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 
 KEY_PAGES = {"t1-chain-rule": 1, "t2-gender-network": 3, "t3-mnist": 2, "t4-perceptron-50k": 1,
-             "t5-linear-regression": 3}
+             "t5-linear-regression": 4}
 
 
 def main() -> None:

@@ -487,7 +487,7 @@ class LossSurfacePanel(Panel):
             shown = plan.project(minimum)[0] if minimum is not None else None
         self.view.show_kept_paths(paths)
         self.view.show_minimum(shown)
-        if shown is not None and plan.axes is not None:
+        if shown is not None and plan.axes is not None and not self.cut_check.isChecked():  # (drawn on the plane)
             entries.append("<span style='color:rgb(200,160,0); font-size:large'>&#9733;</span>&nbsp;lowest&nbsp;loss "
                            "(least&nbsp;squares)")
         self.view.set_extra_legend("".join(" &nbsp;&nbsp; " + e for e in entries))
