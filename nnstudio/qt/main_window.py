@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QGraphicsView, QLabel, QMainWindow, QMessageBox, QSlider,
+from PySide6.QtWidgets import (QDockWidget, QGraphicsView, QLabel, QMainWindow, QMenu, QMessageBox, QSlider,
                                QToolButton, QWidget)
 
 from nnstudio.numbers import count, fixed, fmt, percent
@@ -283,6 +283,10 @@ class MainWindow(QMainWindow):
         self.addToolBarBreak()
         self.timeline_bar = TimelineBar(self)
         self.addToolBar(self.timeline_bar)
+        train = self.menuBar().findChild(QMenu, "trainMenu")
+        train.addSeparator()
+        train.addActions([self.timeline_bar.keep_action, self.timeline_bar.compare_action])
+        train.addMenu(self.timeline_bar.runs_menu)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()

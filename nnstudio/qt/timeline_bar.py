@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QLabel, QMenu, QSlider, QToolBar, QToolButton
+from PySide6.QtWidgets import QLabel, QMenu, QSlider, QToolBar
 
 from nnstudio.numbers import count
 from nnstudio.qt.widgets import setup
@@ -50,14 +50,21 @@ class TimelineBar(QToolBar):
         self.keep_action.triggered.connect(self.keep)
         self.addAction(self.keep_action)
         setup(self.widgetForAction(self.keep_action), "keepRunButton", "Keep this run", self.keep_action.toolTip())
-        self.runs_button = setup(QToolButton(), "keptRunsButton", "Kept runs", "The runs kept for comparison")
-        self.runs_button.setText("Kept runs (0)")
-        self.runs_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.runs_menu = QMenu(self.runs_button)
+        # how many runs are kept, and a way to forget them (one by one: Train -> Kept runs; a menu that pops up from
+        # a toolbar button would hold the event loop while it is open)
+        self.runs_label = setup(QLabel(), "keptRunsLabel", "Kept runs", "Runs kept for comparison: the curves and "
+                                "the loss surface draw them in their colours; Train -> Kept runs forgets one")
+        self.addWidget(self.runs_label)
+        self.forget_action = QAction("Forget them", self)
+        self.forget_action.setObjectName("forgetKeptRunsAction")
+        self.forget_action.setToolTip("Forget every kept run (Train -> Kept runs forgets one)")
+        self.forget_action.triggered.connect(self.controller.runs.clear)
+        self.addAction(self.forget_action)
+        setup(self.widgetForAction(self.forget_action), "forgetKeptRunsButton", "Forget the kept runs",
+              self.forget_action.toolTip())
+        self.runs_menu = QMenu("Kept runs", self)
         self.runs_menu.setObjectName("keptRunsMenu")
-        self.runs_button.setMenu(self.runs_menu)
         self.runs_menu.aboutToShow.connect(self._fill_runs_menu)
-        self.addWidget(self.runs_button)
         self.compare_action = QAction("Compare…", self)
         self.compare_action.setObjectName("compareAction")
         self.compare_action.setToolTip("Train this network at several values of one setting, from the same start, "
@@ -144,8 +151,9 @@ class TimelineBar(QToolBar):
                                                  "runs.", 5000)
 
     def _on_runs_changed(self) -> None:
-        self.runs_button.setText(f"Kept runs ({len(self.controller.runs.runs)})")
-        self.runs_button.setEnabled(bool(self.controller.runs.runs))
+        n = len(self.controller.runs.runs)
+        self.runs_label.setText(f" kept runs: {n} " if n else " no kept runs ")
+        self.forget_action.setEnabled(bool(n))
 
     def _fill_runs_menu(self) -> None:
         menu, keeper = self.runs_menu, self.controller.runs
@@ -155,9 +163,9 @@ class TimelineBar(QToolBar):
             action.triggered.connect(lambda _=False, r=run: keeper.remove(r))
         if keeper.runs:
             menu.addSeparator()
-            clear = menu.addAction("Forget them all")
-            clear.setObjectName("forgetKeptRunsAction")
-            clear.triggered.connect(keeper.clear)
+            menu.addAction(self.forget_action)
+        else:
+            menu.addAction("No run is kept yet").setEnabled(False)
 
 
 def compare(window, setting: str, values: list, updates: int) -> bool:

@@ -55,7 +55,12 @@ def test_training_on_from_an_earlier_update_keeps_the_run_as_it_stood(window, qt
     kept = window.controller.runs.runs[0]
     assert kept.name == "Run 1" and kept.steps == 30 and len(kept.update_loss) == 30
     assert window.worker.latest().step == 11 and window.worker.latest().timeline_end == 11
-    assert window.timeline_bar.runs_button.text() == "Kept runs (1)"
+    assert window.timeline_bar.runs_label.text().strip() == "kept runs: 1"
+    window.timeline_bar.runs_menu.aboutToShow.emit()  # Train -> Kept runs lists it, with a way to forget it
+    texts = [a.text() for a in window.timeline_bar.runs_menu.actions()]
+    assert texts[0].startswith("Forget Run 1") and "Forget them" in texts
+    window.timeline_bar.runs_menu.actions()[0].trigger()
+    assert window.controller.runs.runs == [] and window.timeline_bar.runs_label.text().strip() == "no kept runs"
 
 
 def test_keep_this_run_and_a_reset_keep_runs_and_a_session_carries_them(window, qtbot, tmp_path):
