@@ -72,6 +72,7 @@ class Geometry:
     bias_nodes: dict[int, QPointF] = field(default_factory=dict)  # dense layer -> position of its "1" node
     bias_labels: dict[tuple[int, int], QRectF] = field(default_factory=dict)  # (dense layer, unit) -> text box
     edges: list[Edge] = field(default_factory=list)
+    table: object = None  # the edges as arrays for painting (network_edges.EdgeTable), made once per layout
 
     def center(self, column: int, unit: int) -> QPointF | None:
         """Where unit ``unit`` of ``column`` is drawn (None when it is not drawn)."""
