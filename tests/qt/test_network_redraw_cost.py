@@ -201,3 +201,19 @@ def test_largest_skips_the_mask_only_when_every_value_is_sane():
         V[3, 4] = bad
         assert largest([V]) == pytest.approx(float(np.abs(W).max()))
     assert largest([np.full(3, np.nan)]) == 1.0 and largest([np.zeros(4)]) == 1.0
+
+
+def test_one_picture_per_colour_not_per_unit(qtbot, digits):
+    """Units sit on whole pixels, so units of one colour share one picture: a redraw makes pictures only for
+    colours not seen before (at fractional places each unit needed its own, and a run made new ones each redraw)."""
+    from nnstudio.qt.panels.network_paint import _fill
+
+    panel = make_panel(qtbot, digits, (640, 900))
+    g = panel.drawing_geometry()
+    assert all(float(v).is_integer() for v in g.columns_x) and all(float(y).is_integer() for ys in g.ys for y in ys)
+    paint_cache._sprites.clear()
+    before = paint_cache.stats["drawn"]
+    _paint(panel)
+    values = panel.node_values()
+    colours = {_fill(float(values[c][u])).rgba() for c in (1, 2) for u in g.units[c] if u is not None}
+    assert paint_cache.stats["drawn"] - before == len(colours)
