@@ -217,3 +217,26 @@ def test_one_picture_per_colour_not_per_unit(qtbot, digits):
     values = panel.node_values()
     colours = {_fill(float(values[c][u])).rgba() for c in (1, 2) for u in g.units[c] if u is not None}
     assert paint_cache.stats["drawn"] - before == len(colours)
+
+
+def test_unit_fills_come_in_steps_so_a_run_needs_few_pictures(qtbot, digits):
+    """However the values move during a run, the units' colours are among 2 * (FILL_STEPS + 1): after some redraws
+    no new picture is made (each new one cost more than drawing the disc)."""
+    from nnstudio.qt.panels.network_paint import FILL_STEPS, _fill
+
+    values = np.random.default_rng(2).normal(scale=3, size=20_000)
+    colours = {_fill(float(v)).rgba() for v in values}
+    assert len(colours) <= 2 * (FILL_STEPS + 1)
+    for v in (-3.0, -0.4, 0.0, 0.01, 0.7, 5.0):  # within 2/255 of the exact blend
+        t = np.tanh(v)
+        base = (38, 110, 200) if t >= 0 else (230, 120, 20)
+        exact = [255 + (c - 255) * (25 + 200 * abs(t)) / 255 for c in base]
+        c = _fill(v)
+        assert np.abs(np.array([c.red(), c.green(), c.blue()]) - exact).max() <= 2.5
+    panel = make_panel(qtbot, digits, (640, 900))
+    paint_cache._sprites.clear()
+    for _ in range(6):
+        digits.run(max_updates=3)
+        panel.set_snapshot(digits.snapshot())
+        _paint(panel)
+    assert len(paint_cache._sprites) <= 2 * (FILL_STEPS + 1) + 1
