@@ -5,6 +5,13 @@ The window's own feeding is switched off; the bench redraws every visible view i
 (--rounds times, --gap ms apart, so that each redraw has new data as in a run), timing each with the GUI thread's CPU
 clock, exactly as the window's draw budget measures a redraw.
 
+Figures (branch redraw2, Xvfb, 2 cores at load 2.0-2.8 from other benchmarks, so only the same-session pairs
+compare; median ms per redraw, old = 2726922 then new, run alternately):
+  --rounds 30 (60 ms apart):           Network 15.5 -> 14.2 (other runs 9.8-13.6), Activation 14.8 -> 9.3 (6.5-9.4);
+                                       a round 54.4 -> 48.9 ms
+  --rounds 8 --gap 2500 (as in a run): Network 17.3 -> 11.8, Activation 14.4 -> 9.2; a round 73.7 -> 59.6 ms
+Every view costs more when redrawn seldom (cold caches: Curves 7 -> 25 ms, Weights 8 -> 17 ms at 2.5 s gaps).
+
 Usage:
     xvfb-run -a -s "-screen 0 1600x1000x24" uv run python bench/redraw_cost.py [--rounds N] [--warm S]
         [--profile CurvesPanel,WeightsPanel] [--shots DIR]

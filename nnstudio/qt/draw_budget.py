@@ -16,6 +16,9 @@ No Qt here: the clocks are injected, so the policy is tested on its own.
 Every view at 5 redraws a second needs 5 rounds of redrawing a second: with a round of the MNIST lesson's nine views
 at 31-35 ms of the GUI thread (bench/redraw_cost.py, December 2026, machine at load 10-15), that is 15-17% of the GUI
 thread, twice SHARE; the network and activation views are half of it. SHARE stays until a round costs ~15 ms.
+After the network and activation redraws were made cheaper (branch redraw2: a round 54 -> 49 ms at 60 ms gaps, 74 ->
+60 ms at 2.5 s gaps, machine at load 2-3), --share 0.15 gave 1.1-1.2 redraws/s per view at 62% of headless and
+0.2 gave 1.9-2.0/s at 49%: a larger SHARE still costs training far more than 15%, so it stays.
 """
 
 from __future__ import annotations

@@ -258,3 +258,53 @@ def test_next_batch_moves_the_points_without_restyling_them(qtbot):
     panel.finish()
     assert panel.dot_points.restyled == styled + 1
     assert _dot_colours(panel) == [UNIT_COLOURS[0]] * n
+
+
+def test_steady_range_widens_at_once_and_narrows_only_by_half():
+    from nnstudio.qt.panels.activation import steady_range
+
+    assert steady_range((-4.0, 5.0), (-3.0, 6.0)) == (-4.0, 6.0)  # wider on one side: both kept
+    assert steady_range((-4.0, 6.0), (-4.0, 5.0)) == (-4.0, 6.0)  # a little narrower: stays
+    assert steady_range((-40.0, 60.0), (-4.0, 5.0)) == (-4.0, 5.0)  # far narrower: follows
+
+
+def test_while_training_the_axis_does_not_follow_each_batch(qtbot):
+    """Each batch has its own extremes: while a run goes on, a batch a little narrower than the last one leaves the
+    z axis and the curve as they are (redrawing them was most of a redraw); once paused the axis fits again."""
+    trainer = _trainer([LayerSpec(4, "tanh"), LayerSpec(1, "sigmoid")])
+    context, panel = _make(qtbot, trainer)
+    snap = trainer.snapshot()
+    wide = np.array([[-9.0, 0.5, 1.0, 2.0], [8.0, -1.0, 0.0, 0.3]])
+    narrow = wide * 0.8
+    context.set_training(True)
+    panel.set_snapshot(dataclasses.replace(snap, layer_z=(wide, snap.layer_z[1])))
+    panel.finish()
+    shown, curve = panel._range, panel.f_curve.getData()[0]
+    panel.set_snapshot(dataclasses.replace(snap, layer_z=(narrow, snap.layer_z[1])))
+    panel.finish()
+    assert panel._range == shown and panel.f_curve.getData()[0] is curve
+    z, _ = panel.point_data()
+    assert np.array_equal(z, narrow)  # the points do move
+    context.set_training(False)
+    panel.set_snapshot(dataclasses.replace(snap, layer_z=(narrow * 1.0, snap.layer_z[1])))
+    panel.finish()
+    assert panel._range[1] - panel._range[0] < shown[1] - shown[0]
+
+
+def test_rug_has_a_mark_per_pixel_column_not_per_value(qtbot):
+    """Marks in one pixel column lie on top of each other: one is drawn per column holding values, at most one per
+    pixel of the plot's width, and every value has a mark within a pixel of it."""
+    trainer = _trainer([LayerSpec(20, "tanh"), LayerSpec(1, "sigmoid")])
+    _, panel = _make(qtbot, trainer)
+    snap = trainer.snapshot()
+    Z = np.random.default_rng(3).uniform(-3, 3, size=(100, 20))
+    panel.set_snapshot(dataclasses.replace(snap, layer_z=(Z, snap.layer_z[1])))
+    panel.finish()
+    xs, _ = panel.rug.getData()
+    marks = np.unique(xs)
+    vb = panel.plot.getViewBox()
+    (x0, x1), _ = vb.viewRange()
+    pixel = (x1 - x0) / vb.width()
+    zs, _ = panel.point_data()
+    assert len(marks) <= vb.width() + 1 and len(marks) < Z.size
+    assert np.abs(zs.ravel()[:, None] - marks[None, :]).min(axis=1).max() <= pixel

@@ -28,12 +28,24 @@ REDRAW_RATE = 10.0
 MAX_POINTS = 2048  # points drawn: the first samples of each unit (the counts and CSV use the whole batch)
 Z_LIMIT = 1e4  # the z axis never reaches beyond ±Z_LIMIT; units further out are counted, not drawn
 STEP = activations.get("step")
+SHRINK = 0.5  # while training, the z axis narrows only to a range under half its span (steady_range)
 
 
 def nice_bound(v: float, up: bool) -> float:
     """Round a range end outwards to a whole step (1 up to 10, then 5, 10, 50...), so the axis does not creep."""
     step = 1.0 if abs(v) <= 10 else 10.0 ** math.floor(math.log10(abs(v))) / 2
     return (math.ceil(v / step) if up else math.floor(v / step)) * step
+
+
+def steady_range(shown: tuple[float, float], wanted: tuple[float, float]) -> tuple[float, float]:
+    """The z range to show while training runs, given the one shown and the one this batch wants: it only widens
+    (to take both) until the wanted one is less than SHRINK of the shown span, then it is the wanted one. Each batch
+    has its own extremes; following them moved the axis at most redraws (new ticks, a new curve: most of a redraw's
+    cost, and a jumpy picture)."""
+    lo, hi = min(shown[0], wanted[0]), max(shown[1], wanted[1])
+    if wanted[1] - wanted[0] < SHRINK * (hi - lo):
+        return wanted
+    return lo, hi
 
 
 def slope_status(act_name: str, Z: np.ndarray, A: np.ndarray, fprime: np.ndarray, fused: bool) -> str:
@@ -314,6 +326,8 @@ class ActivationPanel(Panel):
             margin = 0.08 * max(zmax - zmin, hi - lo)
             lo, hi = min(lo, zmin - margin), max(hi, zmax + margin)
         lo, hi = max(nice_bound(lo, up=False), -Z_LIMIT), min(nice_bound(hi, up=True), Z_LIMIT)
+        if self.context.training and self._range is not None and self._curve[0].size:
+            lo, hi = steady_range(self._range, (lo, hi))
         if (lo, hi) == self._range and self._curve[0].size:
             return
         self._range = (lo, hi)
@@ -347,7 +361,7 @@ class ActivationPanel(Panel):
         colour = np.repeat(np.arange(n_units) % len(UNIT_COLOURS), n_samples)
         on = self._on = inside(x, y, box)
         self.dot_points.set(x[on], y[on], colour[on], self._brushes)
-        xr = x[on]
+        xr = self._rug_columns(x[on])
         self.rug.setData(np.repeat(xr, 2), np.tile(self._rug_y + np.array([-0.5, 0.5]) * self._rug_h, len(xr)),
                          skipFiniteCheck=True)
         unit = self._selected_unit(k)
@@ -357,6 +371,16 @@ class ActivationPanel(Panel):
             self.chosen.setData(zs[chosen], fs[chosen])
         else:
             self.chosen.setData([], [])
+
+    def _rug_columns(self, x: np.ndarray) -> np.ndarray:
+        """One rug mark per pixel column that holds any of ``x`` (at the column's centre): marks in one column are
+        drawn on top of each other, and 2,048 of them were a tenth of a redraw."""
+        (x0, x1), _ = self.plot.getViewBox().viewRange()
+        pixels = self.plot.getViewBox().width()
+        if x.size < 2 or pixels < 1 or not x1 > x0:
+            return x
+        step = (x1 - x0) / pixels
+        return x0 + step * sorted_unique(np.floor((x - x0) / step)) + step / 2
 
     def _selected_unit(self, layer: int) -> int | None:
         """The unit of ``layer`` whose weight or bias is selected in the shared context, if any."""

@@ -72,6 +72,7 @@ class Geometry:
     bias_nodes: dict[int, QPointF] = field(default_factory=dict)  # dense layer -> position of its "1" node
     bias_labels: dict[tuple[int, int], QRectF] = field(default_factory=dict)  # (dense layer, unit) -> text box
     edges: list[Edge] = field(default_factory=list)
+    table: object = None  # the edges as arrays for painting (network_edges.EdgeTable), made once per layout
 
     def center(self, column: int, unit: int) -> QPointF | None:
         """Where unit ``unit`` of ``column`` is drawn (None when it is not drawn)."""
@@ -109,14 +110,16 @@ def build(sizes: list[int], biased: list[bool], rect: QRectF, line_h: float, lef
     n_cols = len(sizes)
     x0, x1 = rect.left() + left_margin, rect.right() - right_margin
     gap = (x1 - x0) / max(n_cols - 1, 1)
-    xs = [x0 + gap * k if n_cols > 1 else (x0 + x1) / 2 for k in range(n_cols)]
+    # units centred on whole pixels: each is stamped from one picture per colour (paint_cache.disc); at fractional
+    # places every unit needed its own pictures, and a run's changing colours made new ones at every redraw
+    xs = [float(round(x0 + gap * k if n_cols > 1 else (x0 + x1) / 2)) for k in range(n_cols)]
     units = [shown_units(n) for n in sizes]
     if side:
         units[0] = []
     slot = min(area_h / max(max(len(u) for u in units), 1), 80.0)
     radius = max(5.0, min(slot * 0.34, gap * 0.16, 20.0))
     mid = (top + bottom) / 2
-    ys = [[mid + (k - (len(u) - 1) / 2) * slot for k in range(len(u))] for u in units]
+    ys = [[float(round(mid + (k - (len(u) - 1) / 2) * slot)) for k in range(len(u))] for u in units]
     g = Geometry(rect, xs, units, ys, radius, caption_top, status_top)
     if side:
         g.image_rect = QRectF(xs[0] - px / 2, mid - px / 2, px, px)

@@ -7,26 +7,30 @@ import math
 from functools import lru_cache
 
 import numpy as np
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
 
 from nnstudio.numbers import fmt
 from nnstudio.qt.panels import network_layout as nl
-from nnstudio.qt.panels.bounds import sane
+from nnstudio.qt.panels import paint_cache
+from nnstudio.qt.panels.network_edges import EDGE_LEVELS, edge_table
+from nnstudio.qt.panels.bounds import LIMIT, sane
 
 POSITIVE = QColor(38, 110, 200)
 NEGATIVE = QColor(230, 120, 20)
 TEXT = QColor(40, 40, 40)
 MUTED = QColor(105, 105, 105)
-EDGE_LEVELS = 24  # edge widths and colours in this many steps (of 0.21 px): edges are drawn a batch per step
+FILL_STEPS = 100  # depths of a unit's fill (see _fill)
 
 
 def _fill(v: float) -> QColor:
     """A unit's fill: blue for positive values, orange for negative, deeper the larger (tanh squashes the scale);
-    blended onto white so that it is opaque and edges do not show through."""
-    t = float(np.tanh(v)) if math.isfinite(v) else 0.0
+    blended onto white so that it is opaque and edges do not show through. In FILL_STEPS steps of depth (under 2/255
+    of a channel each): the units are stamped from a picture per colour, and a run then needs a few hundred pictures
+    in all instead of new ones at every redraw."""
+    t = math.tanh(v) if math.isfinite(v) else 0.0
     base = POSITIVE if t >= 0 else NEGATIVE
-    k = (25 + 200 * abs(t)) / 255
+    k = (25 + 200 * round(abs(t) * FILL_STEPS) / FILL_STEPS) / 255
     return QColor(*(int(255 + (c - 255) * k) for c in (base.red(), base.green(), base.blue())))
 
 
@@ -60,17 +64,23 @@ def level_pen(level: int, positive: bool, dashed: bool) -> QPen:
     return pen
 
 
-def _font(base: QFont, pixels: float, bold: bool = False) -> QFont:
-    f = QFont(base)
-    f.setPixelSize(max(7, int(pixels)))
-    f.setBold(bold)
-    return f
+UNIT_PEN = QPen(QColor(70, 70, 70), 1.2)
+WHITE = QColor("white")
 
 
 def largest(arrays) -> float:
     """The largest |value| among the finite ones within ±LIMIT (1 when there are none): a diverged weight of 1e300 or
     inf draws at full width; it does not make every other edge a hairline."""
-    peaks = [float(np.max(np.abs(a[sane(a)]))) for a in arrays if a is not None and np.size(a) and sane(a).any()]
+    peaks = []
+    for a in arrays:
+        if a is None or not np.size(a):
+            continue
+        with np.errstate(invalid="ignore"):
+            peak = float(np.max(np.abs(a)))  # most of the time every value is sane: no mask to make
+        if not (math.isfinite(peak) and peak <= LIMIT):
+            ok = sane(a)
+            peak = float(np.max(np.abs(a[ok]))) if ok.any() else 0.0
+        peaks.append(peak)
     return max(peaks, default=0.0) or 1.0
 
 
@@ -97,42 +107,26 @@ def paint_network(p: QPainter, panel, focused: bool) -> None:
     if highlight is not None and highlight[0] is not None:
         _paint_band(p, g, highlight[0])
 
-    def value(e: nl.Edge) -> tuple[float, float]:
-        W, b = layers[e.layer]
-        if e.i == nl.IMAGE:
-            return float(sums[e.j]), smax
-        if e.i == nl.BIAS:
-            return float(b[e.j]), wmax
-        return float(W[e.i, e.j]), wmax
-
-    def key(e: nl.Edge) -> tuple[int, int]:
-        w_index, b_index = params[e.layer]
-        if e.i == nl.BIAS:
-            return b_index, e.j
-        return w_index, e.i * layers[e.layer][0].shape[1] + e.j
-
-    # edges: weak ones first so the strong ones lie on top, a batch per pen; the selected and hovered ones last,
-    # outlined. While training runs they are drawn without antialiasing: Qt's antialiased wide lines cost some 60 us
-    # each (11 ms for a network's ~180 edges, most of a redraw); a pause draws them smooth again.
-    special = []
-    batches: dict[tuple[int, bool, bool], list[QLineF]] = {}
-    for e in g.edges:
-        v, scale = value(e)
-        is_selected = e.i != nl.IMAGE and key(e) == selected
-        is_hovered = hover is not None and (hover.layer, hover.i, hover.j) == (e.layer, e.i, e.j) and \
-            hover.kind in ("edge", "bias", "image_edge")
-        if is_selected or is_hovered:
-            special.append((e, _edge_pen(v, scale), is_selected))
-            continue
-        level = round(_strength(v, scale) * EDGE_LEVELS) if v == v else -1  # NaN first (faint, under the others)
-        batches.setdefault((level, v >= 0, e.i == nl.BIAS), []).append(QLineF(e.p1, e.p2))
+    # edges: weak ones first so the strong ones lie on top, a batch per pen (one drawLines each); the selected and
+    # hovered ones last, outlined. While training runs they are drawn without antialiasing: Qt's antialiased wide
+    # lines cost some 60 us each (11 ms for a network's ~180 edges, most of a redraw); a pause draws them smooth again.
+    table = edge_table(g)
+    values, scales = table.values(layers, sums, wmax, smax)
+    special_at = {}
+    if selected is not None:
+        special_at[table.index_of_parameter(selected, params, layers)] = True
+    if hover is not None and hover.kind in ("edge", "bias", "image_edge"):
+        special_at.setdefault(table.index.get((hover.layer, hover.i, hover.j)), False)
+    special_at.pop(None, None)
     smooth = p.testRenderHint(QPainter.RenderHint.Antialiasing)
     plain = panel.context.training and not panel.exporting  # plain on screen during a run; files smooth
     p.setRenderHint(QPainter.RenderHint.Antialiasing, smooth and not plain)
-    for pen_key in sorted(batches):
+    for pen_key, members in table.batches(values, scales, special_at):
         p.setPen(level_pen(*pen_key))
-        p.drawLines(batches[pen_key])
+        p.drawLines([table.lines[t] for t in members.tolist()])
     p.setRenderHint(QPainter.RenderHint.Antialiasing, smooth)
+    special = [(g.edges[t], _edge_pen(float(values[t]), float(scales[t])), is_selected)
+               for t, is_selected in special_at.items()]
     for e, pen, is_selected in sorted(special, key=lambda s: s[2]):
         outline = QPen(QColor(0, 0, 0) if is_selected else QColor(90, 90, 90), pen.widthF() + (4 if is_selected else 2))
         outline.setCapStyle(Qt.PenCapStyle.RoundCap)
@@ -188,8 +182,9 @@ def _paint_rings(p: QPainter, g: nl.Geometry, units: dict) -> None:
 
 def _paint_units(p: QPainter, panel, g: nl.Geometry, values) -> None:
     r = g.radius
-    font = panel.canvas.font()
-    inside = _font(font, r * 0.62)
+    fonts = paint_cache.fonts(panel.canvas.font())  # sizes, metrics and widths made once (drawn at every snapshot)
+    font = fonts.base
+    inside = fonts.get(r * 0.62)
     ins, outs = panel.input_names(), panel.output_names()
     fm = panel.canvas.fontMetrics()
     for c, (units, ys) in enumerate(zip(g.units, g.ys)):
@@ -199,7 +194,7 @@ def _paint_units(p: QPainter, panel, g: nl.Geometry, values) -> None:
             if u is None:
                 p.setPen(TEXT)
                 p.setFont(font)
-                p.drawText(QRectF(x - 20, y - 12, 40, 24), Qt.AlignmentFlag.AlignCenter, "⋮")
+                fonts.text(p, QRectF(x - 20, y - 12, 40, 24), "⋮", font)
                 continue
             v = float(values[c][u]) if values else math.nan
             fill = _fill(v) if values else QColor(245, 245, 245)
@@ -214,41 +209,37 @@ def _paint_units(p: QPainter, panel, g: nl.Geometry, values) -> None:
                 p.setPen(QPen(QColor(70, 70, 70), 1.2))
                 p.drawRect(square)
                 if values and r >= 11:  # the chosen row's value, on a pale pill that keeps it readable
-                    text = fmt(v, 3)
-                    f = _font(font, r * 0.55)
+                    value_text = fmt(v, 3)
+                    f = fonts.get(r * 0.55)
                     p.setFont(f)
-                    width = QFontMetricsF(f).horizontalAdvance(text) + 6
+                    width = fonts.width(f, value_text) + 6
                     pill = QRectF(x - width / 2, y - r * 0.38, width, r * 0.76)
                     p.setPen(Qt.PenStyle.NoPen)
                     p.setBrush(QColor(255, 255, 255, 200))
                     p.drawRoundedRect(pill, 3, 3)
                     p.setPen(TEXT)
-                    p.drawText(pill, Qt.AlignmentFlag.AlignCenter, text)
-            else:
-                p.setBrush(fill)
-                p.setPen(QPen(QColor(70, 70, 70), 1.2))
-                p.drawEllipse(centre, r, r)
+                    fonts.text(p, pill, value_text, f)
+            else:  # stamped from a picture of the same disc on screen (a tenth of drawing it); a file gets the shape
+                paint_cache.disc(p, centre, r, fill, UNIT_PEN, stamp=not panel.exporting)
             if values and r >= 11 and picture is None:
-                text = fmt(v, 3)
-                width = QFontMetricsF(inside).horizontalAdvance(text)
-                f = inside if width <= 2 * r - 8 else _font(inside, inside.pixelSize() * (2 * r - 8) / width)
+                value_text = fmt(v, 3)
+                width = fonts.width(inside, value_text)
+                f = inside if width <= 2 * r - 8 else fonts.get(inside.pixelSize() * (2 * r - 8) / width)
                 p.setFont(f)
-                p.setPen(QColor("white") if fill.lightness() < 130 else TEXT)
-                p.drawText(QRectF(x - r, y - r, 2 * r, 2 * r), Qt.AlignmentFlag.AlignCenter, text)
+                p.setPen(WHITE if fill.lightness() < 130 else TEXT)
+                fonts.text(p, QRectF(x - r, y - r, 2 * r, 2 * r), value_text, f)
             p.setFont(font)
             p.setPen(TEXT)
             if c == 0 and u < len(ins):
                 width = x - r - 6 - g.rect.left()
-                p.drawText(QRectF(g.rect.left() + 2, y - 9, width, 18),
-                           Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                           fm.elidedText(ins[u], Qt.TextElideMode.ElideRight, int(width)))
+                fonts.text(p, QRectF(g.rect.left() + 2, y - 9, width, 18),
+                           fm.elidedText(ins[u], Qt.TextElideMode.ElideRight, int(width)), font, "right")
             if c == len(g.units) - 1:
                 edge = half if picture is not None else r
                 width = g.rect.right() - x - edge - 8
                 label = outs[u] if u < len(outs) else panel.unit_name(c, u)
-                p.drawText(QRectF(x + edge + 5, y - 9, width, 18),
-                           Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                           fm.elidedText(label, Qt.TextElideMode.ElideRight, int(width)))
+                fonts.text(p, QRectF(x + edge + 5, y - 9, width, 18),
+                           fm.elidedText(label, Qt.TextElideMode.ElideRight, int(width)), font, "left")
 
 
 def _paint_enlarged_map(p: QPainter, panel, g: nl.Geometry, hover) -> None:
@@ -301,7 +292,8 @@ def _paint_enlarged_map(p: QPainter, panel, g: nl.Geometry, hover) -> None:
 
 
 def _paint_biases(p: QPainter, panel, g: nl.Geometry, layers, selected, params) -> None:
-    small = _font(panel.canvas.font(), panel.canvas.fontMetrics().height() * 0.78)
+    fonts = paint_cache.fonts(panel.canvas.font())
+    small = fonts.get(panel.canvas.fontMetrics().height() * 0.78)
     for k, q in g.bias_nodes.items():
         p.setBrush(QColor(235, 235, 235))
         p.setPen(QPen(QColor(90, 90, 90), 1))
@@ -309,26 +301,25 @@ def _paint_biases(p: QPainter, panel, g: nl.Geometry, layers, selected, params) 
         p.drawRoundedRect(box, 3, 3)
         p.setFont(small)
         p.setPen(TEXT)
-        p.drawText(box, Qt.AlignmentFlag.AlignCenter, "1")
+        fonts.text(p, box, "1", small)
         p.setPen(MUTED)
-        p.drawText(QRectF(q.x() - 70, q.y() - 8, 60, 16), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                   "bias")  # on the left: the bias edges leave to the right
+        fonts.text(p, QRectF(q.x() - 70, q.y() - 8, 60, 16), "bias", small, "right")  # on the left: the bias edges leave to the right
     big_output = panel.show_maps() and len(g.units[-1]) == 1  # drawn larger (see _paint_units): its label goes lower
     for (k, j), box in g.bias_labels.items():
         if big_output and k == len(g.units) - 2:
             box = box.translated(0, 0.7 * g.radius)
         b = layers[k][1]
         is_selected = selected == (params[k][1], j)
-        text = f"b = {fmt(float(b[j]), 3, sign=True)}"
-        font = _font(small, small.pixelSize(), bold=is_selected)
+        label = f"b = {fmt(float(b[j]), 3, sign=True)}"
+        font = fonts.get(small.pixelSize(), bold=is_selected)
         p.setFont(font)
-        width = QFontMetricsF(font).horizontalAdvance(text) + 6
+        width = fonts.width(font, label) + 6
         back = QRectF(box.center().x() - width / 2, box.top(), width, box.height())
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(QColor(255, 255, 255, 215))  # readable where edges pass under it
         p.drawRoundedRect(back, 3, 3)
         p.setPen(QColor(0, 0, 0) if is_selected else MUTED)
-        p.drawText(back, Qt.AlignmentFlag.AlignCenter, text)  # its own width: a long number is not cut off
+        fonts.text(p, back, label, font)  # its own width: a long number is not cut off
 
 
 def _paint_image(p: QPainter, panel, g: nl.Geometry) -> None:
@@ -366,7 +357,7 @@ def _paint_captions(p: QPainter, panel, g: nl.Geometry, font: QFont) -> None:
             spec = specs[c - 1]
             title = "output" if c == n - 1 else f"hidden {c}"
             sub = f"{spec.units} × {spec.activation}" + (f", drop {fmt(spec.dropout)}" if spec.dropout else "")
-        p.setFont(_font(font, line * 0.8, bold=True))
+        p.setFont(paint_cache.fonts(font).get(line * 0.8, bold=True))
         p.setPen(TEXT)
         p.drawText(QRectF(x - half, g.caption_top, 2 * half, line), Qt.AlignmentFlag.AlignCenter, title)
         p.setFont(font)
