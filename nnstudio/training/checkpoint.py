@@ -91,20 +91,9 @@ def restore(trainer, cp: Checkpoint) -> None:
     trainer.best.epoch, trainer.best.loss = cp.best
     trainer.elapsed = cp.elapsed
     trainer.diverged = None
-    # no rollback reaches back before a restore (as after a load: see Trainer.load_state_dict)
-    trainer._backup_step, trainer._backup = None, None
-    trainer._order_rng_state, trainer._order_drawn_at = None, -1
+    trainer.forget_rollback()  # no rollback reaches back before a restore (as after a load)
     trainer._last_z = ()
-    cut_history(trainer, cp.step, cp.epoch)
-
-
-def cut_history(trainer, step: int, epoch: int) -> None:
-    """Forget what the history holds of the updates from ``step`` on and the epochs after ``epoch``."""
-    h = trainer.history
-    h.epochs.drop_from(epoch + 1)
-    for series in (h.update_loss, h.weights, h.errors, h.path, trainer._followed):
-        if series is not None:
-            series.drop_from(step)  # rows are recorded at the update that starts from them: x = 0 .. step - 1
+    trainer.cut_history(cp.step, cp.epoch)
 
 
 def same_state(a: Checkpoint, b: Checkpoint) -> bool:

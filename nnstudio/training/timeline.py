@@ -163,7 +163,7 @@ class Timeline:
         if self.future is not None:  # the run's own history, cut at this update
             history, followed = self.future[:2]
             trainer.history, trainer._followed = copy.deepcopy(history), copy.deepcopy(followed)
-            checkpoint.cut_history(trainer, step, trainer.epoch)
+            trainer.cut_history(step, trainer.epoch)
         return replayed
 
     def branch(self, trainer):

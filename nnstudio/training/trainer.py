@@ -587,10 +587,22 @@ class Trainer:
                 self.confusion = None
             if self.best.epoch is not None and self.best.epoch > epoch:
                 self.best = BestEpoch.scan(h.epochs.x, h.epochs.values[:, 2], epoch)
+        self.cut_history(x, epoch)  # the undone update x and anything after it
+
+    def cut_history(self, step: int, epoch: int) -> None:
+        """Forget what the history holds of the updates from ``step`` on and the epochs after ``epoch`` (a rollback,
+        a rewind to a checkpoint: training.checkpoint)."""
+        h = self.history
         h.epochs.drop_from(epoch + 1)
         for series in (h.update_loss, h.weights, h.errors, h.path, self._followed):
             if series is not None:
-                series.drop_from(x)  # the undone update x and anything after it
+                series.drop_from(step)  # rows are recorded at the update that starts from them: x = 0 .. step - 1
+
+    def forget_rollback(self) -> None:
+        """No rollback reaches back before this point (a load, a restored checkpoint): the backup and the record of
+        the data order's drawing go."""
+        self._backup_step, self._backup = None, None
+        self._order_rng_state, self._order_drawn_at = None, -1
 
     def _n_path(self) -> int:
         """Width of the separate full-weight path: none when every weight is tracked anyway."""
@@ -760,8 +772,7 @@ class Trainer:
         self.confusion = None  # counted again at the next epoch's end
         self.follow(self.followed_index, restart=True)  # a followed weight's record starts over with the history
         self.diverged = None
-        self._backup_step, self._backup = None, None
-        self._order_rng_state, self._order_drawn_at = None, -1  # no rollback reaches back before the load
+        self.forget_rollback()
         if self.timeline is not None:  # no going back before the load either
             self.timeline.clear()
             self.timeline.record(self, pin=True)
