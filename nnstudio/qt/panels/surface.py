@@ -87,6 +87,7 @@ class LossSurfacePanel(Panel):
         if context.runs is not None:  # kept runs' paths are drawn on the slice when they share its weight space
             context.runs.changed.connect(self._on_runs_changed)
         self._extended_at = -1e9  # when the grid was last extended because the path left it (during a run)
+        self._minimum = None  # (the rows it is for, the least-squares weights or None): see least_squares_weights
 
     # -- building ------------------------------------------------------------------------------------------------------
     def _build_controls(self) -> None:
@@ -461,10 +462,13 @@ class LossSurfacePanel(Panel):
         X, Y = self._data_rows()
         if Y.shape[1] != 1 or not len(X):
             return None
-        A = np.column_stack([np.asarray(X, np.float64), np.ones(len(X))])
-        with np.errstate(all="ignore"):
-            sol = np.linalg.lstsq(A, np.asarray(Y, np.float64)[:, 0], rcond=None)[0]
-        return sol if np.isfinite(sol).all() else None
+        # it depends on the rows alone, not on the weights: worked out once for them, not at every path redraw
+        if self._minimum is None or self._minimum[0] is not X:
+            A = np.column_stack([np.asarray(X, np.float64), np.ones(len(X))])
+            with np.errstate(all="ignore"):
+                sol = np.linalg.lstsq(A, np.asarray(Y, np.float64)[:, 0], rcond=None)[0]
+            self._minimum = (X, sol if np.isfinite(sol).all() else None)
+        return self._minimum[1]
 
     def _on_runs_changed(self) -> None:
         if self._plan is not None:
