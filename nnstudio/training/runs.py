@@ -97,7 +97,9 @@ class KeptRun:
 
     def to_dict(self) -> dict:
         """JSON-ready (NaN and infinities as null, read back as NaN)."""
-        return {k: _plain(v) for k, v in self.document().items()}
+        from nnstudio.training.session import _clean  # the session file's own rule for numbers JSON cannot hold
+
+        return _clean({k: _lists(v) for k, v in self.document().items()})
 
     @classmethod
     def from_dict(cls, d, where: str = "kept run") -> "KeptRun":
@@ -137,16 +139,11 @@ class KeptRun:
                    label=label if isinstance(label, str) else "", step=step)
 
 
-def _plain(v):
+def _lists(v):
+    """Arrays (and lists of them) as nested lists."""
     if isinstance(v, np.ndarray):
-        if v.dtype.kind == "f" and not np.isfinite(v).all():
-            obj = v.astype(object)
-            obj[~np.isfinite(v)] = None
-            return obj.tolist()
         return v.tolist()
-    if isinstance(v, list):
-        return [_plain(x) for x in v]
-    return v
+    return [_lists(x) for x in v] if isinstance(v, list) else v
 
 
 def _ints(d: dict, key: str, where: str, required: bool = True) -> np.ndarray:
