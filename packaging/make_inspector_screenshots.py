@@ -8,10 +8,10 @@ and grabs the window."""
 from __future__ import annotations
 
 import sys
-import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer
+from PySide6.QtCore import Qt
+from shots import app_with_fresh_settings, wait
 
 SHOTS = [  # file, lesson, selected (parameter, flat index), stage (0-based), updates made first, sample (1-based)
     ("inspector-forward", "gender-network", (0, 1), 1, 0, 1),
@@ -31,20 +31,11 @@ def relu_experiment():
                       batch_size=8, shuffle=True)
 
 
-def wait(ms: int) -> None:
-    loop = QEventLoop()
-    QTimer.singleShot(ms, loop.quit)
-    loop.exec()
-
 
 def main() -> None:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots")
     out.mkdir(parents=True, exist_ok=True)
-    from nnstudio.qt.app import create_app
-
-    app = create_app([])  # noqa: F841 (kept alive)
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
+    app = app_with_fresh_settings()  # noqa: F841 (kept alive)
     from nnstudio.qt.main_window import MainWindow
     from nnstudio.training import presets
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from shots import app_with_fresh_settings
 
 KEY_PAGES = {"t1-chain-rule": 1, "t2-gender-network": 3, "t3-mnist": 2, "t4-perceptron-50k": 1,
              "t5-linear-regression": 4}
@@ -23,11 +22,7 @@ def main() -> None:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots")
     names = sys.argv[2:] or list(KEY_PAGES)
     out.mkdir(parents=True, exist_ok=True)
-    from nnstudio.qt.app import create_app
-
-    app = create_app([])
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
+    app = app_with_fresh_settings()
     from nnstudio.qt.main_window import MainWindow
 
     w = MainWindow()

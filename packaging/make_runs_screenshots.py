@@ -13,26 +13,16 @@
 from __future__ import annotations
 
 import sys
-import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QSettings, QTimer
+from shots import app_with_fresh_settings, wait
 
-
-def wait(ms: int) -> None:
-    loop = QEventLoop()
-    QTimer.singleShot(ms, loop.quit)
-    loop.exec()
 
 
 def main() -> None:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots")
     out.mkdir(parents=True, exist_ok=True)
-    from nnstudio.qt.app import create_app
-
-    app = create_app([])  # noqa: F841 (kept alive)
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
+    app = app_with_fresh_settings()  # noqa: F841 (kept alive)
     from nnstudio.core.network import LayerSpec
     from nnstudio.qt.main_window import MainWindow
     from nnstudio.qt.timeline_bar import compare

@@ -10,21 +10,17 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QTimer
+from shots import app_with_fresh_settings
 
 
 def main() -> None:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots")
     lesson = sys.argv[2] if len(sys.argv) > 2 else "trask-neuron"
     out.mkdir(parents=True, exist_ok=True)
-    from nnstudio.qt.app import create_app
-
-    app = create_app([])
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
+    app = app_with_fresh_settings()
     from nnstudio.qt.main_window import SPEEDS, MainWindow
 
     w = MainWindow()

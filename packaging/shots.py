@@ -1,0 +1,26 @@
+"""What the screenshot scripts beside this file share: the studio's application with settings of its own (a
+temporary folder: the default layout and a first start, never the user's), and waiting with the event loop running.
+The scripts import it by name (a script's own folder comes first on Python's path)."""
+
+from __future__ import annotations
+
+import tempfile
+
+from PySide6.QtCore import QEventLoop, QSettings, QTimer
+
+
+def app_with_fresh_settings():
+    """The studio's QApplication, its settings in a new temporary folder."""
+    from nnstudio.qt.app import create_app
+
+    app = create_app([])
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
+    return app
+
+
+def wait(ms: int) -> None:
+    """Run the event loop for ``ms`` milliseconds."""
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
