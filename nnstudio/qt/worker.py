@@ -36,7 +36,7 @@ class TrainingWorker(QObject):
     _step_epoch = Signal(int)
     _reset = Signal()
     _save = Signal(str, object, object)  # path, ui, Task
-    _rewind = Signal(int)
+    _rewind = Signal()  # the update to go to is _rewind_to (the newest asked for)
     _inspect = Signal()
 
     # reports (emitted in the worker thread, delivered to the GUI thread)
@@ -123,7 +123,7 @@ class TrainingWorker(QObject):
         training.timeline. Training on from there is a branch: the run as it stood is reported by ``branched``."""
         self.pause()
         self._rewind_to = int(step)  # only the newest request waiting is carried out (a slider dragged fast)
-        self._rewind.emit(int(step))
+        self._rewind.emit()
 
     def follow(self, index: int | None) -> None:
         """Have the Trainer record this flat parameter index at every update (None: none), from the next update on,
@@ -258,9 +258,9 @@ class TrainingWorker(QObject):
             if abandoned is not None:
                 self._report(self.branched, *abandoned)
 
-    @Slot(int)
+    @Slot()
     @_guard
-    def _do_rewind(self, _step: int) -> None:
+    def _do_rewind(self) -> None:
         step, self._rewind_to = self._rewind_to, None
         t = self._trainer
         if t is None or t.timeline is None or step is None:
