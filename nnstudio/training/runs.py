@@ -190,7 +190,7 @@ def _weights(d: dict, key: str, where: str) -> list[np.ndarray]:
     return out
 
 
-# -- what differs -------------------------------------------------------------------------------------------------------
+# -- what differs ------------------------------------------------------------------------------------------------------
 def _hidden(e: Experiment) -> int:
     return len(e.layers) - 1
 
@@ -270,7 +270,7 @@ def parse_values(setting: str, text: str) -> list:
     return out
 
 
-# -- comparisons --------------------------------------------------------------------------------------------------------
+# -- comparisons -------------------------------------------------------------------------------------------------------
 def variant(experiment: Experiment, setting: str, value) -> Experiment:
     """``experiment`` with ``setting`` at ``value`` (see SETTINGS; "hidden_layers" takes a list of sizes)."""
     from nnstudio.core.network import LayerSpec

@@ -147,7 +147,8 @@ class Monkey:
                 return ""
             return str(d / "lessons" / ("good.md" if sum(map(ord, str(name))) % 2 else "broken.md"))
 
-        lesson_dock.ask_lesson_path = lesson_path        # every panel's, those made later too (a tab's panel is made when first shown); the monkey has its own process
+        lesson_dock.ask_lesson_path = lesson_path
+        # every panel's, those made later too (a tab's panel is made when first shown); the monkey has its own process
         Panel.ask_export_path = lambda panel, kind: self._export_answer(panel, kind)
 
     def _export_answer(self, panel, kind: str):

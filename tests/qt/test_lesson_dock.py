@@ -4,7 +4,7 @@ place, highlights and locks, the goal following the studio, and the vocabulary o
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDockWidget, QLabel, QMenu, QMessageBox,
+from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QLabel, QMenu, QMessageBox,
                                QPushButton, QWidget)
 
 from nnstudio.lessons import vocabulary

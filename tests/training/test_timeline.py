@@ -12,7 +12,8 @@ def _shuffled_with_dropout():
     """Minibatches in a shuffled order, dropout and Adam: every random stream and optimizer state in play."""
     return presets.get("gender-network").replace(
         dataset="xor", dataset_params={"size": 40}, batch_size=8, shuffle=True, optimizer="adam",
-        learning_rate=0.01, layers=[LayerSpec(6, "relu", dropout=0.25), LayerSpec(1, "sigmoid")], loss="binary_cross_entropy",
+        learning_rate=0.01, layers=[LayerSpec(6, "relu", dropout=0.25), LayerSpec(1, "sigmoid")],
+        loss="binary_cross_entropy",
         initial_weights=None, epochs=1000)
 
 
@@ -152,7 +153,8 @@ def test_a_branch_forgets_the_abandoned_future():
 def test_big_tables_keep_no_outputs_in_a_checkpoint_and_know_none_after_a_restore():
     exp = presets.get("gender-network").replace(dataset="circles", dataset_params={"size": 8000},
                                                 batch_size=64, shuffle=True, initial_weights=None,
-                                                layers=[LayerSpec(4, "tanh"), LayerSpec(1, "sigmoid")], loss="binary_cross_entropy")
+                                                layers=[LayerSpec(4, "tanh"), LayerSpec(1, "sigmoid")],
+                                                loss="binary_cross_entropy")
     t = Trainer(exp)
     assert not checkpoint.outputs_kept(t)
     for _ in range(3):
