@@ -116,3 +116,19 @@ def test_a_path_that_leaves_the_slice_gets_a_new_one_during_a_run(qtbot):
     assert panel._plan.step == t.step_count
     panel.context.set_training(False)
     _settle(panel)
+
+
+def test_a_kept_run_that_diverged_does_not_shrink_the_slice_to_a_corner(qtbot):
+    exp = presets.get("diabetes-regression")
+    keeper = RunsKeeper()
+    keeper.add_runs(runs.compare(exp, "learning_rate", [1.0, 0.001], updates=30))  # 1.0 blows up within a few
+    assert np.abs(keeper.runs[0].path).max() > 1e6
+    t = Trainer(exp)
+    panel = _panel(qtbot, t, keeper)
+    panel.finish()
+    alphas, betas, _ = panel.grid()
+    m, b = closed_form_line(t.dataset)
+    assert alphas[0] < 5 < alphas[-1] and alphas[0] < m < alphas[-1] and betas[0] < b < betas[-1]
+    assert alphas[-1] - alphas[0] < 200 and betas[-1] - betas[0] < 200  # the start and the minimum fill the slice
+    assert len(panel.kept_paths()) == 2  # both still drawn (the far one as far as the slice goes)
+    _settle(panel)

@@ -317,7 +317,7 @@ class LossSurfacePanel(Panel):
             plan = make_plan(snap, self.mode_combo.currentText(), self.x_combo.currentData() or 0,
                              self.y_combo.currentData() if self.y_combo.currentData() is not None else 1,
                              self.seed_spin.value(), self.resolution_spin.value(), self.cut_check.isChecked(),
-                             extra=self._extra_points(snap))
+                             extra=[run.path for run in self._kept_runs()[0]], anchors=self._anchors(snap))
         except PlanError as e:
             self._set_message(str(e))
             return None
@@ -443,14 +443,11 @@ class LossSurfacePanel(Panel):
              ).append(run)
         return alike, other
 
-    def _extra_points(self, snap) -> list[np.ndarray]:
-        """Weight vectors the slice should show besides the path: the kept runs' paths, and the minimum of a
-        straight-line model (one identity neuron on squared error: T5), worked out by least squares."""
-        extra = [run.path for run in self._kept_runs()[0]]
+    def _anchors(self, snap) -> list[np.ndarray]:
+        """Weight vectors the slice always shows besides the path: the minimum of a straight-line model (one identity
+        neuron on squared error: T5), worked out by least squares."""
         minimum = self.least_squares_weights(snap)
-        if minimum is not None:
-            extra.append(minimum)
-        return extra
+        return [minimum] if minimum is not None else []
 
     def least_squares_weights(self, snap) -> np.ndarray | None:
         """The weights of the lowest loss for one identity neuron with a bias on (mean) squared error, in the

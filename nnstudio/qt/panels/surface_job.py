@@ -101,10 +101,10 @@ def weight_label(snap, flat: int) -> str:
 
 
 def make_plan(snap, mode: str, ix: int = 0, iy: int = 1, seed: int = 0, resolution: int = 61,
-              cut: bool = False, extra=()) -> SlicePlan:
+              cut: bool = False, extra=(), anchors=()) -> SlicePlan:
     """The slice through the snapshot's weights for the given settings; raises PlanError when there is none.
-    ``extra``: more weight vectors (rows) the slice should show too (kept runs' paths, the minimum of a linear
-    model), as far as they are finite and sane."""
+    ``extra``: more weight vectors (rows) the slice should show too, as far as they are finite, sane and near (kept
+    runs' paths: see _with_nearby); ``anchors``: rows it always shows (the minimum of a linear model)."""
     centre = snap.current_flat_weights()
     n = centre.size
     if not sane(centre).all():  # the loss around such weights overflows; there is no slice worth drawing
@@ -115,9 +115,7 @@ def make_plan(snap, mode: str, ix: int = 0, iy: int = 1, seed: int = 0, resoluti
     _, path = path_rows(snap)  # the path before the centre (which is the current weights: offsets 0, 0)
     path = np.asarray(path).reshape(-1, n)
     current = centre
-    extra = [np.atleast_2d(np.asarray(e, dtype=np.float64)) for e in extra]
-    extra = np.vstack([e for e in extra if e.ndim == 2 and e.shape[1] == n] or [np.zeros((0, n))])
-    extra = extra[sane(extra).all(axis=1)] if len(extra) else extra
+    extra, anchors = _rows(extra, n), _rows(anchors, n)
     axes = None
     origin = np.zeros(2)
     note = ""
@@ -133,8 +131,10 @@ def make_plan(snap, mode: str, ix: int = 0, iy: int = 1, seed: int = 0, resoluti
             centre = start.copy()
         d1, d2 = landscape.axis_direction(n, ix), landscape.axis_direction(n, iy)
         axes, origin = (ix, iy), centre[[ix, iy]]
-        shown = np.vstack([np.asarray(path[:, [ix, iy]], dtype=np.float64), extra[:, [ix, iy]], current[[ix, iy]]])
-        coords, floor = _and_centre(shown - origin), 1.0
+        own = np.vstack([np.asarray(path[:, [ix, iy]], dtype=np.float64), current[[ix, iy]],
+                         anchors[:, [ix, iy]]]) - origin
+        coords, floor = _and_centre(own), 1.0
+        coords = _with_nearby(coords, extra[:, [ix, iy]] - origin, floor)
         labels = (weight_label(snap, ix), weight_label(snap, iy))
         held = [k for k in range(n) if k not in (ix, iy if not cut else ix)]
         if len(held) == 1:
@@ -149,9 +149,8 @@ def make_plan(snap, mode: str, ix: int = 0, iy: int = 1, seed: int = 0, resoluti
         rng = np.random.default_rng(seed)
         d1, d2 = (_nonzero(landscape.random_direction(net, rng), rng) for _ in range(2))
         # ±1: each unit moved by its own norm
-        coords, floor = _and_centre(landscape.project(path, centre, d1, d2)), 1.0
-        if len(extra):
-            coords = np.vstack([coords, landscape.project(extra, centre, d1, d2)])
+        coords, floor = _and_centre(landscape.project(np.vstack([path, anchors]), centre, d1, d2)), 1.0
+        coords = _with_nearby(coords, landscape.project(extra, centre, d1, d2), floor)
         labels = (f"random direction 1 (seed {seed})", "random direction 2")
         note = ("The path is projected onto this plane but does not lie in it: the colours under it are not "
                 "its own losses.")
@@ -168,12 +167,13 @@ def make_plan(snap, mode: str, ix: int = 0, iy: int = 1, seed: int = 0, resoluti
         share = np.r_[share, 0.0, 0.0]
         coords = _and_centre(landscape.project(path, centre, d1, d2))
         along = coords[:, 0][sane(coords[:, 0])]
-        if len(extra):
-            coords = np.vstack([coords, landscape.project(extra, centre, d1, d2)])
         floor = 0.25 * float(np.ptp(along)) if along.size else 1.0  # room beyond the current weights, where the
         #   path may go on
         labels = (f"direction 1 ({percent(share[0])} of the path's variance)",
                   f"direction 2 ({percent(share[1])} of the path's variance)")
+        if len(anchors):
+            coords = np.vstack([coords, landscape.project(anchors, centre, d1, d2)])
+        coords = _with_nearby(coords, landscape.project(extra, centre, d1, d2), floor)
         note = (f"The path is projected onto the plane of its two main directions, which hold "
                 f"{percent(share[0] + share[1])} of its movement.")
     else:
@@ -186,6 +186,29 @@ def make_plan(snap, mode: str, ix: int = 0, iy: int = 1, seed: int = 0, resoluti
     else:
         alphas, betas = _grid(lo1, hi1, resolution), _grid(lo2, hi2, resolution)
     return SlicePlan(mode, centre, d1, d2, axes, origin, alphas, betas, labels, snap.step, note, fixed)
+
+
+NEARBY = 10.0  # kept paths widen the slice up to this many times the reach of the run's own path (and minimum)
+
+
+def _rows(vectors, n: int) -> np.ndarray:
+    """Weight vectors (arrays of rows) of ``n`` weights, stacked, those not finite and sane left out."""
+    rows = [np.atleast_2d(np.asarray(v, dtype=np.float64)) for v in vectors]
+    rows = np.vstack([r for r in rows if r.ndim == 2 and r.shape[1] == n] or [np.zeros((0, n))])
+    return rows[sane(rows).all(axis=1)] if len(rows) else rows
+
+
+def _with_nearby(coords: np.ndarray, extra: np.ndarray, floor: float) -> np.ndarray:
+    """The run's own coordinates and those of ``extra`` (kept runs' paths) that lie within NEARBY times the run's
+    reach: a kept run that diverged must not shrink the run and the minimum to a dot in a corner (it is drawn as far
+    as the slice goes)."""
+    if not len(extra):
+        return coords
+    own = coords[sane(coords).all(axis=1)]
+    reach = NEARBY * max(float(np.abs(own).max(initial=0.0)), floor)
+    with np.errstate(invalid="ignore"):
+        near = np.all(np.abs(extra) <= reach, axis=1)
+    return np.vstack([coords, extra[near]])
 
 
 def _and_centre(coords: np.ndarray) -> np.ndarray:
