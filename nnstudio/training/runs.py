@@ -97,9 +97,9 @@ class KeptRun:
 
     def to_dict(self) -> dict:
         """JSON-ready (NaN and infinities as null, read back as NaN)."""
-        from nnstudio.training.session import _clean  # the session file's own rule for numbers JSON cannot hold
+        from nnstudio.training.session_writer import json_ready  # the session file's rule for numbers JSON lacks
 
-        return _clean({k: _lists(v) for k, v in self.document().items()})
+        return json_ready({k: _lists(v) for k, v in self.document().items()})
 
     @classmethod
     def from_dict(cls, d, where: str = "kept run") -> "KeptRun":

@@ -19,7 +19,6 @@ renames it over the target, so a crash mid-save leaves the previous file whole.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from nnstudio.fileio import remove_stale_temporaries
 from nnstudio.data.dataset import Dataset
 from nnstudio.training import checks
 from nnstudio.training.experiment import Experiment, ExperimentError
+from nnstudio.training.session_writer import json_ready
 from nnstudio.training.trainer import Trainer
 
 FORMAT = "nnstudio-session"
@@ -41,17 +41,6 @@ class SessionError(ValueError):
 
     def __init__(self, message: str):
         super().__init__(" ".join(str(message).split("\n")))
-
-
-def _clean(obj):
-    """JSON-ready: NaN and infinities become null (standard JSON has no such numbers)."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    return obj
 
 
 def _dataset_to_dict(ds: Dataset) -> dict:
@@ -134,7 +123,7 @@ class Session:
     def to_dict(self) -> dict:
         t = self.trainer
         embedded = _dataset_to_dict(t.source_dataset) if t.experiment.dataset == "csv" else None
-        return _clean({
+        return json_ready({
             "format": FORMAT, "version": VERSION, "saved_by": f"nnstudio {__version__}",
             "experiment": t.experiment.to_dict(), "dataset": embedded, "state": t.state_dict(), "ui": self.ui,
             "kept_runs": [run.to_dict() for run in self.kept_runs],

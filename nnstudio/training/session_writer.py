@@ -97,12 +97,15 @@ def count_numbers(value) -> int:
     return 0
 
 
-def _clean(obj):
-    """JSON-ready: NaN and infinities become null (as session.py's ``_clean``)."""
+def json_ready(obj):
+    """JSON-ready: NaN and infinities become null (standard JSON has no such numbers), in lists, tuples and dicts;
+    the one rule for every number a session file holds."""
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else None
-    if isinstance(obj, list):
-        return [_clean(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: json_ready(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_ready(v) for v in obj]
     return obj
 
 
@@ -145,7 +148,7 @@ class _Writer:
             self.put(json.dumps(v))
 
     def array(self, a: np.ndarray) -> None:
-        """``json.dumps(_clean(a.tolist()))``, a slice of about SLICE numbers at a time."""
+        """``json.dumps(json_ready(a.tolist()))``, a slice of about SLICE numbers at a time."""
         if a.ndim == 0:
             self.value(a.item())
             return
@@ -179,7 +182,7 @@ class _Writer:
 def _dumps(a: np.ndarray) -> str:
     items = a.tolist()
     if a.dtype.kind in "fc" and not np.isfinite(a).all():
-        items = _clean(items)
+        items = json_ready(items)
     return json.dumps(items)
 
 

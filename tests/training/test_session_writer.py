@@ -12,7 +12,8 @@ from nnstudio.core.network import LayerSpec
 from nnstudio.data.csv_loader import load_csv
 from nnstudio.progress import Cancelled
 from nnstudio.training import Experiment, Trainer, presets, session_writer
-from nnstudio.training.session import Session, SessionError, _clean
+from nnstudio.training.session import Session, SessionError
+from nnstudio.training.session_writer import json_ready
 
 
 def old_text(session: Session) -> str:
@@ -122,7 +123,7 @@ def test_any_document_of_dicts_lists_scalars_and_arrays(monkeypatch):
 
     out = io.StringIO()
     session_writer.write_document(out, document)
-    assert out.getvalue() == json.dumps(_clean(as_lists(document)))
+    assert out.getvalue() == json.dumps(json_ready(as_lists(document)))
 
 
 def test_progress_rises_to_one_in_many_small_steps(monkeypatch, tmp_path):
