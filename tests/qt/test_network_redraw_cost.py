@@ -11,44 +11,17 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from nnstudio.core.network import LayerSpec
 from nnstudio.data.dataset import Dataset
 from nnstudio.qt.panels import network_edges, network_layout, paint_cache
-from nnstudio.qt.panels.base import PanelContext
 from nnstudio.qt.panels.network import NetworkPanel
-from nnstudio.qt.panels.network_paint import largest, paint_network
+from nnstudio.qt.panels.network_paint import largest
 from nnstudio.training import Experiment, Trainer
+from tests.qt.panel_helpers import paint_recorded, panel_on
 
 
 def make_panel(qtbot, trainer, size):
-    context = PanelContext()
-    context.set_data(trainer.dataset, trainer.experiment)
-    panel = NetworkPanel(context)
-    qtbot.addWidget(panel)
-    panel.resize(*size)
-    panel.show()
-    qtbot.waitExposed(panel)
+    panel = panel_on(qtbot, NetworkPanel, trainer, size)
     panel.set_snapshot(trainer.snapshot())
     panel.drawing_geometry()
     return panel
-
-
-class _RecordingPainter:
-    """A QPainter on an image that records each batch of edges (pen width, number of lines) and single edges."""
-
-    def __init__(self, image):
-        self.p = QPainter(image)
-        self.p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.batches, self.single = [], 0
-
-    def __getattr__(self, name):
-        return getattr(self.p, name)
-
-    def drawLines(self, lines):
-        pen = self.p.pen()
-        self.batches.append(((pen.widthF(), pen.color().rgba(), pen.style()), len(lines)))
-        self.p.drawLines(lines)
-
-    def drawLine(self, *a):
-        self.single += 1
-        self.p.drawLine(*a)
 
 
 @pytest.fixture
@@ -65,14 +38,6 @@ def digits():
     return t
 
 
-def _paint(panel):
-    image = QImage(panel.canvas.size(), QImage.Format.Format_ARGB32_Premultiplied)
-    painter = _RecordingPainter(image)
-    paint_network(painter, panel, False)
-    painter.p.end()
-    return painter
-
-
 def _pixels(image: QImage) -> np.ndarray:
     image = image.convertToFormat(QImage.Format.Format_ARGB32)
     b = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
@@ -84,7 +49,7 @@ def test_edges_are_laid_out_once_and_drawn_one_call_per_pen(qtbot, digits, monke
     is set for one drawLines call at most, and every edge not selected is in exactly one of them."""
     panel = make_panel(qtbot, digits, (640, 900))
     panel.context.set_training(True)
-    _paint(panel)
+    paint_recorded(panel)
     built = []
     real_build, real_table = network_layout.build, network_edges.EdgeTable.__init__
     monkeypatch.setattr(network_layout, "build", lambda *a, **k: built.append("layout") or real_build(*a, **k))
@@ -95,15 +60,15 @@ def test_edges_are_laid_out_once_and_drawn_one_call_per_pen(qtbot, digits, monke
     for _ in range(3):
         digits.run(max_updates=1)
         panel.set_snapshot(digits.snapshot())
-        painter = _paint(panel)
-        pens = [pen for pen, _ in painter.batches]
+        painter = paint_recorded(panel)
+        pens = [b.pen for b in painter.batches]
         assert len(pens) == len(set(pens))  # one call per pen
-        assert sum(n for _, n in painter.batches) == len(g.edges) and painter.single == 0
+        assert sum(b.lines for b in painter.batches) == len(g.edges) and painter.single == 0
     assert built == []  # laid out for the first paint, never again
     assert panel.drawing_geometry() is g and g.table is table and all(a is b for a, b in zip(g.table.lines, lines))
     panel.resize(500, 700)  # a new size is a new layout, and new lines
     qtbot.waitUntil(lambda: panel.canvas.height() < 800)
-    _paint(panel)
+    paint_recorded(panel)
     assert built == ["layout", "table"]
 
 
@@ -137,13 +102,13 @@ def test_units_are_stamped_and_look_like_drawn_discs(qtbot, digits):
     A stamp differs from the disc it replaces by antialiasing only (a sixteenth of a pixel of placement)."""
     panel = make_panel(qtbot, digits, (640, 900))
     n_units = panel.drawing_geometry().n_drawn_nodes(1) + panel.drawing_geometry().n_drawn_nodes(2)
-    _paint(panel)
+    paint_recorded(panel)
     before = dict(paint_cache.stats)
-    _paint(panel)
+    paint_recorded(panel)
     assert paint_cache.stats["stamped"] - before["stamped"] == n_units
     assert paint_cache.stats["drawn"] == before["drawn"]  # the same fills: no picture made again
     panel.exporting = True
-    _paint(panel)
+    paint_recorded(panel)
     panel.exporting = False
     assert paint_cache.stats["stamped"] - before["stamped"] == n_units  # none for the file
     pen = QPen(QColor(70, 70, 70), 1.2)
@@ -213,7 +178,7 @@ def test_one_picture_per_colour_not_per_unit(qtbot, digits):
     assert all(float(v).is_integer() for v in g.columns_x) and all(float(y).is_integer() for ys in g.ys for y in ys)
     paint_cache._sprites.clear()
     before = paint_cache.stats["drawn"]
-    _paint(panel)
+    paint_recorded(panel)
     values = panel.node_values()
     colours = {_fill(float(values[c][u])).rgba() for c in (1, 2) for u in g.units[c] if u is not None}
     assert paint_cache.stats["drawn"] - before == len(colours)
@@ -238,5 +203,5 @@ def test_unit_fills_come_in_steps_so_a_run_needs_few_pictures(qtbot, digits):
     for _ in range(6):
         digits.run(max_updates=3)
         panel.set_snapshot(digits.snapshot())
-        _paint(panel)
+        paint_recorded(panel)
     assert len(paint_cache._sprites) <= 2 * (FILL_STEPS + 1) + 1

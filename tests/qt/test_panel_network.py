@@ -11,23 +11,17 @@ from PySide6.QtGui import QHelpEvent, QImage
 from PySide6.QtWidgets import QApplication, QToolTip
 
 from nnstudio.core.network import LayerSpec
-from nnstudio.data.dataset import Dataset
 from nnstudio.numbers import fixed, fmt
 from nnstudio.qt.export import export_panel
 from nnstudio.qt.panels import network_layout as nl
 from nnstudio.qt.panels.base import PanelContext
 from nnstudio.qt.panels.network import NetworkPanel
 from nnstudio.training import Experiment, Trainer, presets
+from tests.qt.panel_helpers import paint_recorded, panel_on, random_digits
 
 
 def make_panel(qtbot, trainer, size=(700, 500)):
-    context = PanelContext()
-    context.set_data(trainer.dataset, trainer.experiment)
-    panel = NetworkPanel(context)
-    qtbot.addWidget(panel)
-    panel.resize(*size)
-    panel.show()
-    qtbot.waitExposed(panel)
+    panel = panel_on(qtbot, NetworkPanel, trainer, size)
     panel.set_snapshot(trainer.snapshot())
     return panel
 
@@ -37,14 +31,6 @@ def gender():
     t = Trainer(presets.get("gender-network"))
     t.run(max_epochs=50)
     return t
-
-
-def random_digits(n: int, seed: int = 0) -> Dataset:
-    rng = np.random.default_rng(seed)
-    X = rng.integers(0, 256, size=(n, 784)).astype(np.float64)
-    y = rng.integers(0, 10, size=n)
-    return Dataset(name="random-784", title="random 784-feature data", task="multiclass", X=X / 255.0, y=y,
-                   feature_names=tuple(f"p{i}" for i in range(784)), class_names=tuple(str(i) for i in range(10)))
 
 
 def test_hover_over_an_edge_tells_weight_and_gradient(qtbot, gender):
@@ -196,50 +182,22 @@ def test_exports(qtbot, gender, tmp_path):
     assert ["2", "bias", "o1"] == rows[-1][:3] and float(rows[-1][4]) == pytest.approx(float(snap.gradients[3][0]))
 
 
-class _RecordingPainter:
-    """A QPainter on an image that records each batch of edges: (pen width, number of lines, antialiased)."""
-
-    def __init__(self, image):
-        from PySide6.QtGui import QPainter
-
-        self.p = QPainter(image)
-        self.p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.batches, self.single = [], 0
-
-    def __getattr__(self, name):
-        return getattr(self.p, name)
-
-    def drawLines(self, lines):
-        from PySide6.QtGui import QPainter
-
-        self.batches.append((self.p.pen().widthF(), len(lines),
-                             self.p.testRenderHint(QPainter.RenderHint.Antialiasing)))
-        self.p.drawLines(lines)
-
-    def drawLine(self, *a):
-        self.single += 1
-        self.p.drawLine(*a)
-
-
 def test_edges_are_drawn_a_batch_per_pen_weakest_first_and_plain_while_training(qtbot, gender):
     """Every edge is drawn once, in a batch per pen (its width from its weight's strength), weak before strong;
     antialiased when paused, not while training runs (smooth wide lines were most of a redraw's cost)."""
-    from nnstudio.qt.panels.network_paint import EDGE_LEVELS, paint_network
+    from nnstudio.qt.panels.network_paint import EDGE_LEVELS
 
     panel = make_panel(qtbot, gender)
     n_edges = len(panel.drawing_geometry().edges)
     for training in (False, True):
         panel.context.set_training(training)
-        image = QImage(panel.canvas.size(), QImage.Format.Format_ARGB32_Premultiplied)
-        painter = _RecordingPainter(image)
-        paint_network(painter, panel, False)
-        painter.p.end()
+        painter = paint_recorded(panel)
         assert painter.single == 0  # nothing selected or hovered: no edge drawn on its own
-        assert sum(n for _, n, _ in painter.batches) == n_edges
+        assert sum(b.lines for b in painter.batches) == n_edges
         assert len(painter.batches) <= 4 * (EDGE_LEVELS + 2)
-        widths = [w for w, _, _ in painter.batches]
+        widths = [b.width for b in painter.batches]
         assert widths == sorted(widths) and widths[-1] == pytest.approx(5.6)  # the largest weight: full width
-        assert {aa for _, _, aa in painter.batches} == {not training}
+        assert {b.antialiased for b in painter.batches} == {not training}
 
 
 def test_an_export_during_a_run_draws_smooth_edges(qtbot, gender, tmp_path, monkeypatch):
@@ -257,8 +215,5 @@ def test_an_export_during_a_run_draws_smooth_edges(qtbot, gender, tmp_path, monk
     assert marked and all(marked) and not panel.exporting  # drawn for the file as an export, and back after
     for exporting in (True, False):
         panel.exporting = exporting
-        image = QImage(panel.canvas.size(), QImage.Format.Format_ARGB32_Premultiplied)  # (kept while painted on)
-        painter = _RecordingPainter(image)
-        paint_network(painter, panel, False)
-        painter.p.end()
-        assert {aa for _, _, aa in painter.batches} == {exporting}  # smooth for a file, plain on screen
+        painter = paint_recorded(panel)
+        assert {b.antialiased for b in painter.batches} == {exporting}  # smooth for a file, plain on screen

@@ -10,12 +10,12 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QImage
 
 from nnstudio.core.network import LayerSpec
-from nnstudio.data.dataset import Dataset
 from nnstudio.qt.export import export_panel
 from nnstudio.qt.panels.base import PanelContext
 from nnstudio.numbers import fixed
 from nnstudio.qt.panels.weights import WeightsPanel, fmt
 from nnstudio.training import Experiment, Trainer, presets
+from tests.qt.panel_helpers import random_digits
 
 
 def _trainer(preset, epochs):
@@ -32,14 +32,6 @@ def _spiral_trainer():
     t = Trainer(exp)
     t.run()
     return t
-
-
-def random_digits(n: int, seed: int = 0) -> Dataset:
-    rng = np.random.default_rng(seed)
-    X = rng.integers(0, 256, size=(n, 784)).astype(np.float64) / 255.0
-    return Dataset(name="random-784", title="random 784-feature data", task="multiclass", X=X,
-                   y=rng.integers(0, 10, size=n), feature_names=tuple(f"p{i}" for i in range(784)),
-                   class_names=tuple(str(i) for i in range(10)))
 
 
 def _make(qtbot, trainer, size=(700, 500)):
