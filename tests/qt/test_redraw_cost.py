@@ -8,12 +8,12 @@ import pytest
 
 from nnstudio.core.network import LayerSpec
 from nnstudio.qt.main_window import MainWindow
-from nnstudio.qt.panels.base import PanelContext
 from nnstudio.qt.panels.bounds import LIMIT
 from nnstudio.qt.panels.curves import CurvesPanel
 from nnstudio.qt.panels.weights import WeightsPanel
 from nnstudio.qt.panels.weights_layer import on_scale, symmetric_scale
 from nnstudio.training import Experiment, Trainer
+from tests.qt.panel_helpers import panel_on, random_digits
 
 
 def spiral(epochs=100):
@@ -23,24 +23,26 @@ def spiral(epochs=100):
     return Trainer(exp)
 
 
-def shown_curves(qtbot, trainer):
-    context = PanelContext()
-    context.set_data(trainer.dataset, trainer.experiment)
-    panel = CurvesPanel(context)
-    qtbot.addWidget(panel)
-    panel.resize(500, 600)
-    panel.show()
-    qtbot.waitExposed(panel)
-    return panel
+def shown_curves(qtbot, updates):
+    """The curves panel, shown, on the spiral run after ``updates`` updates (no snapshot set); and the trainer."""
+    t = spiral()
+    t.run(max_updates=updates)
+    return t, panel_on(qtbot, CurvesPanel, t, (500, 600))
+
+
+def digits_trainer(hidden, rows, epochs, dtype="float32"):
+    """784-``hidden``-10 on ``rows`` random digits, not yet trained (for the weights panel's 784-input views)."""
+    exp = Experiment(name="digits", dataset="random-784", layers=[LayerSpec(hidden, "relu"), LayerSpec(10, "softmax")],
+                     loss="softmax_cross_entropy", init="he", optimizer="sgd", learning_rate=0.05, batch_size=64,
+                     epochs=epochs, preprocessing="none", dtype=dtype)
+    return Trainer(exp, random_digits(rows))
 
 
 # -- ranges that follow the data -----------------------------------------------------------------------------------
 def test_a_growing_loss_curve_moves_the_range_a_few_times_and_stays_in_view(qtbot):
     """pyqtgraph's auto range set a new range at every redraw of a growing curve (new ticks, labels, grid, every item
     repainted); the followed range moves only when the curve reaches its edge."""
-    t = spiral()
-    t.run(max_updates=100)
-    panel = shown_curves(qtbot, t)
+    t, panel = shown_curves(qtbot, 100)
     MainWindow._draw_view(panel, t.snapshot())
     vb = panel.loss_plot.getViewBox()
     changes = []
@@ -58,9 +60,7 @@ def test_a_growing_loss_curve_moves_the_range_a_few_times_and_stays_in_view(qtbo
 
 
 def test_the_learners_zoom_stops_the_following_and_the_a_button_fits_again(qtbot):
-    t = spiral()
-    t.run(max_updates=30)
-    panel = shown_curves(qtbot, t)
+    t, panel = shown_curves(qtbot, 30)
     panel.set_snapshot(t.snapshot())
     vb, follow = panel.loss_plot.getViewBox(), panel.loss_area.range
     assert follow.following
@@ -96,9 +96,7 @@ def test_followed_range_adds_headroom_only_where_the_data_crossed():
 
 # -- no new pens per redraw ----------------------------------------------------------------------------------------
 def test_a_curves_redraw_makes_no_pens(qtbot, monkeypatch):
-    t = spiral()
-    t.run(max_updates=40)
-    panel = shown_curves(qtbot, t)
+    t, panel = shown_curves(qtbot, 40)
     panel.set_snapshot(t.snapshot())
     made = []
     real = pg.mkPen
@@ -113,20 +111,9 @@ def test_a_curves_redraw_makes_no_pens(qtbot, monkeypatch):
 def test_grouped_weight_curves_become_one_polygon_each(qtbot, monkeypatch):
     """48 sampled weights of a 784-input network are drawn as one item per parameter; its path is made a polygon per
     curve (pyqtgraph's path for a ``connect`` array goes through a byte stream Qt decodes point by point)."""
-    from tests.qt.test_panel_weights import random_digits
-
-    exp = Experiment(name="digits", dataset="random-784", layers=[LayerSpec(32, "relu"), LayerSpec(10, "softmax")],
-                     loss="softmax_cross_entropy", init="he", optimizer="sgd", learning_rate=0.05, batch_size=64,
-                     epochs=30, preprocessing="none", dtype="float32")
-    trainer = Trainer(exp, random_digits(256))
+    trainer = digits_trainer(32, 256, 30)
     trainer.run()
-    context = PanelContext()
-    context.set_data(trainer.dataset, trainer.experiment)
-    panel = WeightsPanel(context)
-    qtbot.addWidget(panel)
-    panel.resize(700, 500)
-    panel.show()
-    qtbot.waitExposed(panel)
+    panel = panel_on(qtbot, WeightsPanel, trainer, (700, 500))
     streams = []
     real = pg.functions.arrayToQPath
     monkeypatch.setattr(pg.functions, "arrayToQPath",
@@ -166,20 +153,9 @@ def test_polylines_path_has_the_points_and_breaks_of_pyqtgraphs():
 
 # -- tiles and colour scales ---------------------------------------------------------------------------------------
 def _mnist_like_panel(qtbot, dtype="float32"):
-    from tests.qt.test_panel_weights import random_digits
-
-    exp = Experiment(name="digits", dataset="random-784", layers=[LayerSpec(16, "relu"), LayerSpec(10, "softmax")],
-                     loss="softmax_cross_entropy", init="he", optimizer="sgd", learning_rate=0.05, batch_size=64,
-                     epochs=3, preprocessing="none", dtype=dtype)
-    trainer = Trainer(exp, random_digits(128))
+    trainer = digits_trainer(16, 128, 3, dtype)
     trainer.run(max_updates=5)
-    context = PanelContext()
-    context.set_data(trainer.dataset, trainer.experiment)
-    panel = WeightsPanel(context)
-    qtbot.addWidget(panel)
-    panel.resize(700, 500)
-    panel.show()
-    qtbot.waitExposed(panel)
+    panel = panel_on(qtbot, WeightsPanel, trainer, (700, 500))
     MainWindow._draw_view(panel, trainer.snapshot())
     return trainer, panel
 
