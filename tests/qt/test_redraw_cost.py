@@ -76,7 +76,7 @@ def test_the_learners_zoom_stops_the_following_and_the_a_button_fits_again(qtbot
     assert follow.following and vb.viewRange()[0][1] >= x.max()
 
 
-def test_followed_range_adds_headroom_only_where_the_data_crossed():
+def test_followed_range_adds_headroom_only_where_the_data_crossed(qapp):
     from nnstudio.qt.panels.fastplot import FollowedRange
 
     plot = pg.PlotItem()
