@@ -16,6 +16,7 @@ from nnstudio.qt.panels.curves import CurvesPanel
 from nnstudio.qt.panels.surface import LossSurfacePanel
 from nnstudio.qt.panels.try_it import TryItPanel
 from nnstudio.training import Trainer, presets
+from tests.qt.panel_helpers import panel_on
 
 BIG, HUGE = 1e300, 1e40
 LIMIT = 1e15  # what the views promise: no coordinate handed to Qt beyond this (nnstudio.qt.panels.bounds.LIMIT)
@@ -117,12 +118,7 @@ def test_every_panel_draws_a_diverged_snapshot(qtbot, lesson, epochs):
     t = trained(lesson, epochs)
     bad = diverged(t.snapshot())
     for name, cls in panel_classes().items():
-        context = PanelContext()
-        context.set_data(t.dataset, t.experiment)
-        panel = cls(context)
-        qtbot.addWidget(panel)
-        panel.resize(700, 520)
-        panel.show()
+        panel = panel_on(qtbot, cls, t, (700, 520), exposed=False)
         panel.set_snapshot(bad)
         panel.finish()
         assert_bounded(panel)
@@ -168,16 +164,17 @@ def test_try_it_answers_a_diverged_network_in_short(qtbot):
 
 
 # -- the loss surface: a path that leaves the plot -------------------------------------------------------------------
+def surface_panel(qtbot):
+    """The trainer of the regression lesson after 3 epochs, and a loss surface panel (not shown) on its data."""
+    t = trained("diabetes-regression", 3)
+    return t, panel_on(qtbot, LossSurfacePanel, t, (720, 560), show=False)
+
+
 def test_surface_path_that_leaves_is_cut_at_the_plot_and_named(qtbot):
     """Item 1: the diabetes path went to 1e34..1e42 and Qt died painting it. The path's far points (1e40, inf, NaN)
     are not handed to Qt; the line runs to the edge of a box a few plots wide, and the note says where it left."""
-    t = trained("diabetes-regression", 3)
+    t, panel = surface_panel(qtbot)
     snap = t.snapshot()
-    context = PanelContext()
-    context.set_data(t.dataset, t.experiment)
-    panel = LossSurfacePanel(context)
-    qtbot.addWidget(panel)
-    panel.resize(720, 560)
     panel.set_snapshot(snap)
     panel.finish()  # the grid around the current weights
     assert panel.grid()[2].size
@@ -205,12 +202,7 @@ def test_surface_path_that_leaves_is_cut_at_the_plot_and_named(qtbot):
 
 
 def test_surface_cut_with_infinite_losses(qtbot):
-    t = trained("diabetes-regression", 3)
-    context = PanelContext()
-    context.set_data(t.dataset, t.experiment)
-    panel = LossSurfacePanel(context)
-    qtbot.addWidget(panel)
-    panel.resize(720, 560)
+    t, panel = surface_panel(qtbot)
     panel.cut_check.setChecked(True)
     panel.set_snapshot(t.snapshot())
     panel.finish()
@@ -226,12 +218,8 @@ def test_surface_cut_with_infinite_losses(qtbot):
 
 
 def test_no_slice_around_weights_that_blew_up(qtbot):
-    t = trained("diabetes-regression", 3)
+    t, panel = surface_panel(qtbot)
     snap = t.snapshot()
-    context = PanelContext()
-    context.set_data(t.dataset, t.experiment)
-    panel = LossSurfacePanel(context)
-    qtbot.addWidget(panel)
     blown = dataclasses.replace(snap, weights=tuple(np.full_like(w, 3e152) for w in snap.weights))
     panel.set_snapshot(blown)
     panel.finish()
@@ -261,18 +249,13 @@ def assert_sane_ranges(panel, log_limit=400.0):
 def test_curves_after_a_divergence_then_a_new_lesson(qtbot, blown_run):
     """Item 2: diverged on linear axes, then the perceptron lesson on log-log axes. The ranges come from the new
     data at once; the old one (±1e304, read as decades on a log axis) made pyqtgraph's tick code loop for ever."""
-    context = PanelContext()
-    context.set_data(blown_run.dataset, blown_run.experiment)
-    panel = CurvesPanel(context)
-    qtbot.addWidget(panel)
-    panel.resize(500, 600)
-    panel.show()
+    panel = panel_on(qtbot, CurvesPanel, blown_run, (500, 600), exposed=False)
     panel.set_snapshot(blown_run.snapshot())
     panel.grab()
     assert_sane_ranges(panel)
     assert "left the plot at update" in panel.note.text()
     fresh = Trainer(presets.get("perceptron-50k"))
-    context.set_data(fresh.dataset, fresh.experiment)
+    panel.context.set_data(fresh.dataset, fresh.experiment)
     panel.set_scale("log_log")
     assert_sane_ranges(panel, log_limit=12)  # before any painting: nothing left over
     panel.set_snapshot(fresh.snapshot())
@@ -290,12 +273,7 @@ def test_curves_after_a_divergence_then_a_new_lesson(qtbot, blown_run):
 @pytest.mark.parametrize("scale", ["linear", "log_y", "log_log"])
 def test_curves_of_a_diverged_run_then_a_fresh_one_on_the_same_data(qtbot, blown_run, scale):
     """A reset (same data, the history starts again) or an imported CSV: the axes follow the new, small history."""
-    context = PanelContext()
-    context.set_data(blown_run.dataset, blown_run.experiment)
-    panel = CurvesPanel(context)
-    qtbot.addWidget(panel)
-    panel.resize(500, 600)
-    panel.show()
+    panel = panel_on(qtbot, CurvesPanel, blown_run, (500, 600), exposed=False)
     panel.set_scale(scale)
     panel.set_snapshot(blown_run.snapshot())
     panel.grab()
