@@ -191,6 +191,10 @@ class Studio:
     def close(self) -> None:
         self.window.close()
 
+    def views_on_screen(self) -> list:
+        """The snapshot views that are visible and not wholly covered."""
+        return [v for v in self.window.snapshot_views if v.isVisible() and not v.visibleRegion().isEmpty()]
+
 
 def profile_views(studio: Studio, names: list[str]) -> dict:
     """A cProfile.Profile for each view class named, recording its redraws (in the measured segments)."""
@@ -212,6 +216,17 @@ def profile_views(studio: Studio, names: list[str]) -> dict:
 
     window._draw_view = drawn
     return profilers
+
+
+def print_profiles(profilers: dict, cumulative: int = 30, own: int = 15) -> None:
+    """Each view's profile: its top entries by cumulative time, then by own time."""
+    import pstats
+
+    for name, profiler in profilers.items():
+        print(f"--- {name}: cumulative")
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(cumulative)
+        print(f"--- {name}: own time")
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(own)
 
 
 def main() -> None:
@@ -258,8 +273,7 @@ def main() -> None:
         shares.append(share)
     studio.quiet()
     heads.append(headless(reference, args.seconds))
-    on_screen = [type(v).__name__ for v in studio.window.snapshot_views
-                 if v.isVisible() and not v.visibleRegion().isEmpty()]
+    on_screen = [type(v).__name__ for v in studio.views_on_screen()]
     studio.close()
     late = np.asarray(studio.gaps)
     ratios = [r / ((heads[i] + heads[i + 1]) / 2) for i, r in enumerate(rates)]  # each against its neighbours
@@ -281,13 +295,7 @@ def main() -> None:
     never = sorted(set(on_screen) - set(studio.feeds))
     if never:
         print(f"    never redrawn while measured: {', '.join(never)}")
-    for name, profiler in profilers.items():
-        import pstats
-
-        print(f"--- {name}: cumulative")
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
-        print(f"--- {name}: own time")
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+    print_profiles(profilers)
     own = trainer_arrays_mb(reference)
     print(f"  peak memory (VmHWM) {peak_rss_mb():,.0f} MB, of which the bench's headless Trainer's arrays "
           f"{own:,.0f} MB: the studio alone about {peak_rss_mb() - own:,.0f} MB")

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from gui_responsiveness import Studio, mnist_experiment  # noqa: E402
+from gui_responsiveness import Studio, mnist_experiment, print_profiles  # noqa: E402
 
 from nnstudio.training.threads import use_blas_threads  # noqa: E402
 
@@ -49,7 +49,7 @@ def main() -> None:
     w.run_action.trigger()
     studio.wait(int(args.warm * 1000))
     w.draw_budget.due = lambda *a, **k: []  # the bench draws, the window does not
-    views = [v for v in w.snapshot_views if v.isVisible() and not v.visibleRegion().isEmpty()]
+    views = studio.views_on_screen()
     costs = {type(v).__name__: [] for v in views}
     import cProfile
 
@@ -84,13 +84,7 @@ def main() -> None:
         total += np.median(c)
         print(f"  {name.removesuffix('Panel'):<14} {np.median(c):6.1f} / {c.mean():6.1f} / {c.max():6.1f}")
     print(f"  a round of every view: {total:.1f} ms (medians)")
-    for name, prof in profilers.items():
-        import pstats
-
-        print(f"--- {name}: cumulative")
-        pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
-        print(f"--- {name}: own time")
-        pstats.Stats(prof).sort_stats("tottime").print_stats(25)
+    print_profiles(profilers, 40, 25)
 
 
 if __name__ == "__main__":
