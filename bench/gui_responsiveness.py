@@ -204,13 +204,13 @@ def profile_views(studio: Studio, names: list[str]) -> dict:
     window = studio.window
     draw = window._draw_view
 
-    def drawn(view, snap):
+    def drawn(view, snap, *args, **kwargs):
         profiler = profilers.get(type(view).__name__)
         if profiler is None or not studio.timer.isActive():
-            return draw(view, snap)
+            return draw(view, snap, *args, **kwargs)
         profiler.enable()
         try:
-            return draw(view, snap)
+            return draw(view, snap, *args, **kwargs)
         finally:
             profiler.disable()
 
