@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import math
 import re
 from numbers import Integral, Real
@@ -173,6 +174,22 @@ def base64_text(value, where: str) -> str:
 
 
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+def parse_json(text: str, where: str, what: str, error: type[Exception] = ValueError, raw: bytes | None = None):
+    """What the JSON ``text`` holds, or ``error`` raised with one line starting with ``where``: nested deeper than
+    MAX_DEPTH (looked for before parsing, in ``raw`` when given: the bytes ``text`` was decoded from), so not ``what``
+    ("an experiment file"); or not valid JSON, with the parser's line and column or its reason (e.g. a number of more
+    than 4,300 digits)."""
+    deep = nesting_problem(text if raw is None else raw)
+    if deep:
+        raise error(f"{where}: not {what}: {deep}")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise error(f"{where}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+    except (ValueError, RecursionError, MemoryError) as e:
+        raise error(f"{where}: not valid JSON ({clip(str(e), 120)})") from None
 
 
 def nesting_problem(raw: str | bytes, max_depth: int = MAX_DEPTH) -> str | None:

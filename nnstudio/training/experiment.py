@@ -224,16 +224,7 @@ class Experiment:
 
     @classmethod
     def from_json(cls, text: str, origin: str = "experiment") -> "Experiment":
-        deep = checks.nesting_problem(text)
-        if deep:
-            raise ExperimentError(f"{origin}: not an experiment file: {deep}")
-        try:
-            d = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise ExperimentError(f"{origin}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
-        except (ValueError, RecursionError) as e:  # e.g. a number of more than 4,300 digits
-            raise ExperimentError(f"{origin}: not valid JSON ({checks.clip(str(e), 120)})") from None
-        return cls.from_dict(d, origin)
+        return cls.from_dict(checks.parse_json(text, origin, "an experiment file", ExperimentError), origin)
 
     def save(self, path: str | Path) -> None:
         from nnstudio.fileio import atomic_write_text

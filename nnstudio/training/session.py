@@ -18,7 +18,6 @@ renames it over the target, so a crash mid-save leaves the previous file whole.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -178,13 +177,5 @@ class Session:
             raise SessionError(f"{path.name}: cannot be read ({e.__class__.__name__}: {e})") from None
         except MemoryError:
             raise SessionError(f"{path.name}: too big to read") from None
-        deep = checks.nesting_problem(raw)
-        if deep:
-            raise SessionError(f"{path.name}: not a session file: {deep}")
-        try:
-            d = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise SessionError(f"{path.name}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
-        except (ValueError, RecursionError, MemoryError) as e:  # e.g. a number of more than 4,300 digits
-            raise SessionError(f"{path.name}: not valid JSON ({checks.clip(str(e), 120)})") from None
+        d = checks.parse_json(text, path.name, "a session file", SessionError, raw=raw)
         return cls.from_dict(d, path.name)
