@@ -90,36 +90,33 @@ def number(value, where: str, finite: bool = True, allow_none: bool = False) -> 
     return v
 
 
-def text(value, where: str) -> str:
-    if not isinstance(value, str):
-        raise FieldError(where, f"expected text, found {_kind(value)} {show(value)}")
+def _of_type(value, where: str, kind: type, expected: str):
+    if not isinstance(value, kind):
+        raise FieldError(where, f"expected {expected}, found {_kind(value)} {show(value)}")
     return value
+
+
+def text(value, where: str) -> str:
+    return _of_type(value, where, str, "text")
 
 
 def flag(value, where: str) -> bool:
-    if not isinstance(value, bool):
-        raise FieldError(where, f"expected true or false, found {_kind(value)} {show(value)}")
-    return value
+    return _of_type(value, where, bool, "true or false")
 
 
 def obj(value, where: str) -> dict:
-    if not isinstance(value, dict):
-        raise FieldError(where, f"expected an object, found {_kind(value)} {show(value)}")
-    return value
+    return _of_type(value, where, dict, "an object")
 
 
 def seq(value, where: str) -> list:
-    if not isinstance(value, list):
-        raise FieldError(where, f"expected a list, found {_kind(value)} {show(value)}")
-    return value
+    return _of_type(value, where, list, "a list")
 
 
 def array(value, where: str, shape: tuple[int, ...] | None = None, dtype=np.float64, allow_nan: bool = False,
           ndim: int | None = None) -> np.ndarray:
     """An array of numbers made from (nested) lists the file holds, of exactly ``shape`` (or ``ndim`` dimensions);
     null becomes NaN, which only ``allow_nan`` accepts; infinities are always refused."""
-    if not isinstance(value, list):
-        raise FieldError(where, f"expected a list of numbers, found {_kind(value)} {show(value)}")
+    _of_type(value, where, list, "a list of numbers")
     try:
         with np.errstate(over="ignore", invalid="ignore"):
             a = np.asarray(value, dtype=np.float64)
