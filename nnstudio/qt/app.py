@@ -66,6 +66,33 @@ def create_app(argv: list[str] | None = None):
     return app
 
 
+def try_alone(make, title: str = "", size: tuple[int, int] | None = None, preset: str = "gender-network") -> int:
+    """Try one part of the studio on its own (each such module's ``__main__`` calls this): ``make(studio)`` builds it
+    on a StudioController of the ``preset`` lesson over a real training thread; it is titled ``title``, sized
+    ``size`` and shown, and the controller's problems and messages are printed, until the app quits. Returns the exit
+    status."""
+    from nnstudio.qt.controller import StudioController
+    from nnstudio.qt.worker import WorkerThread
+    from nnstudio.training import presets
+
+    experiment = presets.get(preset)  # (an unknown name stops here, before a thread runs)
+    app = create_app(sys.argv[1:])
+    thread = WorkerThread()
+    studio = StudioController(thread.worker)
+    studio.problem.connect(lambda title, text: print(f"{title}: {text}", file=sys.stderr))
+    studio.message.connect(print)
+    studio.open_experiment(experiment)
+    widget = make(studio)
+    if title:
+        widget.setWindowTitle(title)
+    if size:
+        widget.resize(*size)
+    widget.show()
+    code = app.exec()
+    thread.shutdown()
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
     """The studio, on the session file in ``argv`` if one is given. A file that cannot be opened is explained (a
     message in the window and one line on stderr) and the studio starts on the first lesson instead. Exit status:

@@ -332,20 +332,6 @@ class BuilderPanel(QWidget):
 if __name__ == "__main__":
     import sys
 
-    from nnstudio.qt.app import create_app
-    from nnstudio.qt.controller import StudioController
-    from nnstudio.qt.worker import WorkerThread
-    from nnstudio.training import presets
+    from nnstudio.qt.app import try_alone
 
-    app = create_app(sys.argv[1:])
-    thread = WorkerThread()
-    studio = StudioController(thread.worker)
-    studio.problem.connect(lambda title, text: print(f"{title}: {text}", file=sys.stderr))
-    studio.open_experiment(presets.get("gender-network"))
-    panel = BuilderPanel(studio)
-    panel.setWindowTitle("NN Studio: network builder")
-    panel.resize(340, 620)
-    panel.show()
-    code = app.exec()
-    thread.shutdown()
-    sys.exit(code)
+    sys.exit(try_alone(BuilderPanel, "NN Studio: network builder", (340, 620)))

@@ -263,23 +263,19 @@ if __name__ == "__main__":
     import sys
     import tempfile
 
-    from nnstudio.qt.controller import StudioController
-    from nnstudio.qt.worker import WorkerThread
-    from nnstudio.training import presets
+    from nnstudio.qt.app import try_alone
 
-    app = QApplication.instance() or QApplication(sys.argv)
-    thread = WorkerThread()
-    studio = StudioController(thread.worker)
-    studio.open_experiment(presets.get("gender-network"))
     if len(sys.argv) > 1:
         csv_path = sys.argv[1]
     else:
         csv_path = str(Path(tempfile.mkdtemp()) / "people.csv")
         Path(csv_path).write_text("weight,height,sex\n133,65,female\n160,72,male\n152,70,male\n120,60,female\n"
                                   "140,68,male\n118,62,female\n", encoding="utf-8")
-    shown = import_csv_file(studio, csv_path)
-    shown.finished.connect(lambda *_: app.quit())
-    code = app.exec()
-    print("dataset now:", studio.dataset.name)
-    thread.shutdown()
-    sys.exit(code)
+
+    def dialog(studio):
+        shown = import_csv_file(studio, csv_path)
+        shown.finished.connect(lambda *_: QApplication.quit())
+        QApplication.instance().aboutToQuit.connect(lambda: print("dataset now:", studio.dataset.name))
+        return shown
+
+    sys.exit(try_alone(dialog))

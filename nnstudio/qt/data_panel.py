@@ -395,17 +395,6 @@ class DataPanel(QWidget):
 if __name__ == "__main__":
     import sys
 
-    from nnstudio.qt.controller import StudioController
-    from nnstudio.qt.worker import WorkerThread
-    from nnstudio.training import presets
+    from nnstudio.qt.app import try_alone
 
-    app = QApplication.instance() or QApplication(sys.argv)
-    thread = WorkerThread()
-    studio = StudioController(thread.worker)
-    studio.open_experiment(presets.get(sys.argv[1] if len(sys.argv) > 1 else "gender-network"))
-    panel = DataPanel(studio)
-    panel.resize(420, 600)
-    panel.show()
-    code = app.exec()
-    thread.shutdown()
-    sys.exit(code)
+    sys.exit(try_alone(DataPanel, size=(420, 600), preset=sys.argv[1] if len(sys.argv) > 1 else "gender-network"))

@@ -254,21 +254,6 @@ class TrainingSettingsPanel(QWidget):
 if __name__ == "__main__":
     import sys
 
-    from nnstudio.qt.app import create_app
-    from nnstudio.qt.controller import StudioController
-    from nnstudio.qt.worker import WorkerThread
-    from nnstudio.training import presets
+    from nnstudio.qt.app import try_alone
 
-    app = create_app(sys.argv[1:])
-    thread = WorkerThread()
-    studio = StudioController(thread.worker)
-    studio.problem.connect(lambda title, text: print(f"{title}: {text}", file=sys.stderr))
-    studio.message.connect(print)
-    studio.open_experiment(presets.get("gender-network"))
-    panel = TrainingSettingsPanel(studio)
-    panel.setWindowTitle("NN Studio: training settings")
-    panel.resize(340, 560)
-    panel.show()
-    code = app.exec()
-    thread.shutdown()
-    sys.exit(code)
+    sys.exit(try_alone(TrainingSettingsPanel, "NN Studio: training settings", (340, 560)))
