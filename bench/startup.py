@@ -11,14 +11,18 @@ layout, the first lesson), and prints the median and the spread of:
 - of which building the window: ``MainWindow(...)`` (panels, docks, the first lesson's trainer);
 - cpu to paint: the CPU time the process used up to its first paint (all its threads): close to what an idle
   machine waits, and much less sensitive than wall time to other work on a shared machine;
+- launch -> complete: until no dock on screen holds a placeholder any more (the panels on show that the studio
+  makes just after its first paint, nnstudio/qt/panels_later.py, are made and painted): the first screen whole;
 
 and, separately, ``python -X importtime`` of the same import: the 12 slowest modules by their own time.
 
 Bytecode is written and used (PYTHONDONTWRITEBYTECODE is dropped for the launches): warm means compiled, as an
-installed studio is after its first start. Needs a display; without DISPLAY it runs itself under ``xvfb-run -a -s "-screen 0 1600x1000x24"``.
---compare REV runs the same on the code of git revision REV (extracted into a temporary folder) as well; --bundle EXE
-times a PyInstaller bundle (packaging/build-bundle) from launch to its window mapped (xdotool; it cannot be
-instrumented from inside):
+installed studio is after its first start. Needs a display; without DISPLAY it runs itself under
+``xvfb-run -a -s "-screen 0 1600x1000x24"``. --compare REV runs the same on the code of git revision REV (extracted
+into a temporary folder) as well, the launches of the two taking turns; --bundle EXE times a PyInstaller bundle
+(packaging/build-bundle) from launch to its window mapped (xdotool; it cannot be instrumented from inside). A launch
+that never reports is left out of the figures and counted; one that crashes or hangs on its way out after reporting
+is counted (its figures stay):
 
     uv run python bench/startup.py [--runs 7] [--compare HEAD~3] [--bundle dist/nnstudio/nnstudio]
 """
@@ -33,10 +37,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+EXITS: Counter = Counter()  # launches that ended badly (no report; or a report, then a crash or hang), by how
 ROOT = HERE.parent
 
 
@@ -45,7 +52,7 @@ def child(launched: float) -> None:
     first_line = time.time()
     from nnstudio.qt import app as app_module
     from PySide6.QtCore import QEvent, QObject, QTimer
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QWidget
 
     marks = {"launched": launched, "first_line": first_line}
     app = app_module.create_app([])
@@ -74,15 +81,27 @@ def child(launched: float) -> None:
             if "painted" not in marks:
                 marks["painted"] = time.time()
                 marks["cpu"] = time.process_time()  # CPU seconds of this process so far: what an idle machine waits
-                print("STARTUP " + json.dumps(marks), flush=True)
-                QTimer.singleShot(0, QApplication.instance().quit)
+                self.complete()
+
+        def complete(self):
+            """Wait until no dock on screen holds a placeholder (panels made after the first paint are made), then
+            let what was made meanwhile paint."""
+            window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, mw.MainWindow))
+            if any(p.objectName().endswith("Placeholder") and p.isVisible() and not p.visibleRegion().isEmpty()
+                   for p in window.findChildren(QWidget)):
+                QTimer.singleShot(5, self.complete)
+                return
+            QApplication.processEvents()
+            marks["complete"] = time.time()
+            print("STARTUP " + json.dumps(marks), flush=True)
+            QTimer.singleShot(0, QApplication.instance().quit)
 
     watcher = FirstPaint()
     app.installEventFilter(watcher)
     sys.exit(app_module.main([]))
 
 
-def launch(source: Path | None, settings: Path) -> dict:
+def launch(source: Path | None, settings: Path) -> dict | None:
     env = {**os.environ, "XDG_CONFIG_HOME": str(settings), "NNSTUDIO_QUIT_AFTER_MS": "20000"}
     env.pop("QT_QPA_PLATFORM", None)
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # warm means compiled: an installed studio keeps its bytecode
@@ -90,16 +109,39 @@ def launch(source: Path | None, settings: Path) -> dict:
         env["PYTHONPATH"] = str(source)
     code = (f"import sys; sys.path.insert(0, {str(HERE)!r}); import startup; "
             f"startup.child({time.time()!r})")
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120,
-                          cwd=tempfile.gettempdir())
-    for line in done.stdout.splitlines():
-        if line.startswith("STARTUP "):
-            marks = json.loads(line[len("STARTUP "):])
-            return {"to paint": marks["painted"] - marks["launched"],
-                    "interpreter": marks["first_line"] - marks["launched"],
-                    "imports": marks["import_end"] - marks["import_start"],
-                    "window": marks["build_end"] - marks["build_start"], "cpu to paint": marks["cpu"]}
-    raise RuntimeError(f"the studio did not report its first paint (exit {done.returncode}): {done.stderr[-800:]}")
+    errors = tempfile.TemporaryFile("w+")  # (a pipe left unread could fill and stall the child)
+    process = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=errors,
+                               text=True, cwd=tempfile.gettempdir())
+    guard = threading.Timer(120, process.kill)  # a launch that never reports is stopped
+    guard.start()
+    try:
+        marks = None
+        for line in process.stdout:
+            if line.startswith("STARTUP "):
+                marks = json.loads(line[len("STARTUP "):])
+                break
+        try:  # the figures are in; a process that then hangs on its way out is stopped (and counted)
+            process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            EXITS["hung on exit"] += 1
+        if process.returncode not in (0, None) and marks is not None:
+            EXITS[f"exit {process.returncode}"] += 1
+    finally:
+        guard.cancel()
+    if marks is None:  # counted, and said, but the other launches go on
+        errors.seek(0)
+        EXITS["no report"] += 1
+        print(f"a launch did not report its first paint (exit {process.returncode}): {errors.read()[-800:]}",
+              file=sys.stderr)
+        return None
+    errors.close()
+    return {"to paint": marks["painted"] - marks["launched"],
+            "to complete": marks["complete"] - marks["launched"],
+            "interpreter": marks["first_line"] - marks["launched"],
+            "imports": marks["import_end"] - marks["import_start"],
+            "window": marks["build_end"] - marks["build_start"], "cpu to paint": marks["cpu"]}
 
 
 def importtime(source: Path | None) -> tuple[float, list[tuple[int, str]]]:
@@ -155,19 +197,31 @@ def measure_bundle(exe: Path, runs: int) -> None:
     print(f"  to mapped    median {statistics.median(values):6.3f} s   (min {values[0]:.3f}, max {values[-1]:.3f})")
 
 
-def measure(label: str, source: Path | None, runs: int) -> None:
-    with tempfile.TemporaryDirectory() as settings:
-        launch(source, Path(settings))  # warm-up: bytecode compiled, files in the page cache
-        results = [launch(source, Path(settings)) for _ in range(runs)]
-    print(f"\n{label}: {runs} launches (after one warm-up)")
-    for key in ("to paint", "cpu to paint", "interpreter", "imports", "window"):
-        values = sorted(r[key] for r in results)
-        print(f"  {key:12} median {statistics.median(values):6.3f} s   (min {values[0]:.3f}, max {values[-1]:.3f})")
-    imports = [importtime(source) for _ in range(3)]
-    print(f"  python -X importtime -c 'import nnstudio.qt.main_window': median of 3 "
-          f"{statistics.median(t for t, _ in imports):.3f} s; slowest modules (own time, ms):")
-    for own, name in imports[-1][1]:
-        print(f"    {own / 1000:7.1f}  {name}")
+def measure(sources: list[tuple[str, Path | None]], runs: int) -> None:
+    """Time each source's launches, taking turns (one launch of each, then the next round), so that other work on
+    the machine weighs on all of them alike."""
+    with tempfile.TemporaryDirectory() as folder:
+        settings = [Path(folder) / str(i) for i in range(len(sources))]
+        for (_label, source), place in zip(sources, settings):
+            place.mkdir()
+            launch(source, place)  # warm-up: bytecode compiled, files in the page cache
+        results = [[] for _ in sources]
+        for _ in range(runs):
+            for (_label, source), place, out in zip(sources, settings, results):
+                result = launch(source, place)
+                if result is not None:
+                    out.append(result)
+    for (label, source), found in zip(sources, results):
+        print(f"\n{label}: {len(found)} launches (after one warm-up)")
+        for key in ("to paint", "cpu to paint", "to complete", "interpreter", "imports", "window"):
+            values = sorted(r[key] for r in found)
+            print(f"  {key:12} median {statistics.median(values):6.3f} s   (min {values[0]:.3f}, "
+                  f"max {values[-1]:.3f})")
+        imports = [importtime(source) for _ in range(3)]
+        print(f"  python -X importtime -c 'import nnstudio.qt.main_window': median of 3 "
+              f"{statistics.median(t for t, _ in imports):.3f} s; slowest modules (own time, ms):")
+        for own, name in imports[-1][1]:
+            print(f"    {own / 1000:7.1f}  {name}")
 
 
 def main() -> None:
@@ -184,13 +238,18 @@ def main() -> None:
         os.execv(xvfb, [xvfb, "-a", "-s", "-screen 0 1600x1000x24", sys.executable, *sys.argv])
     load = os.getloadavg()[0]
     print(f"load average {load:.2f} on {os.cpu_count()} cores")
-    if args.compare:
-        with tempfile.TemporaryDirectory() as folder:
-            archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.compare, "nnstudio"],
+    with tempfile.TemporaryDirectory() as folder:
+        sources: list[tuple[str, Path | None]] = []
+        if args.compare:
+            archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.compare, "nnstudio", "resources"],
                                      capture_output=True, check=True).stdout
             subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
-            measure(f"revision {args.compare}", Path(folder), args.runs)
-    measure("this checkout", None, args.runs)
+            sources.append((f"revision {args.compare}", Path(folder)))
+        sources.append(("this checkout", None))
+        measure(sources, args.runs)
+    if EXITS:
+        print(f"launches that ended badly (a launch without a report is left out of the figures): {dict(EXITS)}")
+    print(f"load average {os.getloadavg()[0]:.2f} at the end")
     if args.bundle:
         measure_bundle(Path(args.bundle).resolve(), args.runs)
 

@@ -118,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 1
     window.show()
-    after_first_paint(window, settle_heap)  # the window on screen first; then the collection (30-100 ms)
+    # the window on screen first, then the panels on show made (panels_later), then the collection (30-100 ms)
+    window.later.after_release(settle_heap)
     quit_after = os.environ.get("NNSTUDIO_QUIT_AFTER_MS")  # for smoke tests and screenshots: close by itself
     if quit_after:
         from PySide6.QtCore import QTimer

@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
 
 from nnstudio.data import DATASETS
 from nnstudio.data.dataset import Dataset
-from nnstudio.qt.data_scatter import SCATTER_TIP, DataScatter
 from nnstudio.qt.data_table import DataCellDelegate, DataTableModel, format_number
 from nnstudio.qt.widgets import setup, small_label
 
@@ -57,14 +56,21 @@ PARAMS = (("size", "sizeSpin", "Points", "Number of points",
 class DataPanel(QWidget):
     message = Signal(str)  # a line for the status bar (e.g. why a typed value was refused)
 
-    def __init__(self, controller, parent=None):
+    def __init__(self, controller, parent=None, scatter_later: bool = False):
+        """``scatter_later``: the scatter plot (pyqtgraph, a quarter of a second to import) is not made until
+        ``make_scatter()`` or ``scatterPlot`` asks for it; a placeholder of its size stands in (the window makes it
+        just after its first paint)."""
         super().__init__(parent)
         self.setObjectName("dataPanel")
         self.controller = controller
+        self._scatter = None
+        self._scatter_shows = None  # (dataset, rows left out) the scatter is to show, or None: hidden
         self._ds: Dataset | None = None
         self._key = None  # what is shown, to skip refreshes that change nothing here
         self._last_problem = ""
         self._build_ui()
+        if not scatter_later:
+            self.make_scatter()
         controller.datasetChanged.connect(self.refresh)
         controller.experimentChanged.connect(self.refresh)
         controller.problem.connect(self._remember_problem)
@@ -164,9 +170,9 @@ class DataPanel(QWidget):
         self.adaptedLabel.setAccessibleName("Settings adapted to the data")
         self.adaptedLabel.hide()
 
-        self.scatterPlot = DataScatter()
-        setup(self.scatterPlot, "scatterPlot", "Scatter plot of the data", SCATTER_TIP)
-        self.scatterPlot.setMinimumHeight(160)
+        self._scatter_placeholder = QWidget()  # until make_scatter
+        self._scatter_placeholder.setObjectName("scatterPlaceholder")
+        self._scatter_placeholder.setMinimumHeight(160)
         table_box = QWidget()
         box = QVBoxLayout(table_box)
         box.setContentsMargins(0, 0, 0, 0)
@@ -178,7 +184,7 @@ class DataPanel(QWidget):
         self.splitter.setObjectName("dataSplitter")
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(table_box)
-        self.splitter.addWidget(self.scatterPlot)
+        self.splitter.addWidget(self._scatter_placeholder)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         layout.addWidget(self.splitter, 1)
@@ -208,9 +214,39 @@ class DataPanel(QWidget):
             self._show_problem("")
         self._describe(ds, exp)
         two_d = ds.n_features == 2 and ds.task != "regression"
-        self.scatterPlot.setVisible(two_d)
-        if two_d:
-            self.scatterPlot.show_dataset(ds, exp.excluded_rows)
+        self._scatter_shows = (ds, tuple(exp.excluded_rows)) if two_d else None
+        if self._scatter is None:
+            self._scatter_placeholder.setVisible(two_d)
+        else:
+            self._show_scatter()
+
+    # -- the scatter plot ----------------------------------------------------------------------------------------------
+    @property
+    def scatterPlot(self):  # noqa: N802 - named as the panel's other widgets
+        """The scatter plot of a two-feature classification set (made now if it was not yet)."""
+        return self.make_scatter()
+
+    def make_scatter(self):
+        """Make the scatter plot in the placeholder's place (once), showing what ``refresh`` last asked for."""
+        if self._scatter is None:
+            from nnstudio.qt import errors
+            from nnstudio.qt.data_scatter import SCATTER_TIP, DataScatter
+
+            errors.guard_paints()  # before any plot item can paint (see errors.guarded)
+            self._scatter = DataScatter()
+            setup(self._scatter, "scatterPlot", "Scatter plot of the data", SCATTER_TIP)
+            self._scatter.setMinimumHeight(160)
+            placeholder = self._scatter_placeholder
+            self.splitter.replaceWidget(self.splitter.indexOf(placeholder), self._scatter)
+            placeholder.deleteLater()
+            self._show_scatter()
+        return self._scatter
+
+    def _show_scatter(self) -> None:
+        shows = self._scatter_shows
+        self._scatter.setVisible(shows is not None)
+        if shows is not None:
+            self._scatter.show_dataset(*shows)
 
     def _fill_combo(self, current: str, ds: Dataset) -> None:
         combo = self.datasetCombo

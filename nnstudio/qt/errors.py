@@ -223,7 +223,8 @@ def _unwrap_warn_on_exception(fn):
 
 
 def guard_paints() -> None:
-    """Guard the paint-time methods of every pyqtgraph graphics item (see ``guarded``); idempotent."""
+    """Guard the paint-time methods of every pyqtgraph graphics item (see ``guarded``); idempotent. The studio calls
+    it before it makes a plot (it imports pyqtgraph)."""
     global _guarded
     if _guarded:
         return
@@ -245,7 +246,8 @@ def install(app) -> ErrorReporter:
         _reporter = ErrorReporter(app)
         sys.excepthook = _reporter.excepthook
         threading.excepthook = _reporter.thread_excepthook
-    guard_paints()
+    if "pyqtgraph" in sys.modules:  # else whatever makes the first plot guards them first (the studio's
+        guard_paints()  # pyqtgraph is imported after its first paint: nnstudio/qt/panels_later.py)
     return _reporter
 
 

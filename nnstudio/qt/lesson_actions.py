@@ -160,7 +160,7 @@ class LessonDriver:
         if axes is None:
             return None
         if panel == "curves":
-            self.window.curves.set_scale(axes)
+            self.window.later.when_made("curves", "scale", lambda curves: curves.set_scale(axes))
             return None
         return self._surface_axes(axes, weights)
 

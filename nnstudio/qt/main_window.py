@@ -19,11 +19,9 @@ from nnstudio.qt.icon import app_icon
 from nnstudio.qt.controller import StudioController
 from nnstudio.qt.draw_budget import DrawBudget, share_for
 from nnstudio.qt.panels.base import PanelContext
-from nnstudio.qt.panels.curves import CurvesPanel
 from nnstudio.qt.panels.network import NetworkPanel
 from nnstudio.qt.panels.try_it import TryItPanel
 from nnstudio.qt.panels_later import PanelsLater
-from nnstudio.qt.panels.weights_history import local_to_global
 from nnstudio.qt.session_menu import SessionMenu
 from nnstudio.qt.widgets import setup
 from nnstudio.qt.worker import WorkerThread
@@ -49,7 +47,6 @@ LESSON_VIEWS = {
 class MainWindow(QMainWindow):
     def __init__(self, open_path: str | Path | None = None, remember_layout: bool = True):
         super().__init__()
-        errors.guard_paints()  # no exception from a paint ever crosses into Qt's C++ (see errors.guarded)
         self.setObjectName("mainWindow")
         self.setWindowIcon(app_icon())
         self.remember_layout = remember_layout
@@ -127,14 +124,16 @@ class MainWindow(QMainWindow):
         from nnstudio.qt.settings_panel import TrainingSettingsPanel
 
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
-        self.data_panel = DataPanel(self.controller)
+        self.data_panel = DataPanel(self.controller, scatter_later=True)
         self.builder = BuilderPanel(self.controller)
         self.settings_panel = TrainingSettingsPanel(self.controller)
         self.try_it = TryItPanel()
-        self.curves = CurvesPanel(self.context)
-        self.panels = [self.network_view, self.curves]  # and each panel under another tab once it is made:
+        self.panels = [self.network_view]  # and each panel in a dock once it is made:
         self.snapshot_views = [*self.panels, self.try_it]
-        self.later = PanelsLater(self)  # self.weights etc. are made when first shown or asked for (__getattr__)
+        # self.curves, self.weights etc. are made when first shown (those on show at the start just after the first
+        # paint: pyqtgraph is not imported before it) or asked for (__getattr__)
+        self.later = PanelsLater(self)
+        self.later.after_release(self.data_panel.make_scatter)
         later = self.later.dock
         self.data_dock = self._dock(self.data_panel, "Data", "dataDock", left)
         self.builder_dock = self._dock(self.builder, "Network", "builderDock", left)
@@ -142,8 +141,8 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.builder_dock, self.settings_dock)
         self.builder_dock.raise_()
         # the live panels share one tab group on the right, so the network keeps the middle at full height
-        self.curves_dock = self._dock(self.curves, "Curves", "curvesDock", right)
         panels = "nnstudio.qt.panels."
+        self.curves_dock = later("curves", panels + "curves", "CurvesPanel", "Curves", "curvesDock", right)
         self.weights_dock = later("weights", panels + "weights", "WeightsPanel", "Weights", "weightsDock", right)
         self.activation_dock = later("activation", panels + "activation", "ActivationPanel", "Activation",
                                      "activationDock", right)
@@ -351,7 +350,7 @@ class MainWindow(QMainWindow):
         sel, snap = self.context.selection, self.worker.latest()
         index = None
         if sel is not None and snap is not None and sel[0] < len(snap.weights) and sel[1] < snap.weights[sel[0]].size:
-            index = local_to_global([w.shape for w in snap.weights], *sel)
+            index = sum(w.size for w in snap.weights[:sel[0]]) + sel[1]  # in the concatenated weight vector
             if index in snap.tracked:
                 index = None
         self.worker.follow(index)
@@ -622,8 +621,8 @@ class MainWindow(QMainWindow):
         if name not in LESSON_VIEWS:
             return
         tab, scale = LESSON_VIEWS[name]
-        self.curves.set_scale(scale)
-        self.curves.errors_check.setChecked(True)
+        self.later.when_made("curves", "scale", lambda curves: curves.set_scale(scale))
+        self.later.when_made("curves", "errors", lambda curves: curves.errors_check.setChecked(True))
         {"curves": self.curves_dock, "surface": self.surface_dock}[tab].raise_()
 
     def _on_experiment_changed(self, exp) -> None:

@@ -1,22 +1,37 @@
 """Panels made when first wanted: a dock whose tab is not on show when the studio opens gets a placeholder, and its
 panel (its module imported, its plots made) when the tab is first shown or the window first asks for it. The window
-opens sooner by what those panels cost (bench/startup.py), and a learner who never opens a tab never pays for it."""
+opens sooner by what those panels cost (bench/startup.py), and a learner who never opens a tab never pays for it.
+
+The panels on show at the start are pyqtgraph plots too (the Curves tab), and pyqtgraph alone takes 0.2-0.3 s to
+import (most of it its Qt shim making every PySide6 class): until the window's first paint every dock holds its
+placeholder ("held"), and right after it (``release``, on the event loop's next turn) the docks on show get their
+panels, which the window's next pull of the snapshot then draws. The window is on screen, with the network drawn and
+the lesson open, that much sooner (bench/startup.py, quiet machine: launch to first paint 1.01 -> 0.67 s; to the
+whole first screen, Curves drawn, 1.07 s before and after: the work is the same, it moved past the paint)."""
 
 from __future__ import annotations
 
 import importlib
 from typing import Callable
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QDockWidget, QWidget
+
+from nnstudio.qt import errors
 
 
 class PanelsLater:
     """The window's panels not made yet: ``waiting`` maps the window's attribute name to (module, class, dock)."""
 
     def __init__(self, window):
+        from nnstudio.qt.app import after_first_paint
+
         self.window = window
         self.waiting: dict[str, tuple[str, str, QDockWidget]] = {}
         self._calls: dict[str, dict[str, Callable]] = {}
+        self.held = True  # until the window is first painted (release): a dock shown before then waits
+        self._on_release: list[Callable] | None = []  # None once they were called
+        after_first_paint(window, self.release)
 
     def dock(self, attr: str, module: str, cls: str, title: str, name: str, area) -> QDockWidget:
         """A dock for the panel ``module.cls``, holding a placeholder until the panel is made."""
@@ -24,7 +39,7 @@ class PanelsLater:
         placeholder.setObjectName(f"{attr}Placeholder")
         dock = self.window._dock(placeholder, title, name, area)
         self.waiting[attr] = (module, cls, dock)
-        dock.visibilityChanged.connect(lambda shown, a=attr: self.make(a) if shown else None)
+        dock.visibilityChanged.connect(lambda shown, a=attr: self.make(a) if shown and not self.held else None)
         return dock
 
     def make(self, attr: str):
@@ -32,6 +47,7 @@ class PanelsLater:
         if attr not in self.waiting:
             return getattr(self.window, attr)
         module, cls, dock = self.waiting.pop(attr)
+        errors.guard_paints()  # before any plot item can paint (see errors.guarded)
         panel = getattr(importlib.import_module(module), cls)(self.window.context)
         setattr(self.window, attr, panel)
         placeholder = dock.widget()
@@ -53,3 +69,34 @@ class PanelsLater:
     def make_all(self) -> None:
         for attr in list(self.waiting):
             self.make(attr)
+
+    def release(self) -> None:
+        """After the window's first paint: the panels of the docks on show are made, then ``after_release`` calls."""
+        if not self.held:
+            return
+        self.held = False
+        errors.guard_paints()
+        import numpy.ma  # noqa: F401 - numpy imports it the first time np.unique or np.percentile runs: a tenth of a
+        #   second (more without compiled bytecode) that a view's first drawing would spend; paid here, once
+        for attr, (_module, _cls, dock) in list(self.waiting.items()):
+            if dock.isVisible() and not dock.visibleRegion().isEmpty():  # (a dock under another tab is "visible")
+                self.make(attr)
+        QTimer.singleShot(0, self._released)  # the panels just made are shown and painted first
+
+    def _released(self) -> None:
+        calls, self._on_release = self._on_release, None
+        for call in calls:
+            call()
+
+    @property
+    def started(self) -> bool:
+        """Whether the window's start is over: the panels on show made after the first paint, and the calls that
+        wait for them made."""
+        return self._on_release is None
+
+    def after_release(self, call: Callable) -> None:
+        """``call()`` on the event loop's turn after the panels on show at the start are made (now, if that was)."""
+        if self._on_release is not None:
+            self._on_release.append(call)
+        else:
+            call()

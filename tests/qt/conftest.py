@@ -33,15 +33,16 @@ def controller(qtbot):
 
 @pytest.fixture
 def window(qtbot):
-    """The studio's main window, shown, with its first snapshot (no saved layout, never a blocking save question);
-    closed afterwards. Modules that need another kind of window define their own."""
+    """The studio's main window, shown, with its first snapshot and the panels on show made (those wait for the
+    first paint: panels_later.py) (no saved layout, never a blocking save question); closed afterwards. Modules that
+    need another kind of window define their own."""
     from nnstudio.qt.main_window import MainWindow
 
     w = MainWindow(remember_layout=False)
     qtbot.addWidget(w)
     w.session.ask_unsaved = lambda: "discard"
     w.show()
-    qtbot.waitUntil(lambda: w.worker.latest() is not None, timeout=5000)
+    qtbot.waitUntil(lambda: w.worker.latest() is not None and w.later.started, timeout=5000)
     yield w
     w.close()
 

@@ -109,6 +109,9 @@ class Monkey:
         self.window.activateWindow()
         self.startup = round(time.perf_counter() - self.started, 2)  # imports, window, first lesson: not a stall
         self.guarded(lambda: QTest.qWait(100))
+        end = time.perf_counter() + 10  # the panels on show are made after the first paint (panels_later.py):
+        while not getattr(self.window.later, "started", True) and time.perf_counter() < end:  # the whole screen first
+            self.guarded(lambda: QTest.qWait(10))
         watch.start_heartbeat(self.window)
 
     # -- files and answers ---------------------------------------------------------------------------------------------

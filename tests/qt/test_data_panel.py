@@ -243,6 +243,30 @@ def test_scatter_shows_two_feature_sets_only(panel, controller):
     assert [label.text for _sample, label in plot.legend.items] == ["male", "female"]
 
 
+def test_a_scatter_made_later_shows_the_data_chosen_meanwhile(qtbot, controller):
+    """The window's data panel makes its scatter plot after the first paint (it imports pyqtgraph): a placeholder of
+    its size stands in, shown for two-feature sets, and the plot, once made, shows the data chosen before it was."""
+    later = DataPanel(controller, scatter_later=True)
+    qtbot.addWidget(later)
+    later.resize(420, 600)
+    later.show()
+    placeholder = later.findChild(QWidget, "scatterPlaceholder")
+    assert later._scatter is None and not placeholder.isVisible()  # toy: three features
+    pick(later, "xor")
+    assert later._scatter is None and placeholder.isVisible()
+    model = table(later).model()
+    model.setData(model.index(0, 0), Qt.CheckState.Unchecked.value, Qt.ItemDataRole.CheckStateRole)
+    plot = later.make_scatter()
+    assert later.scatterPlot is plot and later.findChild(type(plot), "scatterPlot") is plot
+    ds = controller.dataset
+    assert plot.isVisible() and plot.point_counts() == {"train": ds.n_samples - 1, "left_out": 1,
+                                                        "test": len(ds.X_test)}
+    qtbot.waitUntil(lambda: later.findChild(QWidget, "scatterPlaceholder") is None, timeout=3000)
+    assert later.splitter.widget(1) is plot
+    pick(later, "toy")
+    assert not plot.isVisible()
+
+
 def test_scatter_items_are_reused(panel):
     pick(panel, "xor")
     items = list(panel.scatterPlot.train_items)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy.ma  # noqa: F401 - numpy imports it the first time np.unique or np.percentile runs: a tenth of a second
-#   (more without compiled bytecode) that a view's first drawing would spend on the GUI thread; here it is paid at start
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QMessageBox, QWidget

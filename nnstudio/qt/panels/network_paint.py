@@ -250,7 +250,7 @@ def _paint_enlarged_map(p: QPainter, panel, g: nl.Geometry, hover) -> None:
     centre = g.center(hover.layer, hover.i)
     if picture is None or centre is None:
         return
-    from nnstudio.qt.panels.colormaps import class_colour
+    from nnstudio.qt.panels.colours import class_colour
     from nnstudio.qt.panels.neuron_maps import ENLARGED
 
     side = min(ENLARGED, g.rect.height() - 40)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnstudio.qt.panels.colormaps import NEGATIVE, POSITIVE
+from nnstudio.qt.panels.colours import NEGATIVE, POSITIVE
 
 SIZE = 40  # grid points per axis of a neuron's picture
 BOUNDED = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "softmax": (0.0, 1.0), "step": (0.0, 1.0)}
