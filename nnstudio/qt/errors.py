@@ -166,6 +166,14 @@ class ErrorReporter(QObject):
     def _box_closed(self, *_args) -> None:
         self.box = None
 
+    def close_box(self) -> None:
+        """Close the error box if one is open (the window it belongs to is closing). Left open past its window, the
+        box was closed by the application's quit after the window had gone, and Qt crashed doing it (a segfault in
+        QDialog::setResult)."""
+        box, self.box = self.box, None
+        if box is not None:
+            box.close()
+
     def total(self) -> int:
         return sum(self.counts.values())
 

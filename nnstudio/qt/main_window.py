@@ -695,6 +695,8 @@ class MainWindow(QMainWindow):
             return
         self._shut_down = True
         self.timer.stop()
+        if errors.reporter() is not None:
+            errors.reporter().close_box()
         if self.remember_layout:
             settings = QSettings()
             settings.setValue("window/geometry", self.saveGeometry())
