@@ -71,8 +71,11 @@ def child(launched: float) -> None:
 
     class FirstPaint(QObject):
         def eventFilter(self, obj, event):  # noqa: N802 - Qt's name
-            if event.type() == QEvent.Type.Paint and "painted" not in marks and isinstance(obj, QObject) \
-                    and getattr(obj, "window", None) and isinstance(obj.window(), mw.MainWindow):
+            # (an exception must not leave this override: PySide passes it into Qt half handled, and the process
+            # crashed on its way out; some objects have a "window" that is not the method)
+            window = getattr(obj, "window", None) if isinstance(obj, QWidget) else None
+            if event.type() == QEvent.Type.Paint and "painted" not in marks and callable(window) \
+                    and isinstance(window(), mw.MainWindow):
                 marks["first_paint"] = time.time()
                 QTimer.singleShot(0, self.done)  # after this round of painting has been flushed
             return False

@@ -25,7 +25,7 @@ class LessonPanel(QWidget):
     def __init__(self, window):
         super().__init__()
         self.setObjectName("lessonPanel")
-        self.window = window
+        self.studio = window  # (not "window": that would hide QWidget.window())
         self.driver = LessonDriver(window)
         self.lesson: Lesson | None = None
         self.index = 0
@@ -88,7 +88,7 @@ class LessonPanel(QWidget):
         try:
             lesson = open_lesson(key)
         except LessonError as e:
-            self.window.show_message("warning", "Cannot open this lesson", str(e), "lessonErrorDialog")
+            self.studio.show_message("warning", "Cannot open this lesson", str(e), "lessonErrorDialog")
             return False
         self.open(lesson, page, apply)
         return True
@@ -99,7 +99,7 @@ class LessonPanel(QWidget):
         try:
             lesson = load_lesson(path)
         except LessonError as e:
-            self.window.show_message("warning", "Cannot open this lesson", str(e), "lessonErrorDialog")
+            self.studio.show_message("warning", "Cannot open this lesson", str(e), "lessonErrorDialog")
             return False
         self.open(lesson)
         return True

@@ -558,3 +558,14 @@ def test_a_cancelled_export_leaves_the_folder_as_it_was(window, qtbot, tmp_path,
     assert window.export_all_panels() is None
     qtbot.waitUntil(lambda: [p.name for p in folder.iterdir()] == ["notes.txt"], timeout=10000)
     assert len(drawn) == 3 and "cancelled" in window.statusBar().currentMessage()
+
+
+def test_no_widget_hides_qts_own_methods_with_an_attribute(window):
+    """A widget that stores something under the name of one of QWidget's methods (the lesson panel kept the studio in
+    ``self.window``) breaks every caller of that method: a startup bench's paint watcher raised inside Qt's event
+    filter and the process crashed on its way out."""
+    window.later.make_all()
+    names = ("window", "parent", "show", "hide", "update", "close", "size", "font", "palette", "layout", "style")
+    hidden = [(type(w).__name__, name) for w in window.findChildren(QWidget) + [window] for name in names
+              if not callable(getattr(w, name))]
+    assert hidden == []
