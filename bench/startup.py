@@ -13,6 +13,8 @@ layout, the first lesson), and prints the median and the spread of:
   machine waits, and much less sensitive than wall time to other work on a shared machine;
 - launch -> complete: until no dock on screen holds a placeholder any more (the panels on show that the studio
   makes just after its first paint, nnstudio/qt/panels_later.py, are made and painted): the first screen whole;
+- stall: between the first paint and complete, the longest the window could not answer (a 5 ms timer's worst
+  lateness): whether the painted window is usable at once or frozen while the rest is made;
 
 and, separately, ``python -X importtime`` of the same import: the 12 slowest modules by their own time.
 
@@ -43,6 +45,7 @@ from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+TICK_MS = 5  # the timer that measures how long the window could not answer between its first paint and complete
 EXITS: Counter = Counter()  # launches that ended badly (no report; or a report, then a crash or hang), by how
 ROOT = HERE.parent
 
@@ -84,6 +87,11 @@ def child(launched: float) -> None:
             if "painted" not in marks:
                 marks["painted"] = time.time()
                 marks["cpu"] = time.process_time()  # CPU seconds of this process so far: what an idle machine waits
+                # from here to complete, how long the window could not answer: a timer's longest lateness
+                self.ticks = [time.perf_counter()]
+                self.ticker = QTimer()
+                self.ticker.timeout.connect(lambda: self.ticks.append(time.perf_counter()))
+                self.ticker.start(TICK_MS)
                 self.complete()
 
         def complete(self):
@@ -96,6 +104,9 @@ def child(launched: float) -> None:
                 return
             QApplication.processEvents()
             marks["complete"] = time.time()
+            self.ticker.stop()
+            self.ticks.append(time.perf_counter())
+            marks["stall"] = max(b - a for a, b in zip(self.ticks, self.ticks[1:])) - TICK_MS / 1000
             print("STARTUP " + json.dumps(marks), flush=True)
             QTimer.singleShot(0, QApplication.instance().quit)
 
@@ -144,7 +155,8 @@ def launch(source: Path | None, settings: Path) -> dict | None:
             "to complete": marks["complete"] - marks["launched"],
             "interpreter": marks["first_line"] - marks["launched"],
             "imports": marks["import_end"] - marks["import_start"],
-            "window": marks["build_end"] - marks["build_start"], "cpu to paint": marks["cpu"]}
+            "window": marks["build_end"] - marks["build_start"], "cpu to paint": marks["cpu"],
+            "stall": marks["stall"]}
 
 
 def importtime(source: Path | None) -> tuple[float, list[tuple[int, str]]]:
@@ -216,7 +228,7 @@ def measure(sources: list[tuple[str, Path | None]], runs: int) -> None:
                     out.append(result)
     for (label, source), found in zip(sources, results):
         print(f"\n{label}: {len(found)} launches (after one warm-up)")
-        for key in ("to paint", "cpu to paint", "to complete", "interpreter", "imports", "window"):
+        for key in ("to paint", "cpu to paint", "to complete", "stall", "interpreter", "imports", "window"):
             values = sorted(r[key] for r in found)
             print(f"  {key:12} median {statistics.median(values):6.3f} s   (min {values[0]:.3f}, "
                   f"max {values[-1]:.3f})")
