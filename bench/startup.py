@@ -192,7 +192,8 @@ def launch_bundle(exe: Path, settings: Path) -> float:
         while time.time() - start < 60:
             if process.poll() is not None:
                 raise RuntimeError(f"{exe} exited ({process.returncode}) without a window: {process.stderr.read()}")
-            found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^NN Studio"],
+            # the title is "<lesson or session> — NN Studio"
+            found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "NN Studio$"],
                                    capture_output=True, text=True)
             if found.stdout.strip():
                 return time.time() - start
