@@ -288,6 +288,17 @@ def main() -> None:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
         print(f"--- {name}: own time")
         pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+    from nnstudio.training import child_run
+
+    stats = child_run.last_stats
+    if stats.get("child"):  # the last windowed segment trained in a child process
+        c, mb = stats["child"], 2**20
+        print(f"  training in a child process: its peak resident memory {c.get('VmHWM', 0) / mb:,.0f} MB, of which "
+              f"its own (not shared with the studio) {(c.get('Private_Dirty', 0) + c.get('Private_Clean', 0)) / mb:,.0f}"
+              f" MB at its end; {stats['messages']:,} messages, median {stats['median_bytes_after_first'] / 1e3:,.0f}"
+              f" KB, largest {stats['max_bytes_after_first'] / 1e3:,.0f} KB after the first")
+    else:
+        print("  training in the worker thread (no child process)")
     own = trainer_arrays_mb(reference)
     print(f"  peak memory (VmHWM) {peak_rss_mb():,.0f} MB, of which the bench's headless Trainer's arrays "
           f"{own:,.0f} MB: the studio alone about {peak_rss_mb() - own:,.0f} MB")

@@ -39,7 +39,8 @@ def no_child_left():
     assert set(_children()) - before == set(), "a child process was left behind"
 
 
-def _data(n=1200, n_test=0, seed=0) -> Dataset:
+def _data(n=900, n_test=0, seed=0) -> Dataset:
+    """Random rows (fewer than 1,000 in all: tests/qt/test_memory_views.py counts bigger tables alive)."""
     rng = np.random.default_rng(seed)
     X = rng.random((n + n_test, 784))
     y = rng.integers(0, 10, n + n_test)
@@ -49,7 +50,7 @@ def _data(n=1200, n_test=0, seed=0) -> Dataset:
 
 
 DATA = _data()
-DATA_WITH_TEST = _data(800, 300, seed=1)
+DATA_WITH_TEST = _data(600, 300, seed=1)
 
 
 def _big(**kw) -> Experiment:
