@@ -12,6 +12,11 @@ from nnstudio.training import Experiment, Trainer, child_run
 pytestmark = pytest.mark.skipif(not child_run.available(), reason="training in a child process needs Linux")
 
 
+@pytest.fixture(autouse=True)
+def child_runs_on(monkeypatch):
+    monkeypatch.setenv("NNSTUDIO_CHILD_RUN", "1")  # whatever the environment the tests run in says
+
+
 def _data() -> Dataset:
     rng = np.random.default_rng(3)
     return Dataset(name="random-784", title="random digits", task="multiclass", X=rng.random((600, 784)),
