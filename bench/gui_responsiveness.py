@@ -30,6 +30,14 @@ Redraws made cheaper (branch redraw; the machine at load 10-12 on 2 cores, so th
 comparable; the ms per redraw are), same run, before (c935921) then after: Weights 17.0 -> 10.2 ms, Curves 13.6 ->
 10.9 ms per redraw (mean), Network, Activation unchanged (12-13 and 10 ms: now the costliest views). A view's own
 cost, with less load on the machine: bench/redraw_cost.py.
+Training in a child process (training.child_run, NNSTUDIO_CHILD_RUN=1; draw budget 0.4 for such a run), same command,
+runs alternating with NNSTUDIO_CHILD_RUN=0 (branch childrun, load 1.2-2.3 on 2 cores):
+  thread (=0): 86.9% and 91.4% of headless; 0.50-0.58 redraws/s per view; worst stall 26-28 ms (p99 12-15).
+  child  (=1): 79.5% and 68.1% of headless (an earlier run 82.2%); 6.3-7.9 redraws/s per view; worst stall 57-113 ms
+          (p99 38-51). The child's peak resident memory 866-915 MB, most of it pages shared with the studio: its own
+          164-194 MB at its end (the checkpoints it made, which the studio holds too). 138-139 messages in 6 s, median
+          1.3-1.7 MB (weights and gradients 0.8 MB, a checkpoint 0.4 MB, a row of the path 0.4 MB), largest 3.7 MB.
+  So the views meet issue 9's 5 redraws/s but training does not keep 85%: it stays off by default.
 """
 
 from __future__ import annotations
@@ -296,6 +304,17 @@ def main() -> None:
     if never:
         print(f"    never redrawn while measured: {', '.join(never)}")
     print_profiles(profilers)
+    from nnstudio.training import child_run
+
+    stats = child_run.last_stats
+    if stats.get("child"):  # the last windowed segment trained in a child process
+        c, mb = stats["child"], 2**20
+        print(f"  training in a child process: its peak resident memory {c.get('VmHWM', 0) / mb:,.0f} MB, of which "
+              f"its own (not shared with the studio) {(c.get('Private_Dirty', 0) + c.get('Private_Clean', 0)) / mb:,.0f}"
+              f" MB at its end; {stats['messages']:,} messages, median {stats['median_bytes_after_first'] / 1e3:,.0f}"
+              f" KB, largest {stats['max_bytes_after_first'] / 1e3:,.0f} KB after the first")
+    else:
+        print("  training in the worker thread (no child process)")
     own = trainer_arrays_mb(reference)
     print(f"  peak memory (VmHWM) {peak_rss_mb():,.0f} MB, of which the bench's headless Trainer's arrays "
           f"{own:,.0f} MB: the studio alone about {peak_rss_mb() - own:,.0f} MB")

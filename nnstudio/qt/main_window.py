@@ -565,7 +565,7 @@ class MainWindow(QMainWindow):
         shares Python's interpreter lock with training, so drawing time is training time lost (see draw_budget)."""
         # on screen: a panel under another tab of its dock still counts as isVisible(), but has nothing to show
         visible = [view for view in self.snapshot_views if view.isVisible() and not view.visibleRegion().isEmpty()]
-        self.draw_budget.share = share_for(sum(w.size for w in snap.weights))
+        self.draw_budget.share = share_for(sum(w.size for w in snap.weights), self.worker.run_in_child)
         due = self.draw_budget.due(visible, snap, self.worker.running)
         if not due:
             return

@@ -10,6 +10,7 @@ the window keeps its drawing to a share of the time (``draw_budget``).
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import traceback
@@ -17,7 +18,9 @@ from contextlib import contextmanager
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from nnstudio.qt import draw_budget
 from nnstudio.qt.background import FINISHED, Task
+from nnstudio.training import child_run
 from nnstudio.training.session import Session
 from nnstudio.training.session_writer import save_session
 from nnstudio.training.trainer import Snapshot, Trainer
@@ -25,6 +28,15 @@ from nnstudio.training.trainer import Snapshot, Trainer
 PROGRESS_INTERVAL = 0.05  # seconds between snapshots during a run (the GUI pulls at ~20 Hz)
 GUI_WAIT = 0.1  # a running loop waits at most this long for the GUI thread to finish drawing
 SLICE = 0.005  # a running loop lets go of the interpreter lock after this much work (see _stopper)
+
+
+def child_runs_enabled() -> bool:
+    """Whether flat-out runs of large networks train in a child process (training.child_run): on Linux with
+    NNSTUDIO_CHILD_RUN=1 only, for now. Measured (bench/gui_responsiveness.py, MNIST 784-128-10, all panels, 2 cores)
+    it gives every view 6-8 redraws a second instead of 0.5-0.6, but keeps 68-80% of headless training instead of
+    87-91%, with worse stalls: the child, the GUI thread at its larger share and the worker thread taking in 1.3 MB
+    messages 20 times a second are three busy threads on two cores. NNSTUDIO_CHILD_RUN=0 also keeps it off."""
+    return child_run.available() and os.environ.get("NNSTUDIO_CHILD_RUN", "0") == "1"
 
 
 class TrainingWorker(QObject):
@@ -76,6 +88,9 @@ class TrainingWorker(QObject):
         self._gui_done.set()
         self._follow_request: int | None = None  # see follow()
         self._rewind_to: int | None = None  # see rewind()
+        # True while a run's updates are made in a child process (training.child_run): drawing then costs training
+        # nothing (the child has its own interpreter), so the window need not hold the run, and may draw more
+        self.run_in_child = False
         self._set_trainer.connect(self._do_set_trainer)
         self._apply_settings.connect(self._do_apply_settings)
         self._run.connect(self._do_run)
@@ -142,7 +157,11 @@ class TrainingWorker(QObject):
 
     @contextmanager
     def hold_for_gui(self):
-        """While the GUI thread draws inside this block, a run pauses before its next update (at most GUI_WAIT)."""
+        """While the GUI thread draws inside this block, a run pauses before its next update (at most GUI_WAIT); not a
+        run in a child process, which drawing does not slow."""
+        if self.run_in_child:
+            yield
+            return
         self._gui_done.clear()
         try:
             yield
@@ -343,8 +362,15 @@ class TrainingWorker(QObject):
                         last_epoch[0] = snap.epoch
                         self._report(self.epochFinished, snap.epoch)
 
-                reason = t.run(should_stop=stop, on_progress=progress, progress_interval=PROGRESS_INTERVAL,
-                               max_updates=updates if updates > 0 else None)
+                start = t.step_count
+                reason = None
+                if self._in_child_suits(t):
+                    reason = self._child_run(t, token, progress, updates)
+                if reason is None:  # in this thread (or on from where the child stopped: a weight to follow)
+                    left = updates - (t.step_count - start) if updates > 0 else None
+                    reason = ("finished" if left == 0 else
+                              t.run(should_stop=stop, on_progress=progress, progress_interval=PROGRESS_INTERVAL,
+                                    max_updates=left))
                 if reason == "finished" and t.epoch < t.experiment.epochs:
                     reason = "stopped"  # the updates asked for are done, not the run
         finally:
@@ -356,6 +382,34 @@ class TrainingWorker(QObject):
             self._report(self.diverged, t.diverged)
         self.runningChanged.emit(False)
         self._report(self.runFinished, reason)
+
+    def _in_child_suits(self, t: Trainer) -> bool:
+        """A flat-out run trains in a child process when that is enabled, the network is large (a small one's views
+        are cheap to draw, and its run short) and no weight is followed (following one is set up between updates)."""
+        return (child_runs_enabled() and t.network.n_parameters > draw_budget.LIGHT_PARAMETERS
+                and self._follow_request is None and t.followed_index is None)
+
+    def _child_run(self, t: Trainer, token: int, progress, updates: int) -> str | None:
+        """The run in a child process (training.child_run). Returns its reason, or None when it stopped only because
+        a weight is to be followed: the run goes on in this thread."""
+        follow_asked = []
+
+        def stop() -> bool:
+            if self._follow_request != t.followed_index:
+                follow_asked.append(True)
+                return True
+            return self._stopped_upto >= token
+
+        self.run_in_child = True
+        try:
+            reason = child_run.run_in_child(t, should_stop=stop, on_progress=progress,
+                                            progress_interval=PROGRESS_INTERVAL,
+                                            max_updates=updates if updates > 0 else None)
+        finally:
+            self.run_in_child = False
+        if reason == "stopped" and follow_asked and self._stopped_upto < token:
+            return None
+        return reason
 
     def _paced_run(self, t: Trainer, stop) -> str:
         """Updates at ``updates_per_second`` on an absolute schedule (overhead does not accumulate), sleeping in
