@@ -383,21 +383,22 @@ def run_in_child(trainer: Trainer, should_stop: Callable[[], bool] | None = None
     flag = mmap.mmap(-1, 1)  # anonymous and shared: the stop request
     receive, send_end = Pipe(duplex=False)
     stats = {"messages": 0, "sizes": [], "started": time.perf_counter()}
-    gc.freeze()  # the child's garbage collections leave the parent's objects (and their memory pages) alone
     try:
         pid = os.fork()
     except BaseException:
-        gc.unfreeze()
         receive.close()
         send_end.close()
         raise
     if pid == 0:  # the child: never returns
         try:
+            # its garbage collections leave the objects it inherited (and so their memory pages) alone. Frozen here,
+            # not in the parent before the fork: the parent's gc.unfreeze() afterwards would also undo the studio's
+            # own freeze of its window (nnstudio.qt.app.settle_heap), and its full collections would stall again
+            gc.freeze()
             receive.close()
             _child_main(trainer, send_end.send_bytes, flag, shared, max_epochs, max_updates, progress_interval)
         finally:
             os._exit(0)
-    gc.unfreeze()
     send_end.close()
     global _child_pid
     _child_pid = pid

@@ -317,3 +317,19 @@ def test_the_child_keeps_one_blas_thread_and_messages_stay_small():
     tiny = _trainer("tiny network, dropout, adam")
     child_run.run_in_child(tiny, on_progress=lambda s: None, progress_interval=0.001, max_updates=500)
     assert child_run.last_stats["median_bytes_after_first"] < 10_000
+
+
+def test_the_parents_frozen_objects_stay_frozen():
+    """The studio freezes its window's objects out of the collector's sight (nnstudio.qt.app.settle_heap); a run in a
+    child must not thaw them (its full collections would scan them all on the GUI thread again)."""
+    import gc
+
+    t = _trainer("sgd shuffled minibatches")
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        child_run.run_in_child(t, max_updates=5)
+        assert gc.get_freeze_count() >= frozen // 2  # (a frozen object freed meanwhile leaves; thawed: 0)
+    finally:
+        gc.unfreeze()
