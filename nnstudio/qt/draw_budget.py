@@ -30,15 +30,17 @@ from typing import Callable, Hashable, Iterable
 SHARE = 0.08  # of the GUI thread's time, while a large network trains...
 LIGHT_SHARE = 0.3  # ...and while a small one does
 LIGHT_PARAMETERS = 10_000  # networks with at most this many weights and biases count as small
-CHILD_SHARE = 0.4  # while the run's updates are made in a child process (training.child_run; see share_for)
+CHILD_SHARE = 0.25  # while the run's updates are made in a child process (training.child_run; see share_for):
+#   5 redraws a second of the MNIST lesson's nine views (0.4 gave 6-8, with training at 68-80% of headless instead
+#   of 78-81%: on two cores the window's drawing and the X server still take from the child)
 BURST = 0.12  # seconds of drawing the bucket can save up (a pause in the costs lets every view catch up once)
 PER_PULL = 0.03  # seconds of drawing one pull may start (by the views' last costs)
 
 
 def share_for(n_parameters: int, in_child: bool = False) -> float:
     """The budget's share for a network of this size. A run in a child process (``in_child``) does not share the
-    interpreter lock with the window, which has a core of its own: drawing then costs training nothing, and the
-    share is only there to leave the GUI thread time to answer the learner."""
+    interpreter lock with the window: drawing no longer stops training, and costs it only what the two cores cannot
+    give both (see CHILD_SHARE)."""
     if in_child:
         return CHILD_SHARE
     return LIGHT_SHARE if n_parameters <= LIGHT_PARAMETERS else SHARE
