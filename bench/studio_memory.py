@@ -391,6 +391,13 @@ def main() -> None:
     peak = max(r[1] for r in bench.rows)
     worst = max(bench.rows, key=lambda r: r[1])[0]
     print(f"peak RSS over the run: {peak:,.0f} MB (in stage: {worst})")
+    from nnstudio.training import child_run
+
+    child = child_run.last_stats.get("child")
+    if child:  # the runs trained in a child process: what it held of its own counts too
+        own = (child.get("Private_Dirty", 0) + child.get("Private_Clean", 0)) / MB
+        print(f"the last run's training child: peak RSS {child.get('VmHWM', 0) / MB:,.0f} MB, mostly pages shared "
+              f"with the studio; its own at its end {own:,.0f} MB; studio peak + child's own {peak + own:,.0f} MB")
 
 
 if __name__ == "__main__":
