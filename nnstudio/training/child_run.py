@@ -42,7 +42,6 @@ import signal
 import sys
 import time
 import traceback
-from multiprocessing import Pipe
 from typing import Callable
 
 import numpy as np
@@ -381,6 +380,8 @@ def run_in_child(trainer: Trainer, should_stop: Callable[[], bool] | None = None
               trainer.samples_per_second)
     shared = _Shared(_shared_objects(trainer))
     flag = mmap.mmap(-1, 1)  # anonymous and shared: the stop request
+    from multiprocessing import Pipe  # (here, not at the top: the studio imports this module at start-up)
+
     receive, send_end = Pipe(duplex=False)
     stats = {"messages": 0, "sizes": [], "started": time.perf_counter()}
     try:
