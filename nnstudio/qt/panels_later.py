@@ -12,12 +12,29 @@ whole first screen, Curves drawn, 1.07 s before and after: the work is the same,
 from __future__ import annotations
 
 import importlib
+import threading
 from typing import Callable
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QDockWidget, QWidget
 
 from nnstudio.qt import errors
+
+POLL_MS = 10  # how often the GUI thread looks whether the preload is done
+# Imported on a thread of their own after the first paint. The import is Python work that holds the interpreter lock,
+# but Python hands the lock over every few milliseconds (sys.getswitchinterval), so the window answers clicks and
+# keys meanwhile instead of freezing for 0.2-0.4 s. Modules only: nothing here makes a Qt object, which belongs to the
+# GUI thread (pyqtgraph makes none when imported).
+PRELOAD = ("pyqtgraph", "numpy.ma")  # numpy imports numpy.ma the first time np.unique or np.percentile runs: a tenth
+#   of a second (more without compiled bytecode) a view's first drawing would spend
+
+
+def _preload() -> None:
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - the GUI thread imports it again and reports what goes wrong there
+            return
 
 
 class PanelsLater:
@@ -31,6 +48,7 @@ class PanelsLater:
         self._calls: dict[str, dict[str, Callable]] = {}
         self.held = True  # until the window is first painted (release): a dock shown before then waits
         self._on_release: list[Callable] | None = []  # None once they were called
+        self._preloading: threading.Thread | None = None
         after_first_paint(window, self.release)
 
     def dock(self, attr: str, module: str, cls: str, title: str, name: str, area) -> QDockWidget:
@@ -71,13 +89,23 @@ class PanelsLater:
             self.make(attr)
 
     def release(self) -> None:
-        """After the window's first paint: the panels of the docks on show are made, then ``after_release`` calls."""
-        if not self.held:
+        """After the window's first paint: pyqtgraph is imported on a thread of its own while the window goes on
+        answering (``PRELOAD``), then the panels of the docks on show are made, then ``after_release`` calls."""
+        if not self.held or self._preloading is not None:
             return
+        self._preloading = threading.Thread(target=_preload, name="preload-plots", daemon=True)
+        self._preloading.start()
+        self._poll()
+
+    def _poll(self) -> None:
+        if self._preloading.is_alive():
+            QTimer.singleShot(POLL_MS, self._poll)
+            return
+        self._make_shown()
+
+    def _make_shown(self) -> None:
         self.held = False
         errors.guard_paints()
-        import numpy.ma  # noqa: F401 - numpy imports it the first time np.unique or np.percentile runs: a tenth of a
-        #   second (more without compiled bytecode) that a view's first drawing would spend; paid here, once
         for attr, (_module, _cls, dock) in list(self.waiting.items()):
             if dock.isVisible() and not dock.visibleRegion().isEmpty():  # (a dock under another tab is "visible")
                 self.make(attr)
