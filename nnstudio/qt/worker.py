@@ -374,6 +374,16 @@ class TrainingWorker(QObject):
                                     max_updates=left))
                 if reason == "finished" and t.epoch < t.experiment.epochs:
                     reason = "stopped"  # the updates asked for are done, not the run
+        except BaseException:
+            # the run failed (a training child killed, say: the Trainer is back where the run began): the views
+            # and the window's buttons learn that it no longer runs and where the Trainer stands; _guard reports it
+            self._running = False
+            try:
+                self._publish(t.snapshot())
+                self.snapshotReady.emit()
+            finally:
+                self.runningChanged.emit(False)
+            raise
         finally:
             self._running = False
         self._publish(t.snapshot())

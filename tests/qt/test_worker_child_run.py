@@ -95,3 +95,33 @@ def test_pausing_a_run_in_a_child_stops_it(controller, qtbot):
     assert child_run.running_child() is None and not w.run_in_child
     t = w._trainer
     assert w.latest().step == t.step_count > 20
+
+
+def test_a_killed_child_leaves_the_window_paused_where_the_trainer_stands(window, qtbot):
+    """The child killed mid-run (out of memory, say): the error is shown, and the window is paused, not stuck
+    'running' with Step greyed out, and shows the Trainer as it was put back (before the run), not the last
+    progress the dead child sent."""
+    import os
+    import signal
+
+    w = window.worker
+    assert window.controller.open_experiment(EXP, dataset=DATA)
+    qtbot.waitUntil(lambda: w.latest() is not None and w.latest().n_train == 600, timeout=5000)
+    failures = []
+    w.failed.connect(lambda message, _details: failures.append(message))
+    window.run_action.trigger()
+    pids = []
+
+    def trained_a_while() -> bool:
+        pid = child_run.running_child()
+        if pid is not None and w.latest().step > 20:
+            pids.append(pid)
+        return bool(pids)
+
+    qtbot.waitUntil(trained_a_while, timeout=10000)
+    os.kill(pids[0], signal.SIGKILL)
+    qtbot.waitUntil(lambda: bool(failures), timeout=10000)
+    assert "ChildRunError" in failures[0] and "SIGKILL" in failures[0]
+    qtbot.waitUntil(lambda: window.step_action.isEnabled(), timeout=5000)
+    assert window.step_epoch_action.isEnabled() and not window.run_action.isChecked() and not w.running
+    assert w.latest().step == w._trainer.step_count == 0
