@@ -315,7 +315,8 @@ def main() -> None:
     if stats.get("child"):  # the last windowed segment trained in a child process
         c, mb = stats["child"], 2**20
         print(f"  training in a child process: its peak resident memory {c.get('VmHWM', 0) / mb:,.0f} MB, of which "
-              f"its own (not shared with the studio) {(c.get('Private_Dirty', 0) + c.get('Private_Clean', 0)) / mb:,.0f}"
+              f"its own (not shared with the studio) "
+              f"{(c.get('Private_Dirty', 0) + c.get('Private_Clean', 0)) / mb:,.0f}"
               f" MB at its end; {stats['messages']:,} messages, median {stats['median_bytes_after_first'] / 1e3:,.0f}"
               f" KB, largest {stats['max_bytes_after_first'] / 1e3:,.0f} KB after the first")
     else:

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import gc
 import io
-import math
 import mmap
 import os
 import pickle
@@ -45,6 +44,8 @@ import traceback
 from typing import Callable
 
 import numpy as np
+from threadpoolctl import threadpool_info  # (imported here, not in the child: an import a thread of the parent was
+#   in the middle of when it forked would wait in the child forever, its lock never released)
 
 from nnstudio.training import checkpoint
 from nnstudio.training.history import Series
@@ -75,8 +76,16 @@ def running_child() -> int | None:
 
 
 def available() -> bool:
-    """Whether training can run in a forked child here (Linux: fork is cheap and safe for numpy-only code)."""
-    return sys.platform.startswith("linux") and hasattr(os, "fork")
+    """Whether training can run in a forked child here: on Linux (fork is cheap and safe for numpy-only code), with
+    numpy's BLAS at one thread, as the studio sets it (nnstudio.qt.app.main). OpenBLAS's own fork handler stops its
+    worker threads, and with two of them, while other threads multiplied matrices, fork() was seen to hang for good
+    (in pthread_join, about once in 200 forks; with one thread, never in 800)."""
+    return sys.platform.startswith("linux") and hasattr(os, "fork") and blas_threads() <= 1
+
+
+def blas_threads() -> int:
+    """The most threads any BLAS library loaded here may use (0.2 ms)."""
+    return max((d.get("num_threads") or 1 for d in threadpool_info() if d.get("user_api") == "blas"), default=1)
 
 
 # -- what is shared by reference ---------------------------------------------------------------------------------------
@@ -267,8 +276,6 @@ def _child_info() -> dict:
     except OSError:
         pass
     try:
-        from threadpoolctl import threadpool_info
-
         info["blas_threads"] = [d.get("num_threads") for d in threadpool_info() if d.get("user_api") == "blas"]
     except Exception:  # noqa: BLE001 - only a figure
         pass
@@ -374,7 +381,7 @@ def run_in_child(trainer: Trainer, should_stop: Callable[[], bool] | None = None
     a forked child (see the module's docstring). Returns "finished", "stopped", "diverged" or "early-stopped"; raises
     ``ChildRunError`` if the child failed or died."""
     if not available():
-        raise ChildRunError("training in a child process needs Linux (use Trainer.run)")
+        raise ChildRunError("training in a child process needs Linux and numpy's BLAS at one thread (use Trainer.run)")
     # to go back to if the child dies without its final message
     before = (checkpoint.take(trainer), trainer.network.flat_gradients.copy(), trainer._last_z,
               trainer.samples_per_second)

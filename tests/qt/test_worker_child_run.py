@@ -9,7 +9,10 @@ from nnstudio.data.dataset import Dataset
 from nnstudio.qt import worker as worker_module
 from nnstudio.training import Experiment, Trainer, child_run
 
-pytestmark = pytest.mark.skipif(not child_run.available(), reason="training in a child process needs Linux")
+from nnstudio.training.threads import use_blas_threads  # noqa: E402
+
+use_blas_threads(1)  # as the studio does (nnstudio.qt.app.main): a child run needs it (see child_run.available)
+pytestmark = pytest.mark.skipif(not child_run.available(), reason="training in a child process needs Linux and fork")
 
 
 @pytest.fixture(autouse=True)

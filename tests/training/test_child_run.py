@@ -15,7 +15,10 @@ from nnstudio.training import Experiment, Trainer, child_run, presets
 from nnstudio.training.history import History
 from nnstudio.training.trainer import Snapshot
 
-pytestmark = pytest.mark.skipif(not child_run.available(), reason="training in a child process needs Linux")
+from nnstudio.training.threads import use_blas_threads  # noqa: E402
+
+use_blas_threads(1)  # as the studio does (nnstudio.qt.app.main): a child run needs it (see child_run.available)
+pytestmark = pytest.mark.skipif(not child_run.available(), reason="training in a child process needs Linux and fork")
 
 
 def _children() -> list[int]:
@@ -333,3 +336,15 @@ def test_the_parents_frozen_objects_stay_frozen():
         assert gc.get_freeze_count() >= frozen // 2  # (a frozen object freed meanwhile leaves; thawed: 0)
     finally:
         gc.unfreeze()
+
+
+def test_no_child_run_while_blas_may_use_more_than_one_thread(monkeypatch):
+    """OpenBLAS's fork handler stops its worker threads; with two of them busy elsewhere, fork() hung for good."""
+    from nnstudio.qt import worker
+
+    assert child_run.available() and worker.child_runs_enabled()
+    monkeypatch.setattr(child_run, "threadpool_info", lambda: [{"user_api": "blas", "num_threads": 2}])
+    assert not child_run.available()
+    assert not worker.child_runs_enabled()
+    with pytest.raises(child_run.ChildRunError):
+        child_run.run_in_child(_trainer("sgd shuffled minibatches"), max_updates=3)
