@@ -18,6 +18,8 @@ import importlib
 import threading
 from typing import Callable
 
+import shiboken6
+
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QDockWidget, QWidget
 
@@ -101,10 +103,17 @@ class PanelsLater:
         self._poll()
 
     def _poll(self) -> None:
+        if self._gone():
+            return
         if self._preloading.is_alive():
-            QTimer.singleShot(POLL_MS, self._poll)
+            # (bound to the window: a window deleted meanwhile drops the call, and with it the last hold on it)
+            QTimer.singleShot(POLL_MS, self.window, self._poll)
             return
         self._make_shown()
+
+    def _gone(self) -> bool:
+        """Whether the window was closed (shut down) or deleted before its start was over: nothing more is made."""
+        return not shiboken6.isValid(self.window) or getattr(self.window, "_shut_down", False)
 
     def _make_shown(self) -> None:
         self.held = False
@@ -112,9 +121,11 @@ class PanelsLater:
         for attr, (_module, _cls, dock) in list(self.waiting.items()):
             if dock.isVisible() and not dock.visibleRegion().isEmpty():  # (a dock under another tab is "visible")
                 self.make(attr)
-        QTimer.singleShot(0, self._released)  # the panels just made are shown and painted first
+        QTimer.singleShot(0, self.window, self._released)  # the panels just made are shown and painted first
 
     def _released(self) -> None:
+        if self._gone():
+            return
         calls, self._on_release = self._on_release, None
         for call in calls:
             call()

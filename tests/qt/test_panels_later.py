@@ -74,3 +74,28 @@ def test_a_confusion_cell_shows_its_images_in_a_gallery_not_made_yet(qtbot, wind
     assert "gallery" not in window.later.waiting
     qtbot.waitUntil(lambda: not window.gallery.visibleRegion().isEmpty(), timeout=3000)
     assert window.gallery.true_combo.currentText() == "3" and window.gallery.answer_combo.currentText() == "5"
+
+
+def test_a_window_closed_before_its_start_is_over_makes_nothing_more(qtbot):
+    """Closed (or deleted) between its first paint and the panels made after it, the window is left alone: no panel
+    is made on it and nothing raises (the data scatter used to be fitted into a splitter already deleted)."""
+    import shiboken6
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from nnstudio.qt.main_window import MainWindow
+
+    closed = []
+    for delete in (False, True):
+        w = MainWindow(remember_layout=False)
+        w.session.ask_unsaved = lambda: "discard"
+        w.show()
+        qtbot.waitUntil(lambda w=w: w.later._preloading is not None, timeout=5000)  # painted: the start goes on
+        later = w.later
+        w.close()
+        if delete:
+            w.deleteLater()
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+            assert not shiboken6.isValid(w)
+        qtbot.wait(800)  # the preload done, its polls and the calls after it due
+        closed.append(later.started)  # the calls that wait for the start (the data scatter's making) never made
+    assert closed == [False, False]
