@@ -98,7 +98,10 @@ class PanelsLater:
         answering (``PRELOAD``), then the panels of the docks on show are made, then ``after_release`` calls."""
         if not self.held or self._preloading is not None:
             return
-        self._preloading = threading.Thread(target=_preload, name="preload-plots", daemon=True)
+        # not a daemon: Python's exit waits for it (at most the import's 0.2-0.4 s). A daemon thread still importing
+        # when the studio quits at once is stopped inside Qt's C++ code, and the process aborted ("terminate called
+        # without an active exception")
+        self._preloading = threading.Thread(target=_preload, name="preload-plots")
         self._preloading.start()
         self._poll()
 
