@@ -695,6 +695,7 @@ class MainWindow(QMainWindow):
             return
         self._shut_down = True
         self.timer.stop()
+        self.later.finish()
         if errors.reporter() is not None:
             errors.reporter().close_box()
         if self.remember_layout:

@@ -114,6 +114,12 @@ class PanelsLater:
             return
         self._make_shown()
 
+    def finish(self) -> None:
+        """Wait for the preload (the window is closing): Qt and the application must not be torn down while a thread
+        is inside pyqtgraph's import (quitting 0.3 s after start crashed now and then)."""
+        if self._preloading is not None:
+            self._preloading.join(timeout=30)
+
     def _gone(self) -> bool:
         """Whether the window was closed (shut down) or deleted before its start was over: nothing more is made."""
         return not shiboken6.isValid(self.window) or getattr(self.window, "_shut_down", False)

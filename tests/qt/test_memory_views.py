@@ -137,6 +137,17 @@ def test_the_studio_on_a_big_image_set_holds_one_float32_copy_of_it(window, qtbo
 
     from nnstudio.qt.panels.offthread import LatestJob
 
+    # windows of earlier tests in this process (closed, not deleted) go first: one that opened MNIST held its tables
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QApplication
+
+    from nnstudio.qt.main_window import MainWindow
+
+    for other in QApplication.topLevelWidgets():
+        if isinstance(other, MainWindow) and other is not window:
+            other.close()
+            other.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     ds = digits(12_000, 3_000, seed=2)
     for dock in (window.gallery_dock, window.predictions_dock):
         dock.setFloating(True)
