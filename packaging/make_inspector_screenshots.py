@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from shots import app_with_fresh_settings, wait
+from shots import app_with_fresh_settings, studio_window, wait
 
 SHOTS = [  # file, lesson, selected (parameter, flat index), stage (0-based), updates made first, sample (1-based)
     ("inspector-forward", "gender-network", (0, 1), 1, 0, 1),
@@ -36,15 +36,10 @@ def main() -> None:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots")
     out.mkdir(parents=True, exist_ok=True)
     app = app_with_fresh_settings()  # noqa: F841 (kept alive)
-    from nnstudio.qt.main_window import MainWindow
     from nnstudio.training import presets
 
     for name, lesson, selection, stage, updates, sample in SHOTS:
-        w = MainWindow(remember_layout=False)
-        w.session.ask_unsaved = lambda: "discard"
-        w.resize(1400, 880)
-        w.move(0, 0)
-        w.show()
+        w = studio_window(remember_layout=False)
         w.controller.open_experiment(relu_experiment() if lesson == "relu" else presets.get(lesson))
         wait(300)
         for _ in range(updates):

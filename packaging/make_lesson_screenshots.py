@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from shots import app_with_fresh_settings
+from shots import app_with_fresh_settings, studio_window
 
 KEY_PAGES = {"t1-chain-rule": 1, "t2-gender-network": 3, "t3-mnist": 2, "t4-perceptron-50k": 1,
              "t5-linear-regression": 4}
@@ -23,13 +23,8 @@ def main() -> None:
     names = sys.argv[2:] or list(KEY_PAGES)
     out.mkdir(parents=True, exist_ok=True)
     app = app_with_fresh_settings()
-    from nnstudio.qt.main_window import MainWindow
 
-    w = MainWindow()
-    w.session.ask_unsaved = lambda: "discard"
-    w.resize(1400, 880)
-    w.move(0, 0)
-    w.show()
+    w = studio_window()
 
     def settle(seconds: float = 1.0) -> None:
         """Let queued work start, wait for any run to end, then give the views time to draw."""

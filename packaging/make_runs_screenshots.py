@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from shots import app_with_fresh_settings, wait
+from shots import app_with_fresh_settings, studio_window, wait
 
 
 
@@ -24,13 +24,9 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     app = app_with_fresh_settings()  # noqa: F841 (kept alive)
     from nnstudio.core.network import LayerSpec
-    from nnstudio.qt.main_window import MainWindow
     from nnstudio.qt.timeline_bar import compare
 
-    w = MainWindow(remember_layout=False)
-    w.session.ask_unsaved = lambda: "discard"
-    w.resize(1480, 920)
-    w.show()
+    w = studio_window(1480, 920, at_origin=False, remember_layout=False)
     wait(500)
 
     def shot(name: str, widget=None) -> None:

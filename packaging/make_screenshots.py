@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
-from shots import app_with_fresh_settings
+from shots import app_with_fresh_settings, studio_window
 
 
 def main() -> None:
@@ -21,13 +21,9 @@ def main() -> None:
     lesson = sys.argv[2] if len(sys.argv) > 2 else "trask-neuron"
     out.mkdir(parents=True, exist_ok=True)
     app = app_with_fresh_settings()
-    from nnstudio.qt.main_window import SPEEDS, MainWindow
+    from nnstudio.qt.main_window import SPEEDS
 
-    w = MainWindow()
-    w.session.ask_unsaved = lambda: "discard"
-    w.resize(1400, 880)
-    w.move(0, 0)
-    w.show()
+    w = studio_window()
     w.session.open_lesson(lesson)
     total = w.controller.experiment.epochs
     plan = iter([

@@ -19,6 +19,19 @@ def app_with_fresh_settings():
     return app
 
 
+def studio_window(width: int = 1400, height: int = 880, at_origin: bool = True, **options):
+    """The studio's main window (``options`` go to MainWindow), shown at this size, never asking about unsaved work."""
+    from nnstudio.qt.main_window import MainWindow
+
+    w = MainWindow(**options)
+    w.session.ask_unsaved = lambda: "discard"
+    w.resize(width, height)
+    if at_origin:
+        w.move(0, 0)
+    w.show()
+    return w
+
+
 def wait(ms: int) -> None:
     """Run the event loop for ``ms`` milliseconds."""
     loop = QEventLoop()
