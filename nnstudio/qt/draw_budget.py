@@ -30,9 +30,11 @@ from typing import Callable, Hashable, Iterable
 SHARE = 0.08  # of the GUI thread's time, while a large network trains...
 LIGHT_SHARE = 0.3  # ...and while a small one does
 LIGHT_PARAMETERS = 10_000  # networks with at most this many weights and biases count as small
-CHILD_SHARE = 0.25  # while the run's updates are made in a child process (training.child_run; see share_for):
-#   5 redraws a second of the MNIST lesson's nine views (0.4 gave 6-8, with training at 68-80% of headless instead
-#   of 78-81%: on two cores the window's drawing and the X server still take from the child)
+CHILD_SHARE = 0.35  # while the run's updates are made in a child process (training.child_run; see share_for):
+#   bench/gui_responsiveness.py --data mnist --layout all (2 cores, --rounds 3-4): 0.25 gave 4.1 redraws a second
+#   of the nine views, 0.3 gave 5.8, 0.35 6.7-7.1 with training at 87.8-99.4% of headless (means of 3-4 rounds),
+#   0.5 10.6 at 91.5%. (Before the child's messages went through shared memory, 0.25 gave 5 redraws a second at
+#   78-81% of headless: the child waited for the parent, whose drawing held the interpreter lock.)
 BURST = 0.12  # seconds of drawing the bucket can save up (a pause in the costs lets every view catch up once)
 PER_PULL = 0.03  # seconds of drawing one pull may start (by the views' last costs)
 

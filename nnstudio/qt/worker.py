@@ -33,10 +33,10 @@ SLICE = 0.005  # a running loop lets go of the interpreter lock after this much 
 def child_runs_enabled() -> bool:
     """Whether flat-out runs of large networks train in a child process (training.child_run): on Linux, unless
     NNSTUDIO_CHILD_RUN=0 (for debugging, or to compare). Measured (bench/gui_responsiveness.py --data mnist --layout
-    all, 784-128-10, 2 cores, December 2026, alternating): in the worker thread every view redraws 0.6 times a second
-    and training keeps 83.8-85.9% of headless; in a child, with the window drawing at CHILD_SHARE 0.25, every view
-    redraws 5.0 times a second and training keeps 71-91% (means 78.5-81%): the child, the window, the X server and
-    the worker thread taking in the child's messages (1.7 MB, 20 a second) share two cores. Worst stall 52-64 ms."""
+    all, 784-128-10, 2 cores, December 2026): in the worker thread every view redraws 0.6 times a second and training
+    keeps 83.8-85.9% of headless (drawing holds the interpreter lock, which training needs); in a child, with the
+    window drawing at CHILD_SHARE 0.35, every view redraws 6.7-7.1 times a second and training keeps 87.8-99.4%
+    (means of 3-4 rounds). Worst stall 60-75 ms."""
     return child_run.available() and os.environ.get("NNSTUDIO_CHILD_RUN", "1") != "0"
 
 

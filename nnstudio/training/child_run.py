@@ -15,12 +15,21 @@ How it goes:
     pre-activations of the last batch are kept only as far as a snapshot shows them (``MAX_Z_ROWS`` rows), and a
     big table's outputs still waiting in the epoch's order (``Trainer.last_outputs``) are already in their rows.
 
-What a message holds: the counters, every weight and gradient (a snapshot shows them), the rows each history series
-gained (a series thinned since is thinned the same way by the parent: ``_series_delta``), the timeline's list of
-checkpoints (new checkpoints in full, the others by reference), and at the end the optimizer's state, the random
-streams and the rollback's backup. Objects that stay the same (checkpoints, data orders, the settings) are sent once
-and then by reference (``_Shared``). For 784-128-10 a message is about 0.8 MB (weights and gradients), more when it
-carries a new checkpoint (0.4 MB each) or a row of the training path (0.4 MB): see ``last_stats``.
+What a message holds: the counters, the rows each history series gained (a series thinned since is thinned the same
+way by the parent: ``_series_delta``), the timeline's list of checkpoints (new checkpoints in full, the others by
+reference), and at the end the optimizer's state, the random streams and the rollback's backup. Objects that stay the
+same (checkpoints, data orders, the settings) are sent once and then by reference (``_Shared``). Every weight and
+gradient (a snapshot shows them) is written to a block of shared memory (``_Block``), and so are the message's
+arrays (a checkpoint is 0.4 MB for 784-128-10, a row of the training path as much); the pipe carries a pickle of a
+few KB. The child never waits for the parent: it makes a message only when the parent has applied the last one, and
+otherwise goes on training (the rows gained go in the next message).
+
+Why: when the messages carried their arrays through the pipe (0.9 to 13 MB each, 20 a second, 32 MB/s), the child
+pickled and copied them, and waited whenever the pipe was full for the parent to read, which the studio's drawing
+delays (it holds the interpreter lock). Measured on 784-128-10 on MNIST without a window (bench/child_run_cost.py:
+the same Trainer in process and in a child, 5 s each, taking turns): the child made 85-88% of the reference's
+updates before, 98-99% after; with the window drawing every panel (bench/gui_responsiveness.py), 78-81% of headless
+before, 88-99% after.
 
 If the child raises, it first sends its state as the exception left it, then the error: the parent's Trainer ends
 as an in-process run that raised would leave it, and ``ChildRunError`` carries the child's traceback. If the child
@@ -52,6 +61,11 @@ from nnstudio.training.history import Series
 from nnstudio.training.trainer import MAX_OUTPUT_ROWS, MAX_Z_ROWS, Snapshot, Trainer
 
 POLL = 0.004  # seconds between the parent's looks at should_stop() while it waits for a message
+HEADER = 64  # bytes at the start of the shared block (_Block): the stop request, the count of messages applied
+MAILBOX = 16 << 20  # bytes of the shared block for the arrays a message carries (rows of the history, checkpoints):
+#   a page of it takes memory only once written; a message whose arrays do not fit goes whole through the pipe
+PIPE_BYTES = 1 << 20  # the pipe's buffer asked for (Linux's default limit for a user): a message that fits is
+#   written at once, never waiting for the parent to read it
 STOP_GRACE = 20.0  # seconds a child may stay silent after being asked to stop before it is killed
 SMALL_ROW = 8192  # bytes: series with rows up to this size resend their last row (it may have been replaced)
 SERIES = ("update_loss", "weights", "errors", "epochs", "path")  # the History's, plus the followed weight's
@@ -59,6 +73,60 @@ SERIES = ("update_loss", "weights", "errors", "epochs", "path")  # the History's
 # figures of the last run_in_child (for benches and tests): messages, their sizes, the child's memory
 last_stats: dict = {}
 _child_pid: int | None = None  # the child training now (see running_child)
+
+
+class _Block:
+    """Memory both processes see (an anonymous shared mapping made before the fork): at byte 0 the stop request (the
+    parent sets it), at 8 the number of messages the parent has applied, then the weights and the gradients of the
+    newest progress message (so that a message does not carry 0.8 MB of them through the pipe and pickle).
+
+    The child writes the weights and gradients only when the parent has applied every message sent so far (``idle``),
+    and so never overwrites numbers the parent has not copied yet; meanwhile it makes no message at all (the parent is
+    busy: the rows the history gains go in the next one). At most one message waits in the pipe."""
+
+    def __init__(self, n_parameters: int, dtype, mailbox: int | None = None):
+        dtype, mailbox = np.dtype(dtype), MAILBOX if mailbox is None else mailbox
+        size = n_parameters * dtype.itemsize
+        start = -(-(HEADER + 2 * size) // 64) * 64
+        self.map = mmap.mmap(-1, start + mailbox)
+        self.applied = np.frombuffer(self.map, np.int64, 1, offset=8)
+        self.weights = np.frombuffer(self.map, dtype, n_parameters, offset=HEADER)
+        self.gradients = np.frombuffer(self.map, dtype, n_parameters, offset=HEADER + size)
+        self.mailbox = memoryview(self.map)[start:]
+        self.sent = 0  # (child side) messages sent
+
+    def post(self, buffers: list[memoryview]) -> list[tuple[int, int]] | None:
+        """(child side, when ``idle``) Copy ``buffers`` into the mailbox; where each went (offset, bytes), or None
+        when they do not fit."""
+        places, at = [], 0
+        for b in buffers:
+            n = b.nbytes
+            if at + n > len(self.mailbox):
+                return None
+            self.mailbox[at:at + n] = b
+            places.append((at, n))
+            at = -(-(at + n) // 64) * 64
+        return places
+
+    def fetch(self, places: list[tuple[int, int]]) -> list[bytearray]:
+        """(parent side) Copies of what ``post`` put in the mailbox."""
+        return [bytearray(self.mailbox[at:at + n]) for at, n in places]
+
+    @property
+    def stop_asked(self) -> bool:
+        return self.map[0] != 0
+
+    def ask_to_stop(self) -> None:
+        self.map[0] = 1
+
+    def idle(self) -> bool:
+        """(child side) Whether the parent has applied every message sent."""
+        return int(self.applied[0]) >= self.sent
+
+    def close(self) -> None:
+        self.mailbox.release()
+        del self.applied, self.weights, self.gradients  # (views of the map: it can't close while they exist)
+        self.map.close()
 
 
 class ChildRunError(RuntimeError):
@@ -115,21 +183,23 @@ class _Shared:
         self.known = {id(o): o for o in objects}
 
     # child side
-    def message(self, payload, trainer: Trainer) -> bytes:
+    def message(self, payload, trainer: Trainer) -> tuple[bytes, list[memoryview]]:
+        """The pickle of ``payload`` and the new shared objects, and the numpy arrays' data it refers to (out of
+        band, not copied: they must be written out before the Trainer changes)."""
         reach = {id(o): o for o in _shared_objects(trainer)}
         new = [(i, o) for i, o in reach.items() if self.known.get(i, _MISSING) is not o]
         dropped = [i for i in self.known if i not in reach]
-        buf = io.BytesIO()
-        p = pickle.Pickler(buf, protocol=5)
+        buf, buffers = io.BytesIO(), []
+        p = pickle.Pickler(buf, protocol=5, buffer_callback=buffers.append)
         known = self.known
         p.persistent_id = lambda o: id(o) if known.get(id(o), _MISSING) is o else None
         p.dump((dropped, new, payload))
         self.known = reach
-        return buf.getvalue()
+        return buf.getvalue(), [b.raw() for b in buffers]
 
     # parent side
-    def load(self, data: bytes):
-        u = pickle.Unpickler(io.BytesIO(data))
+    def load(self, header: bytes, buffers: list):
+        u = pickle.Unpickler(io.BytesIO(header), buffers=buffers)
         u.persistent_load = self.known.__getitem__
         dropped, new, payload = u.load()
         for i in dropped:
@@ -211,8 +281,8 @@ def _apply_series(s: Series | None, d) -> Series | None:
 class _ChildState:
     """(child side) Builds the messages: what changed since the last one."""
 
-    def __init__(self, t: Trainer, shared: _Shared):
-        self.t, self.shared = t, shared
+    def __init__(self, t: Trainer, shared: _Shared, block: _Block):
+        self.t, self.shared, self.block = t, shared, block
         self.series = {name: _SeriesSent(_series_of(t, name)) for name in SERIES + ("followed",)}
         self.timeline = None  # what was last sent of it (see _timeline)
 
@@ -228,8 +298,13 @@ class _ChildState:
         return (list(tl._steps), list(tl._points), set(tl._pinned), tl.nbytes, tl.end, tl.stride, future)
 
     def progress(self, final: bool) -> bytes:
+        """The next message (the parent must have applied the last one: ``_Block.idle``). What goes through the
+        pipe is the pickle, and where in the block its arrays are (or the arrays, when they do not fit: _Block.post);
+        the weights and gradients are always in the block."""
         t = self.t
         net = t.network
+        self.block.weights[...] = net.flat_parameters
+        self.block.gradients[...] = net.flat_gradients
         series = {}
         for name, sent in self.series.items():
             s = _series_of(t, name)
@@ -241,7 +316,6 @@ class _ChildState:
             "step": t.step_count, "epoch": t.epoch, "position": t.position, "last_loss": t.last_loss,
             "diverged": t.diverged, "samples_per_second": t.samples_per_second, "elapsed": t.elapsed,
             "best": (t.best.epoch, t.best.loss), "confusion": t.confusion,
-            "weights": net.flat_parameters, "gradients": net.flat_gradients,
             "last_z": tuple(z[:MAX_Z_ROWS] for z in t._last_z), "series": series, "timeline": self._timeline(),
         }
         if final or t.n_train <= MAX_OUTPUT_ROWS:
@@ -259,7 +333,11 @@ class _ChildState:
                            (next(i for i, b in enumerate(buffers) if b is t._backup), t._backup)),
                 "backup_step": t._backup_step, "backup_place": t._backup_place,
             })
-        return self.shared.message(state, t)
+        header, buffers = self.shared.message(state, t)
+        places = self.block.post(buffers)
+        if places is not None:
+            return pickle.dumps((header, places, None), protocol=5)
+        return pickle.dumps((header, None, [bytes(b) for b in buffers]), protocol=5)
 
 
 def _child_info() -> dict:
@@ -282,29 +360,50 @@ def _child_info() -> dict:
     return info
 
 
-def _child_main(t: Trainer, send, flag: mmap.mmap, shared: _Shared, max_epochs, max_updates,
+def _child_main(t: Trainer, send, block: _Block, shared: _Shared, max_epochs, max_updates,
                 progress_interval: float) -> None:
-    state = _ChildState(t, shared)
+    state = _ChildState(t, shared, block)
+    parent = os.getppid()
+
+    def sent(message: bytes) -> None:
+        send(message)
+        block.sent += 1
+
+    left_out = [False]  # whether the last call of on_progress sent nothing
+
+    def progress(_snapshot) -> None:
+        left_out[0] = not block.idle()  # the parent still busy with the last message: this one is left out
+        if not left_out[0]:
+            sent(b"p" + state.progress(False))
+
+    def final() -> bytes:
+        """The final message, once the parent has applied the others (see _Block)."""
+        while not block.idle():
+            if os.getppid() != parent:  # the parent is gone: nobody will read it
+                os._exit(1)
+            time.sleep(0.0005)
+        return b"f" + state.progress(True)
+
     try:
-        reason = t.run(max_epochs=max_epochs, should_stop=lambda: flag[0] != 0,
-                       on_progress=lambda _snap: send(b"p" + state.progress(False)),
-                       progress_interval=progress_interval, max_updates=max_updates)
-        send(b"e" + pickle.dumps((reason, _child_info()), protocol=5))
-        send(b"f" + state.progress(True))
+        reason = t.run(max_epochs=max_epochs, should_stop=lambda: block.stop_asked, on_progress=progress,
+                       progress_interval=progress_interval, max_updates=max_updates, snapshots=False)
+        sent(b"e" + pickle.dumps((reason, _child_info(), left_out[0]), protocol=5))
+        sent(final())
     except BaseException as e:  # noqa: BLE001 - everything goes to the parent
         text = traceback.format_exc()
         try:
-            final = b"f" + state.progress(True)  # the state as the exception left it
+            message = final()  # the state as the exception left it
         except BaseException:  # noqa: BLE001
-            final = None
-        send(b"x" + pickle.dumps((type(e).__name__, str(e), text, final is not None), protocol=5))
-        if final is not None:
-            send(final)
+            message = None
+        sent(b"x" + pickle.dumps((type(e).__name__, str(e), text, message is not None), protocol=5))
+        if message is not None:
+            sent(message)
 
 
 # -- the parent's side -------------------------------------------------------------------------------------------------
-def _apply(t: Trainer, st: dict) -> None:
-    """Make the parent's Trainer what the child's was when it made the message ``st``."""
+def _apply(t: Trainer, st: dict, block: _Block) -> None:
+    """Make the parent's Trainer what the child's was when it made the message ``st`` (its weights and gradients
+    are in ``block``)."""
     net = t.network
     t.step_count, t.epoch, t.position, t.last_loss = st["step"], st["epoch"], st["position"], st["last_loss"]
     t.diverged, t.samples_per_second, t.elapsed = st["diverged"], st["samples_per_second"], st["elapsed"]
@@ -312,7 +411,7 @@ def _apply(t: Trainer, st: dict) -> None:
     t.confusion = st["confusion"]
     if "in_use" in st:  # the final message: the weights go to the same one of the three arrays as in the child
         flat = t._buffers[st["in_use"]]
-        flat[...] = st["weights"]
+        flat[...] = block.weights
         if st["backup"] is None:
             t._backup = None
         else:
@@ -321,8 +420,8 @@ def _apply(t: Trainer, st: dict) -> None:
         net.use_parameters(flat)
         t._params = net.parameter_views(flat)
     else:
-        net.flat_parameters[...] = st["weights"]
-    net.flat_gradients[...] = st["gradients"]
+        net.flat_parameters[...] = block.weights
+    net.flat_gradients[...] = block.gradients
     t._last_z = st["last_z"]
     if "last_outputs" in st:
         t.last_outputs = st["last_outputs"]
@@ -386,11 +485,13 @@ def run_in_child(trainer: Trainer, should_stop: Callable[[], bool] | None = None
     before = (checkpoint.take(trainer), trainer.network.flat_gradients.copy(), trainer._last_z,
               trainer.samples_per_second)
     shared = _Shared(_shared_objects(trainer))
-    flag = mmap.mmap(-1, 1)  # anonymous and shared: the stop request
+    net = trainer.network
+    block = _Block(net.n_parameters, net.flat_parameters.dtype)
     from multiprocessing import Pipe  # (here, not at the top: the studio imports this module at start-up)
 
     receive, send_end = Pipe(duplex=False)
-    stats = {"messages": 0, "sizes": [], "started": time.perf_counter()}
+    _widen(send_end)
+    stats = {"messages": 0, "posted": 0, "largest_in_pipe": 0, "sizes": [], "started": time.perf_counter()}
     try:
         pid = os.fork()
     except BaseException:
@@ -404,7 +505,7 @@ def run_in_child(trainer: Trainer, should_stop: Callable[[], bool] | None = None
             # own freeze of its window (nnstudio.qt.app.settle_heap), and its full collections would stall again
             gc.freeze()
             receive.close()
-            _child_main(trainer, send_end.send_bytes, flag, shared, max_epochs, max_updates, progress_interval)
+            _child_main(trainer, send_end.send_bytes, block, shared, max_epochs, max_updates, progress_interval)
         finally:
             os._exit(0)
     send_end.close()
@@ -412,13 +513,13 @@ def run_in_child(trainer: Trainer, should_stop: Callable[[], bool] | None = None
     _child_pid = pid
     status, clean = None, False
     try:
-        reason, error = _parent_loop(trainer, receive, flag, shared, should_stop, on_progress, stats, pid)
+        reason, error = _parent_loop(trainer, receive, block, shared, should_stop, on_progress, stats, pid)
         clean = True
     finally:
         receive.close()
         status = _reap(pid, kill=not clean)
         _child_pid = None
-        flag.close()
+        block.close()
         if not clean:  # the parent's side failed (or was interrupted): back to before the run, then the error
             _restore(trainer, before)
         global last_stats  # noqa: PLW0603
@@ -433,6 +534,27 @@ def run_in_child(trainer: Trainer, should_stop: Callable[[], bool] | None = None
     return reason
 
 
+def _load(shared: _Shared, block: _Block, body: bytes, stats: dict):
+    """(parent side) A progress or final message's payload."""
+    header, places, inline = pickle.loads(body)
+    if places is not None:
+        inline = block.fetch(places)
+        stats["sizes"][-1] += sum(n for _, n in places)
+        stats["posted"] += 1
+    return shared.load(header, inline)
+
+
+def _widen(connection) -> None:
+    """Ask for a pipe buffer of PIPE_BYTES (Linux; where it can't be had, the default stays: writes then wait for
+    the parent to read)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(connection.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):
+        pass
+
+
 def _restore(trainer: Trainer, before) -> None:
     cp, gradients, last_z, speed = before
     checkpoint.restore(trainer, cp)
@@ -442,15 +564,15 @@ def _restore(trainer: Trainer, before) -> None:
         trainer.timeline.drop_after(cp.step)
 
 
-def _parent_loop(trainer, receive, flag, shared, should_stop, on_progress, stats, pid):
+def _parent_loop(trainer, receive, block: _Block, shared, should_stop, on_progress, stats, pid):
     """Receive and apply the child's messages until its final one. Returns (reason, error to raise or None)."""
     stop_asked = None
     heard = time.perf_counter()  # when the child was last heard from
     reason = error = None
-    expect_final = False
+    expect_final = last_left_out = False
     while True:
         if stop_asked is None and should_stop is not None and should_stop():
-            flag[0] = 1
+            block.ask_to_stop()
             stop_asked = time.perf_counter()
         try:
             ready = receive.poll(POLL)
@@ -469,25 +591,31 @@ def _parent_loop(trainer, receive, flag, shared, should_stop, on_progress, stats
             raise ChildRunError(f"the training process ended without finishing its run ({_ended(status)}); the "
                                 f"Trainer is back where it stood before the run") from None
         stats["messages"] += 1
-        stats["sizes"].append(len(data))
+        stats["sizes"].append(len(data))  # (the arrays posted in the block are added by _load)
+        stats["largest_in_pipe"] = max(stats["largest_in_pipe"], len(data))
         kind, body = data[:1], data[1:]
         if kind == b"p":
-            _apply(trainer, shared.load(body))
+            _apply(trainer, _load(shared, block, body, stats), block)
+            block.applied[0] += 1  # (after the copy out of the block: the child may write it again now)
             if on_progress is not None:
                 on_progress(trainer.snapshot())
         elif kind == b"e":
-            reason, stats["child"] = pickle.loads(body)
+            reason, stats["child"], last_left_out = pickle.loads(body)
             expect_final = True
+            block.applied[0] += 1
         elif kind == b"x":
             name, message, text, final_follows = pickle.loads(body)
             error = ChildRunError(f"training failed in the child process: {name}: {message}", text)
             if not final_follows:
                 raise error  # the caller's finally puts the Trainer back to before the run
             expect_final = True
+            block.applied[0] += 1
         elif kind == b"f":
             if not expect_final:
                 raise ChildRunError("the training process sent its final state out of turn")
-            _apply(trainer, shared.load(body))
+            _apply(trainer, _load(shared, block, body, stats), block)
+            if last_left_out and error is None and on_progress is not None:
+                on_progress(trainer.snapshot())  # the run's last progress report, which the child left out
             return reason, error
         else:
             raise ChildRunError(f"the training process sent a message of unknown kind {kind!r}")

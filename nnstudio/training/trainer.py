@@ -684,12 +684,13 @@ class Trainer:
                 return result
 
     def run(self, max_epochs: int | None = None, should_stop: Callable[[], bool] | None = None,
-            on_progress: Callable[[Snapshot], None] | None = None, progress_interval: float = 0.05,
-            max_updates: int | None = None) -> str:
+            on_progress: Callable[[Snapshot | None], None] | None = None, progress_interval: float = 0.05,
+            max_updates: int | None = None, snapshots: bool = True) -> str:
         """Step until ``max_epochs`` epochs are complete (default: the experiment's limit), ``max_updates`` more
         updates are done, ``should_stop()`` says so, training diverges, or (with early stopping on) an epoch ends
         with the test loss not improved for the patience set. ``on_progress`` gets a snapshot at most every
-        ``progress_interval`` seconds and once at the end. Returns "finished", "stopped", "diverged" or
+        ``progress_interval`` seconds and once at the end (None instead, with ``snapshots`` False: for a caller that
+        reads the Trainer itself, such as the child process of training.child_run). Returns "finished", "stopped", "diverged" or
         "early-stopped"."""
         limit = self.experiment.epochs if max_epochs is None else max_epochs
         end_step = math.inf if max_updates is None else self.step_count + max_updates
@@ -721,13 +722,13 @@ class Trainer:
                             break
             if reason is None:
                 self._update_speed(start_time, now, start_samples)
-                on_progress(self.snapshot())
+                on_progress(self.snapshot() if snapshots else None)
                 last_report = now
         now = time.perf_counter()
         self._update_speed(start_time, now, start_samples)
         self.elapsed += now - start_time
         if on_progress is not None:
-            on_progress(self.snapshot())
+            on_progress(self.snapshot() if snapshots else None)
         return reason
 
     def _update_speed(self, start: float, now: float, start_steps: int) -> None:
