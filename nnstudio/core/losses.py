@@ -49,8 +49,20 @@ def _clip_eps(dtype: np.dtype) -> float:
     return eps
 
 
+_ROWS = np.arange(0)
+
+
+def _rows(n: int) -> np.ndarray:
+    """0 .. n-1 (kept: a batch's row numbers are needed at every update)."""
+    global _ROWS  # noqa: PLW0603
+    if len(_ROWS) < n:
+        _ROWS = np.arange(max(n, 2 * len(_ROWS)))
+    return _ROWS[:n]
+
+
 class Loss:
     name = ""
+    takes_classes = False  # whether value, per_sample and fused_gradient also take each row's class as ``y``
     title = ""
     formula = ""
     gradient_formula = ""
@@ -158,7 +170,14 @@ class SoftmaxCrossEntropy(Loss):
     tasks = ("multiclass",)
     fuses_with = "softmax"
 
+    takes_classes = True  # ``y`` may be each row's class instead of one-hot rows (see per_sample)
+
     def per_sample(self, y_hat, y):
+        if y.ndim == 1:
+            # each row's class (an integer) for one-hot rows: the same numbers, since the other terms of the row's
+            # sum are zeros (0 · log ŷ), which leave it unchanged; one column is clipped and logged instead of all
+            t = _clip(y_hat[_rows(len(y)), y], _clip_eps(y_hat.dtype), 1.0)
+            return np.negative(np.log(t, out=t), out=t)
         # -(y * log(clip(ŷ))).sum(axis=1), worked in one array (a loss is taken at every update)
         t = _clip(y_hat, _clip_eps(y_hat.dtype), 1.0)
         np.log(t, out=t)
@@ -172,6 +191,10 @@ class SoftmaxCrossEntropy(Loss):
         return -y / _clip(y_hat, _clip_eps(y_hat.dtype), 1.0) * y_hat.dtype.type(1.0 / y_hat.shape[0])
 
     def fused_gradient(self, y_hat, y):
+        if y.ndim == 1:  # each row's class (see per_sample): ŷ − y is ŷ with 1 taken from the class's column
+            g = y_hat.copy()
+            g[_rows(len(y)), y] -= 1
+            return np.multiply(g, y_hat.dtype.type(1.0 / y_hat.shape[0]), out=g)
         g = y_hat - y
         return np.multiply(g, y_hat.dtype.type(1.0 / y_hat.shape[0]), out=g) if g.dtype == y_hat.dtype else \
             g * y_hat.dtype.type(1.0 / y_hat.shape[0])

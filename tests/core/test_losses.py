@@ -211,3 +211,27 @@ def test_values_are_np_mean_and_np_clip_to_the_last_bit(name, dtype):
             np.testing.assert_array_equal(loss.per_sample(y_hat, y), rows)
             if gradient is not None:
                 np.testing.assert_array_equal(loss.gradient(y_hat, y), gradient)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_cross_entropy_takes_classes_for_one_hot_rows_to_the_last_bit(dtype):
+    """Given each row's class instead of its one-hot row, the loss, each row's loss and the fused gradient are the same
+    numbers bit for bit, saturated outputs (exactly 0 and 1, clipped) included."""
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(37, 7)) * 4
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p = (p / p.sum(axis=1, keepdims=True)).astype(dtype)
+    classes = rng.integers(0, 7, 37)
+    p[0] = 0
+    p[0, 2] = 1  # certain and right
+    p[1] = 0
+    p[1, 5] = 1  # certain and wrong: its class's output is 0, clipped
+    classes[0], classes[1] = 2, 4
+    Y = np.eye(7, dtype=dtype)[classes]
+    ce = losses.get("softmax_cross_entropy")
+    assert ce.takes_classes and not losses.get("mse").takes_classes
+    with np.errstate(divide="ignore"):
+        assert ce.value(p, classes) == ce.value(p, Y)
+        np.testing.assert_array_equal(ce.per_sample(p, classes), ce.per_sample(p, Y), strict=True)
+        np.testing.assert_array_equal(ce.fused_gradient(p, classes), ce.fused_gradient(p, Y), strict=True)
+    assert np.isfinite(ce.value(p, classes))

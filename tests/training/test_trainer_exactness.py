@@ -128,8 +128,8 @@ def test_no_float64_creeps_into_a_float32_run(optimizer):
     f32 = np.dtype(np.float32)
     net = t.network
     arrays = {"flat parameters": net.flat_parameters, "flat gradients": net.flat_gradients,
-              "last outputs": t.last_outputs, "batch X": t._batch_X, "batch Y": t._batch_Y,
-              "X_train": t.X_train, "Y_train": t.Y_train}
+              "last outputs": t.last_outputs, "batch X": t._batch_X, "X_train": t.X_train, "Y_train": t.Y_train}
+    assert t._batch_Y.dtype.kind == "i"  # one-hot targets and softmax cross-entropy: the batch's classes stand for them
     arrays.update({f"buffer {i}": b for i, b in enumerate(t._buffers)})
     arrays.update({f"parameter {i}": p for i, p in enumerate(net.parameters())})
     arrays.update({f"gradient {i}": g for i, g in enumerate(net.gradients())})
@@ -248,3 +248,36 @@ def test_outputs_kept_in_the_epochs_order_reach_their_rows_before_a_rollback_or_
     np.testing.assert_array_equal(t.last_outputs, _replay(exp, t.dataset, 6)[1])
     t.run(max_updates=3)
     np.testing.assert_array_equal(t.last_outputs, _replay(exp, t.dataset, 8)[1])
+
+
+@pytest.mark.parametrize("batch_size, shuffle", [(16, True), (16, False), (0, False)])
+def test_a_batchs_classes_train_exactly_as_its_one_hot_rows(batch_size, shuffle):
+    """With softmax cross-entropy on one-hot targets the Trainer hands the loss each row's class (less work); every
+    number it records is the same as with the one-hot rows, bit for bit."""
+    exp = Experiment(name="t", dataset="blobs", layers=[LayerSpec(6, "relu"), LayerSpec(3, "softmax")],
+                     loss="softmax_cross_entropy", init="he", optimizer="momentum", learning_rate=0.05,
+                     batch_size=batch_size, shuffle=shuffle, dtype="float32", epochs=3)
+    fast, rows = Trainer(exp, _blobs()), Trainer(exp, _blobs())
+    assert fast._classes is not None
+    rows._classes = None  # the one-hot rows, as before
+    fast.run()
+    rows.run()
+    np.testing.assert_array_equal(fast.network.flat_parameters, rows.network.flat_parameters, strict=True)
+    np.testing.assert_array_equal(fast.network.flat_gradients, rows.network.flat_gradients, strict=True)
+    np.testing.assert_array_equal(fast.history.update_loss.values, rows.history.update_loss.values, strict=True)
+    np.testing.assert_array_equal(fast.history.epochs.values, rows.history.epochs.values, strict=True)
+    np.testing.assert_array_equal(fast.last_outputs, rows.last_outputs, strict=True)
+
+
+def test_only_one_hot_targets_are_turned_into_classes():
+    from nnstudio.training.trainer import _one_hot_classes
+
+    Y = np.eye(4, dtype=np.float32)[[2, 0, 3, 3, 1]]
+    np.testing.assert_array_equal(_one_hot_classes(Y), [2, 0, 3, 3, 1])
+    soft = Y.copy()
+    soft[1] = [0.5, 0.5, 0, 0]  # sums to 1, but not one-hot
+    assert _one_hot_classes(soft) is None
+    twice = Y.copy()
+    twice[0, 1] = 1  # two ones
+    assert _one_hot_classes(twice) is None
+    assert _one_hot_classes(Y[:, :1]) is None and _one_hot_classes(Y[:0]) is None
