@@ -89,6 +89,7 @@ class TrainingWorker(QObject):
         self._gui_done.set()
         self._follow_request: int | None = None  # see follow()
         self._rewind_to: int | None = None  # see rewind()
+        self._settings_request = None  # the newest settings not applied yet (see apply_settings)
         # True while a run's updates are made in a child process (training.child_run): drawing then costs training
         # nothing (the child has its own interpreter), so the window need not hold the run, and may draw more
         self.run_in_child = False
@@ -116,6 +117,11 @@ class TrainingWorker(QObject):
         self._set_trainer.emit(trainer, self._generation)
 
     def apply_settings(self, experiment) -> None:
+        """New settings for the Trainer (same network and data), from the next update on: also in the middle of a
+        run, which stops between two updates, takes them and goes on (a run in a child process is stopped and
+        started again from where it stood). Only the newest of the settings not applied yet counts."""
+        with self._lock:  # (for the newest Trainer handed over: see _take_settings)
+            self._settings_request = (self._generation, experiment)
         self._apply_settings.emit(experiment)
 
     def run(self, updates: int = 0) -> None:
@@ -169,14 +175,21 @@ class TrainingWorker(QObject):
         finally:
             self._gui_done.set()
 
-    def _stopper(self, token: int):
+    def _settings_waiting(self) -> bool:
+        request = self._settings_request
+        return request is not None and request[0] == self._trainer_generation
+
+    def _stopper(self, token: int, for_settings: bool = False):
         """Called before every update of a run: lets the GUI thread finish drawing first, then says whether to stop.
 
         After every SLICE of training it also lets go of Python's interpreter lock (``sleep(0)``). A thread that keeps
         taking the lock back (numpy lets go of it inside many calls, even on small arrays) starves the others:
         measured with the gender network, a thread waking every 10 ms waited up to 290 ms for the lock. With the
         release it waits 6 ms at worst, and training runs faster, having less to fight over (9,900 updates/s
-        instead of 6,800)."""
+        instead of 6,800).
+
+        With ``for_settings`` it also says to stop when new settings are waiting (the caller takes them and goes
+        on: see _do_run); without, they are taken here, between two updates."""
         done = self._gui_done
         next_yield = [time.perf_counter() + SLICE]
 
@@ -187,6 +200,11 @@ class TrainingWorker(QObject):
             if now >= next_yield[0]:
                 time.sleep(0)
                 next_yield[0] = time.perf_counter() + SLICE
+            if self._settings_request is not None:
+                if for_settings and self._settings_waiting():
+                    return True
+                if not for_settings:
+                    self._take_settings()
             return self._stopped_upto >= token
 
         return stop
@@ -264,12 +282,25 @@ class TrainingWorker(QObject):
 
     @Slot(object)
     @_guard
-    def _do_apply_settings(self, experiment) -> None:
-        if self._trainer is not None:
-            self._branch(self._trainer)  # new settings from an earlier update: the run goes on from there
-            self._trainer.apply_settings(experiment)
-            self._publish(self._trainer.snapshot())
-            self.snapshotReady.emit()
+    def _do_apply_settings(self, _experiment=None) -> None:
+        self._take_settings()
+
+    def _take_settings(self) -> bool:
+        """(worker thread, between updates) Apply the newest settings asked for, if any are waiting (a run may have
+        taken them already: then nothing). Whether any were."""
+        with self._lock:
+            request = self._settings_request
+            if request is None or request[0] > self._trainer_generation:
+                return False  # none, or for a Trainer handed over but not taken yet: its own request comes later
+            self._settings_request = None
+        generation, experiment = request
+        if generation < self._trainer_generation or self._trainer is None:
+            return False  # for a Trainer since replaced
+        self._branch(self._trainer)  # new settings from an earlier update: the run goes on from there
+        self._trainer.apply_settings(experiment)
+        self._publish(self._trainer.snapshot())
+        self.snapshotReady.emit()
+        return True
 
     def _branch(self, t: Trainer) -> None:
         """Before training on from an update before the timeline's end: report the abandoned run for keeping."""
@@ -342,9 +373,10 @@ class TrainingWorker(QObject):
     @_guard
     def _do_run(self, token: int, updates: int = 0) -> None:
         t = self._trainer
-        stop = self._stopper(token)
-        if t is None or stop():
+        stop = self._stopper(token, for_settings=True)
+        if t is None or self._stopped_upto >= token:
             return
+        self._take_settings()
         self._branch(t)
         self._running = True
         self.runningChanged.emit(True)
@@ -353,7 +385,7 @@ class TrainingWorker(QObject):
             if t.epoch >= t.experiment.epochs:
                 reason = "finished"
             elif self.updates_per_second > 0 and updates <= 0:
-                reason = self._paced_run(t, stop)
+                reason = self._paced_run(t, self._stopper(token))  # (which takes new settings between updates)
             else:
                 last_epoch = [t.epoch]
 
@@ -364,14 +396,24 @@ class TrainingWorker(QObject):
                         self._report(self.epochFinished, snap.epoch)
 
                 start = t.step_count
-                reason = None
-                if self._in_child_suits(t):
-                    reason = self._child_run(t, token, progress, updates)
-                if reason is None:  # in this thread (or on from where the child stopped: a weight to follow)
-                    left = updates - (t.step_count - start) if updates > 0 else None
-                    reason = ("finished" if left == 0 else
-                              t.run(should_stop=stop, on_progress=progress, progress_interval=PROGRESS_INTERVAL,
-                                    max_updates=left))
+                while True:
+                    reason = None
+                    if self._in_child_suits(t):
+                        left = updates - (t.step_count - start) if updates > 0 else 0  # (0: no limit)
+                        reason = "finished" if updates > 0 and left <= 0 else self._child_run(t, token, progress,
+                                                                                             left)
+                    if reason is None:  # in this thread (or on from where the child stopped: a weight to follow)
+                        left = updates - (t.step_count - start) if updates > 0 else None
+                        reason = ("finished" if left == 0 else
+                                  t.run(should_stop=stop, on_progress=progress,
+                                        progress_interval=PROGRESS_INTERVAL, max_updates=left))
+                    # stopped for new settings (not by the learner): take them and go on from here
+                    if reason == "stopped" and self._stopped_upto < token and self._take_settings():
+                        if t.epoch >= t.experiment.epochs:
+                            reason = "finished"
+                            break
+                        continue
+                    break
                 if reason == "finished" and t.epoch < t.experiment.epochs:
                     reason = "stopped"  # the updates asked for are done, not the run
         except BaseException:
@@ -409,7 +451,7 @@ class TrainingWorker(QObject):
             if self._follow_request != t.followed_index:
                 follow_asked.append(True)
                 return True
-            return self._stopped_upto >= token
+            return self._stopped_upto >= token or self._settings_waiting()
 
         self.run_in_child = True
         try:

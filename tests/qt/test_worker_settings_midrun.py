@@ -1,0 +1,90 @@
+"""A setting changed while training runs takes effect from the next update, and the run goes on: in the worker
+thread, in a child process (stopped and started again) and in a slowed-down run. Settings meant for a Trainer that
+has been replaced since never reach its successor."""
+
+import numpy as np
+import pytest
+
+from nnstudio.core.network import LayerSpec
+from nnstudio.data.dataset import Dataset
+from nnstudio.training import Experiment, Trainer, child_run
+from nnstudio.training.threads import use_blas_threads
+
+use_blas_threads(1)  # as the studio does: a child run needs it
+
+
+def _data() -> Dataset:
+    rng = np.random.default_rng(4)
+    return Dataset(name="random-784", title="random digits", task="multiclass", X=rng.random((600, 784)),
+                   y=rng.integers(0, 10, 600), feature_names=tuple(f"p{i}" for i in range(784)),
+                   class_names=tuple(str(i) for i in range(10)))
+
+
+DATA = _data()
+BIG = Experiment(name="big", title="big", dataset="random-784",
+                 layers=[LayerSpec(32, "relu"), LayerSpec(10, "softmax")], loss="softmax_cross_entropy", init="he",
+                 optimizer="momentum", learning_rate=0.05, batch_size=50, shuffle=True, epochs=100_000,
+                 dtype="float32", preprocessing="none")
+
+
+def _start(controller, qtbot, exp, per_second: float = 0.0):
+    assert controller.open_experiment(exp, dataset=DATA)
+    w = controller.worker
+    qtbot.waitUntil(lambda: w.latest() is not None and w.latest().n_train == 600, timeout=5000)
+    w.updates_per_second = per_second
+    ended = []
+    w.runFinished.connect(ended.append)
+    w.run()
+    qtbot.waitUntil(lambda: w.latest().step > 5, timeout=10000)
+    return w, ended
+
+
+@pytest.mark.parametrize("mode", ["thread", "child", "paced"])
+def test_a_setting_changed_during_a_run_applies_at_once_and_the_run_goes_on(controller, qtbot, monkeypatch, mode):
+    if mode == "child" and not child_run.available():
+        pytest.skip("training in a child process needs Linux")
+    monkeypatch.setenv("NNSTUDIO_CHILD_RUN", "1" if mode == "child" else "0")
+    w, ended = _start(controller, qtbot, BIG, per_second=200.0 if mode == "paced" else 0.0)
+    if mode == "child":
+        qtbot.waitUntil(lambda: w.run_in_child, timeout=5000)
+    assert controller.edit(BIG.replace(learning_rate=0.0123), "Learning rate")
+    qtbot.waitUntil(lambda: w.latest().learning_rate == pytest.approx(0.0123), timeout=5000)
+    changed_at = w.latest().step
+    qtbot.waitUntil(lambda: w.latest().step > changed_at + 5, timeout=10000)  # ...and it trains on
+    assert ended == [] and w._running
+    if mode == "child":
+        qtbot.waitUntil(lambda: w.run_in_child, timeout=5000)  # on in a child again
+    assert w._trainer.experiment.learning_rate == 0.0123
+    w.pause()
+    qtbot.waitUntil(lambda: bool(ended), timeout=10000)
+    assert ended == ["stopped"]
+
+
+def test_a_run_of_n_updates_still_makes_n_after_a_change(controller, qtbot, monkeypatch):
+    if not child_run.available():
+        pytest.skip("training in a child process needs Linux")
+    monkeypatch.setenv("NNSTUDIO_CHILD_RUN", "1")
+    assert controller.open_experiment(BIG, dataset=DATA)
+    w = controller.worker
+    qtbot.waitUntil(lambda: w.latest() is not None and w.latest().n_train == 600, timeout=5000)
+    ended = []
+    w.runFinished.connect(ended.append)
+    w.run(3000)
+    qtbot.waitUntil(lambda: w.latest().step > 20, timeout=10000)
+    assert controller.edit(BIG.replace(learning_rate=0.02), "Learning rate")
+    qtbot.waitUntil(lambda: bool(ended), timeout=60000)
+    assert w.latest().step == 3000 and w.latest().learning_rate == pytest.approx(0.02)
+
+
+def test_settings_for_a_replaced_trainer_do_not_reach_the_next(controller, qtbot):
+    w = controller.worker
+    first = Trainer(BIG, DATA)
+    w.set_trainer(first)
+    w.apply_settings(BIG.replace(learning_rate=0.5))  # for the first Trainer...
+    second = Trainer(BIG.replace(learning_rate=0.07), DATA)
+    w.set_trainer(second)  # ...replaced before the worker took the settings
+    qtbot.waitUntil(lambda: w._trainer is second, timeout=5000)
+    qtbot.wait(100)
+    assert second.experiment.learning_rate == 0.07
+    w.apply_settings(BIG.replace(learning_rate=0.03))
+    qtbot.waitUntil(lambda: second.experiment.learning_rate == 0.03, timeout=5000)
