@@ -10,9 +10,15 @@ from PySide6.QtCore import QEventLoop, QSettings, QTimer
 
 
 def app_with_fresh_settings():
-    """The studio's QApplication, its settings in a new temporary folder."""
+    """The studio's QApplication, its settings in a new temporary folder; the process set up as the studio's own
+    ``main`` sets it up (one BLAS thread, so that runs of large networks train in a child process as they do in the
+    studio; big freed blocks given back)."""
+    from nnstudio.malloc import give_back_big_blocks
     from nnstudio.qt.app import create_app
+    from nnstudio.training.threads import use_blas_threads
 
+    give_back_big_blocks()
+    use_blas_threads(1)
     app = create_app([])
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
