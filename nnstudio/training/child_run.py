@@ -337,7 +337,10 @@ class _ChildState:
         places = self.block.post(buffers)
         if places is not None:
             return pickle.dumps((header, places, None), protocol=5)
-        return pickle.dumps((header, None, [bytes(b) for b in buffers]), protocol=5)
+        # in the pipe as they are (a writable array's data is unpickled as a bytearray: the parent's copy is writable
+        # as the child's was, as it is when it comes through the block; as bytes it would be read-only, and training
+        # on after the run would fail on it: Adam's moments, the outputs)
+        return pickle.dumps((header, None, [pickle.PickleBuffer(b) for b in buffers]), protocol=5)
 
 
 def _child_info() -> dict:

@@ -355,6 +355,19 @@ def test_a_message_too_big_for_the_shared_block_goes_through_the_pipe(monkeypatc
     _assert_same_snapshot(snaps[-1], child.snapshot())
 
 
+def test_arrays_that_came_through_the_pipe_can_be_written_afterwards(monkeypatch):
+    """A message too big for the shared block brings its arrays (the optimizer's state, the data order, the outputs)
+    through the pipe: they must be as writable as the in-process run's, since training goes on with them."""
+    monkeypatch.setattr(child_run, "MAILBOX", 100_000)
+    reason, child, expected, here, _ = _both("adam", timeline=True)
+    assert reason == expected and child_run.last_stats["posted"] < child_run.last_stats["messages"] - 2
+    assert all(a.flags.writeable for slots in child.optimizer.state for a in slots)
+    assert child.last_outputs.flags.writeable
+    for t in (child, here):
+        t.run(max_updates=25)  # Adam's moments are updated in place, the outputs written to their rows
+    _assert_same_state(child, here)
+
+
 def test_the_parents_frozen_objects_stay_frozen():
     """The studio freezes its window's objects out of the collector's sight (nnstudio.qt.app.settle_heap); a run in a
     child must not thaw them (its full collections would scan them all on the GUI thread again)."""
