@@ -378,6 +378,8 @@ def _child_main(t: Trainer, send, block: _Block, shared: _Shared, max_epochs, ma
         left_out[0] = not block.idle()  # the parent still busy with the last message: this one is left out
         if not left_out[0]:
             sent(b"p" + state.progress(False))
+        elif os.getppid() != parent:  # the parent is gone, the last message unread: nobody will ever read one
+            os._exit(1)  # (a message sent would fail on the closed pipe; none is sent while one waits)
 
     def final() -> bytes:
         """The final message, once the parent has applied the others (see _Block)."""

@@ -368,6 +368,54 @@ def test_arrays_that_came_through_the_pipe_can_be_written_afterwards(monkeypatch
     _assert_same_state(child, here)
 
 
+def test_a_child_whose_parent_died_with_a_message_waiting_ends(tmp_path):
+    """The parent dies (a crash, a kill) while a message it has not read waits in the pipe: the child, which sends
+    nothing more until that one is read, must not train on alone for the rest of the run."""
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "parent.py"
+    script.write_text(f"""
+import os, sys, time
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+import test_child_run as tc
+from nnstudio.training import child_run
+
+t = tc._trainer("sgd shuffled minibatches")
+t.apply_settings(t.experiment.replace(epochs=10_000_000))  # a run that would last for hours
+
+
+def progress(snap):
+    print(child_run.running_child(), flush=True)
+    time.sleep(0.5)  # meanwhile the child sends its next report, which is never read
+    os._exit(0)
+
+
+child_run.run_in_child(t, on_progress=progress, progress_interval=0.01)
+""")
+    out = tmp_path / "out.txt"
+    with open(out, "w") as f:  # (a file, not a pipe: the child holds the parent's output open for as long as it lives)
+        subprocess.run([sys.executable, str(script)], stdout=f, timeout=120)
+    pid = int(out.read_text().split()[0])
+    try:
+        def alive() -> bool:  # (a zombie left for whoever adopted it has ended)
+            try:
+                return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+            except (OSError, IndexError):
+                return False
+
+        deadline = time.monotonic() + 10
+        while alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not alive(), "the orphaned child trains on"
+    finally:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def test_the_parents_frozen_objects_stay_frozen():
     """The studio freezes its window's objects out of the collector's sight (nnstudio.qt.app.settle_heap); a run in a
     child must not thaw them (its full collections would scan them all on the GUI thread again)."""
