@@ -200,12 +200,14 @@ class TrainingWorker(QObject):
             if now >= next_yield[0]:
                 time.sleep(0)
                 next_yield[0] = time.perf_counter() + SLICE
-            if self._settings_request is not None:
-                if for_settings and self._settings_waiting():
-                    return True
-                if not for_settings:
-                    self._take_settings()
-            return self._stopped_upto >= token
+            request = self._settings_request  # (read before the pause: see _take_settings)
+            if self._stopped_upto >= token:
+                return True
+            if request is not None:
+                if for_settings:
+                    return self._settings_waiting()
+                self._take_settings(request)
+            return False
 
         return stop
 
@@ -285,12 +287,18 @@ class TrainingWorker(QObject):
     def _do_apply_settings(self, _experiment=None) -> None:
         self._take_settings()
 
-    def _take_settings(self) -> bool:
+    def _take_settings(self, seen=None) -> bool:
         """(worker thread, between updates) Apply the newest settings asked for, if any are waiting (a run may have
-        taken them already: then nothing). Whether any were."""
+        taken them already: then nothing). Whether any were.
+
+        A run takes them ahead of their queued request only when it is not being stopped: a pause comes with the
+        requests that stop a run (rewind, reset, a save, a new Trainer), and settings asked for after those must
+        be applied after them (a rewind puts back the settings of the update it goes to: a change taken before it
+        was lost). So a run reads the request (``seen``) BEFORE it looks at the pause, and takes only that one:
+        settings seen were asked for before any pause not seen yet (the GUI thread pauses first, then asks)."""
         with self._lock:
             request = self._settings_request
-            if request is None or request[0] > self._trainer_generation:
+            if request is None or request[0] > self._trainer_generation or (seen is not None and request is not seen):
                 return False  # none, or for a Trainer handed over but not taken yet: its own request comes later
             self._settings_request = None
         generation, experiment = request
@@ -374,9 +382,11 @@ class TrainingWorker(QObject):
     def _do_run(self, token: int, updates: int = 0) -> None:
         t = self._trainer
         stop = self._stopper(token, for_settings=True)
+        request = self._settings_request  # (before the pause is looked at: see _take_settings)
         if t is None or self._stopped_upto >= token:
             return
-        self._take_settings()
+        if request is not None:
+            self._take_settings(request)
         self._branch(t)
         self._running = True
         self.runningChanged.emit(True)
@@ -408,7 +418,9 @@ class TrainingWorker(QObject):
                                   t.run(should_stop=stop, on_progress=progress,
                                         progress_interval=PROGRESS_INTERVAL, max_updates=left))
                     # stopped for new settings (not by the learner): take them and go on from here
-                    if reason == "stopped" and self._stopped_upto < token and self._take_settings():
+                    request = self._settings_request  # (before the pause is looked at: see _take_settings)
+                    if (reason == "stopped" and request is not None and self._stopped_upto < token
+                            and self._take_settings(request)):
                         if t.epoch >= t.experiment.epochs:
                             reason = "finished"
                             break

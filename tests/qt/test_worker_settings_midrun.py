@@ -88,3 +88,22 @@ def test_settings_for_a_replaced_trainer_do_not_reach_the_next(controller, qtbot
     assert second.experiment.learning_rate == 0.07
     w.apply_settings(BIG.replace(learning_rate=0.03))
     qtbot.waitUntil(lambda: second.experiment.learning_rate == 0.03, timeout=5000)
+
+
+@pytest.mark.parametrize("mode", ["thread", "paced"])
+def test_a_setting_changed_after_a_rewind_asked_for_applies_after_it(controller, qtbot, monkeypatch, mode):
+    """Requests are carried out in the order they were made: a rewind (which stops the run and puts the settings of
+    that update back) asked for before a change of setting must not undo the change. A run takes new settings
+    between its updates only while it is not being stopped."""
+    monkeypatch.setenv("NNSTUDIO_CHILD_RUN", "0")
+    w, ended = _start(controller, qtbot, BIG, per_second=300.0 if mode == "paced" else 0.0)
+    qtbot.waitUntil(lambda: w.latest().step > 30, timeout=10000)
+    rewound = []
+    w.rewound.connect(rewound.append)
+    w.rewind(10)
+    assert controller.edit(BIG.replace(learning_rate=0.0123), "Learning rate")
+    qtbot.waitUntil(lambda: bool(ended) and bool(rewound), timeout=10000)
+    qtbot.wait(200)  # (the change's own request, after the rewind)
+    assert rewound == [10] and ended == ["stopped"]
+    assert w._trainer.step_count == 10
+    assert w._trainer.experiment.learning_rate == 0.0123 == w.latest().learning_rate
