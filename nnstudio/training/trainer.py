@@ -724,7 +724,8 @@ class Trainer:
         ``progress_interval`` seconds and once at the end (None instead, with ``snapshots`` False: for a caller that
         reads the Trainer itself, such as the child process of training.child_run). Returns "finished", "stopped", "diverged" or
         "early-stopped"."""
-        limit = self.experiment.epochs if max_epochs is None else max_epochs
+        limit = max_epochs  # None: the experiment's, looked up at every update (settings taken in should_stop may
+        #   change it: the studio's worker takes new settings between the updates of a run)
         end_step = math.inf if max_updates is None else self.step_count + max_updates
         start_time = time.perf_counter()
         last_report = start_time
@@ -735,7 +736,8 @@ class Trainer:
             # outside it, ``should_stop`` inside)
             with np.errstate(over="ignore", invalid="ignore"):
                 while True:
-                    if self.epoch >= limit or self.step_count >= end_step:
+                    if (self.epoch >= (self.experiment.epochs if limit is None else limit)
+                            or self.step_count >= end_step):
                         reason = "finished"
                         break
                     if should_stop is not None and should_stop():

@@ -107,3 +107,16 @@ def test_a_setting_changed_after_a_rewind_asked_for_applies_after_it(controller,
     assert rewound == [10] and ended == ["stopped"]
     assert w._trainer.step_count == 10
     assert w._trainer.experiment.learning_rate == 0.0123 == w.latest().learning_rate
+
+
+def test_an_epoch_limit_lowered_during_a_run_switched_to_full_speed_ends_it(controller, qtbot, monkeypatch):
+    """A slowed-down run switched to full speed goes on as Trainer.run, which takes new settings between updates:
+    a lower epoch limit among them must end it there, as it ends any other run."""
+    monkeypatch.setenv("NNSTUDIO_CHILD_RUN", "0")
+    w, ended = _start(controller, qtbot, BIG, per_second=200.0)
+    w.updates_per_second = 0.0  # the speed slider to the end: the paced run goes on flat out
+    qtbot.waitUntil(lambda: w.latest().epoch >= 3, timeout=10000)
+    limit = w.latest().epoch + 2
+    assert controller.edit(BIG.replace(epochs=limit), "Epochs")
+    qtbot.waitUntil(lambda: bool(ended), timeout=10000)
+    assert ended == ["finished"] and w._trainer.epoch == limit
