@@ -89,7 +89,9 @@ class TrainingWorker(QObject):
         self._gui_done.set()
         self._follow_request: int | None = None  # see follow()
         self._rewind_to: int | None = None  # see rewind()
-        self._settings_request = None  # the newest settings not applied yet (see apply_settings)
+        self._settings_request = None  # the newest settings not applied yet: (generation, experiment, number)
+        self._settings_asked = 0  # (GUI side) settings requests made so far: each has its number
+        self._settings_applied = 0  # (worker side) the number of the newest request applied (or dropped)
         # True while a run's updates are made in a child process (training.child_run): drawing then costs training
         # nothing (the child has its own interpreter), so the window need not hold the run, and may draw more
         self.run_in_child = False
@@ -119,10 +121,12 @@ class TrainingWorker(QObject):
     def apply_settings(self, experiment) -> None:
         """New settings for the Trainer (same network and data), from the next update on: also in the middle of a
         run, which stops between two updates, takes them and goes on (a run in a child process is stopped and
-        started again from where it stood). Only the newest of the settings not applied yet counts."""
+        started again from where it stood): a run takes the newest asked for, skipping older ones; otherwise each is
+        applied in its turn among the other requests (see _take_settings)."""
         with self._lock:  # (for the newest Trainer handed over: see _take_settings)
-            self._settings_request = (self._generation, experiment)
-        self._apply_settings.emit(experiment)
+            self._settings_asked += 1
+            request = self._settings_request = (self._generation, experiment, self._settings_asked)
+        self._apply_settings.emit(request)
 
     def run(self, updates: int = 0) -> None:
         """Train until the epoch limit, or (``updates`` > 0) for that many updates at most, at full speed (a
@@ -284,12 +288,17 @@ class TrainingWorker(QObject):
 
     @Slot(object)
     @_guard
-    def _do_apply_settings(self, _experiment=None) -> None:
-        self._take_settings()
+    def _do_apply_settings(self, request) -> None:
+        self._take_settings(own=request)
 
-    def _take_settings(self, seen=None) -> bool:
+    def _take_settings(self, seen=None, own=None) -> bool:
         """(worker thread, between updates) Apply the newest settings asked for, if any are waiting (a run may have
-        taken them already: then nothing). Whether any were.
+        taken them already: then nothing), or with ``own`` that request (its queued turn: unless a run has taken
+        it, or a later one, already). Whether any were.
+
+        Each queued request applies its own settings, not the newest: while the worker is busy (a save, a rewind
+        training forward), 'change, rewind, change' queue up, and the first taking the newest settings before the
+        rewind (which puts back those of the update it goes to) lost the second change.
 
         A run takes them ahead of their queued request only when it is not being stopped: a pause comes with the
         requests that stop a run (rewind, reset, a save, a new Trainer), and settings asked for after those must
@@ -297,12 +306,20 @@ class TrainingWorker(QObject):
         was lost). So a run reads the request (``seen``) BEFORE it looks at the pause, and takes only that one:
         settings seen were asked for before any pause not seen yet (the GUI thread pauses first, then asks)."""
         with self._lock:
-            request = self._settings_request
-            if request is None or request[0] > self._trainer_generation or (seen is not None and request is not seen):
-                return False  # none, or for a Trainer handed over but not taken yet: its own request comes later
-            self._settings_request = None
-        generation, experiment = request
-        if generation < self._trainer_generation or self._trainer is None:
+            if own is not None:
+                request = own
+                if request[2] <= self._settings_applied:
+                    return False  # taken by a run already, or a later request was
+            else:
+                request = self._settings_request
+                if (request is None or request[0] > self._trainer_generation
+                        or (seen is not None and request is not seen)):
+                    return False  # none, or for a Trainer handed over but not taken yet: its own request comes later
+            if self._settings_request is not None and self._settings_request[2] <= request[2]:
+                self._settings_request = None
+            self._settings_applied = request[2]
+        generation, experiment, _ = request
+        if generation != self._trainer_generation or self._trainer is None:
             return False  # for a Trainer since replaced
         self._branch(self._trainer)  # new settings from an earlier update: the run goes on from there
         self._trainer.apply_settings(experiment)

@@ -120,3 +120,32 @@ def test_an_epoch_limit_lowered_during_a_run_switched_to_full_speed_ends_it(cont
     assert controller.edit(BIG.replace(epochs=limit), "Epochs")
     qtbot.waitUntil(lambda: bool(ended), timeout=10000)
     assert ended == ["finished"] and w._trainer.epoch == limit
+
+
+def test_changes_queued_around_a_rewind_are_applied_in_their_order(controller, qtbot, monkeypatch):
+    """While the worker is busy (a long request: a save, a rewind that trains forward), a change of setting, a rewind
+    and another change queue up: each change is applied in its turn, so the rewind (which puts back the settings of
+    the update it goes to) undoes the first and the second stands, as the window shows it."""
+    import time
+
+    from nnstudio.training import inspect_step
+
+    assert controller.open_experiment(BIG, dataset=DATA)
+    w = controller.worker
+    qtbot.waitUntil(lambda: w.latest() is not None and w.latest().n_train == 600, timeout=5000)
+    ended = []
+    w.runFinished.connect(ended.append)
+    w.run(30)
+    qtbot.waitUntil(lambda: bool(ended), timeout=10000)
+    real = inspect_step.inspect
+    monkeypatch.setattr(inspect_step, "inspect", lambda t: (time.sleep(0.5), real(t))[1])  # keeps the worker busy
+    rewound = []
+    w.rewound.connect(rewound.append)
+    w.inspect()
+    assert controller.edit(BIG.replace(learning_rate=0.5), "Learning rate")
+    w.rewind(10)
+    assert controller.edit(BIG.replace(learning_rate=0.0123), "Learning rate")
+    qtbot.waitUntil(lambda: bool(rewound), timeout=10000)
+    qtbot.wait(200)
+    assert w._trainer.step_count == 10
+    assert w._trainer.experiment.learning_rate == 0.0123 == controller.experiment.learning_rate
