@@ -2,38 +2,35 @@
 thread, in a child process (stopped and started again) and in a slowed-down run. Settings meant for a Trainer that
 has been replaced since never reach its successor."""
 
-import numpy as np
 import pytest
 
 from nnstudio.core.network import LayerSpec
-from nnstudio.data.dataset import Dataset
 from nnstudio.training import Experiment, Trainer, child_run
 from nnstudio.training.threads import use_blas_threads
+from tests.qt.panel_helpers import random_digits
 
 use_blas_threads(1)  # as the studio does: a child run needs it
 
-
-def _data() -> Dataset:
-    rng = np.random.default_rng(4)
-    return Dataset(name="random-784", title="random digits", task="multiclass", X=rng.random((600, 784)),
-                   y=rng.integers(0, 10, 600), feature_names=tuple(f"p{i}" for i in range(784)),
-                   class_names=tuple(str(i) for i in range(10)))
-
-
-DATA = _data()
+DATA = random_digits(600, seed=4)
 BIG = Experiment(name="big", title="big", dataset="random-784",
                  layers=[LayerSpec(32, "relu"), LayerSpec(10, "softmax")], loss="softmax_cross_entropy", init="he",
                  optimizer="momentum", learning_rate=0.05, batch_size=50, shuffle=True, epochs=100_000,
                  dtype="float32", preprocessing="none")
 
 
-def _start(controller, qtbot, exp, per_second: float = 0.0):
+def _opened(controller, qtbot, exp=BIG):
+    """The worker with ``exp`` on DATA, and the list its runs' reasons for ending go to."""
     assert controller.open_experiment(exp, dataset=DATA)
     w = controller.worker
     qtbot.waitUntil(lambda: w.latest() is not None and w.latest().n_train == 600, timeout=5000)
-    w.updates_per_second = per_second
     ended = []
     w.runFinished.connect(ended.append)
+    return w, ended
+
+
+def _start(controller, qtbot, exp, per_second: float = 0.0):
+    w, ended = _opened(controller, qtbot, exp)
+    w.updates_per_second = per_second
     w.run()
     qtbot.waitUntil(lambda: w.latest().step > 5, timeout=10000)
     return w, ended
@@ -64,11 +61,7 @@ def test_a_run_of_n_updates_still_makes_n_after_a_change(controller, qtbot, monk
     if not child_run.available():
         pytest.skip("training in a child process needs Linux")
     monkeypatch.setenv("NNSTUDIO_CHILD_RUN", "1")
-    assert controller.open_experiment(BIG, dataset=DATA)
-    w = controller.worker
-    qtbot.waitUntil(lambda: w.latest() is not None and w.latest().n_train == 600, timeout=5000)
-    ended = []
-    w.runFinished.connect(ended.append)
+    w, ended = _opened(controller, qtbot)
     w.run(3000)
     qtbot.waitUntil(lambda: w.latest().step > 20, timeout=10000)
     assert controller.edit(BIG.replace(learning_rate=0.02), "Learning rate")
@@ -130,11 +123,7 @@ def test_changes_queued_around_a_rewind_are_applied_in_their_order(controller, q
 
     from nnstudio.training import inspect_step
 
-    assert controller.open_experiment(BIG, dataset=DATA)
-    w = controller.worker
-    qtbot.waitUntil(lambda: w.latest() is not None and w.latest().n_train == 600, timeout=5000)
-    ended = []
-    w.runFinished.connect(ended.append)
+    w, ended = _opened(controller, qtbot)
     w.run(30)
     qtbot.waitUntil(lambda: bool(ended), timeout=10000)
     real = inspect_step.inspect
