@@ -300,13 +300,17 @@ def test_an_error_in_the_parents_callback_ends_the_child_and_puts_the_trainer_ba
     _assert_same_state(child, before)
 
 
-def test_the_child_keeps_one_blas_thread_and_messages_stay_small():
+def test_the_child_keeps_one_blas_thread_and_messages_stay_small(monkeypatch):
     from threadpoolctl import threadpool_info
 
     from nnstudio.training.threads import use_blas_threads
 
     use_blas_threads(1)
     parent = [d["num_threads"] for d in threadpool_info() if d.get("user_api") == "blas"]
+    payloads = []
+    load = child_run._Shared.load
+    monkeypatch.setattr(child_run._Shared, "load",
+                        lambda self, *a: payloads.append(load(self, *a)) or payloads[-1])
     t = _trainer("sgd shuffled minibatches")
     child_run.run_in_child(t, on_progress=lambda s: None, progress_interval=0.001, max_updates=200)
     stats = child_run.last_stats
@@ -314,14 +318,15 @@ def test_the_child_keeps_one_blas_thread_and_messages_stay_small():
     # the weights and gradients (2 x 204 KB here) are in the shared block, not in the messages: a message holds the
     # new rows of the history (for the first 64 updates a row of the path, 204 KB, at each update) and little else;
     # its arrays are posted in the block too, so the pipe carries a few KB
-    weights = t.network.flat_parameters.nbytes
-    assert stats["messages"] > 3
-    assert stats["median_bytes_after_first"] < 2 * weights
+    assert stats["messages"] > 3 and len(payloads) == stats["messages"] - 1  # (all but the one saying how it ended)
+    assert all("weights" not in p and "gradients" not in p for p in payloads)
     assert stats["posted"] >= stats["messages"] - 2  # (all but the two small ones that say how the run ended)
     assert stats["largest_in_pipe"] < 64_000
     tiny = _trainer("tiny network, dropout, adam")
     child_run.run_in_child(tiny, on_progress=lambda s: None, progress_interval=0.001, max_updates=500)
-    assert child_run.last_stats["median_bytes_after_first"] < 10_000
+    assert child_run.last_stats["largest_in_pipe"] < 64_000
+    # (message sizes are not bounded: while the parent is busy the child leaves reports out, and the next one
+    # carries the rows gained meanwhile)
 
 
 def test_a_busy_parent_does_not_hold_the_child_back_and_still_gets_the_last_report():
