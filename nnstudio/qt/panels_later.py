@@ -7,15 +7,20 @@ import (most of it its Qt shim making every PySide6 class): until the window's f
 placeholder ("held"), and right after it (``release``, on the event loop's next turn) the docks on show get their
 panels, which the window's next pull of the snapshot then draws. The window is on screen, with the network drawn and
 the lesson open, that much sooner (bench/startup.py, quiet machine: launch to first paint 1.01 -> 0.67 s; to the
-whole first screen, Curves drawn, 1.07 s before and after: the work is the same, it moved past the paint). The import
-itself runs on a thread of its own (PRELOAD) so that the painted window answers meanwhile: the longest it could not
-answer between its first paint and the whole first screen went from 0.39 to 0.18 s (9 launches each, taking turns,
-load 0.9), the whole first screen coming 0.1 s later (1.27 -> 1.37 s), the two sharing the interpreter."""
+whole first screen, Curves drawn, 1.07 s before and after: the work is the same, it moved past the paint).
+
+The import runs on the GUI thread in slices of at most SLICE seconds, the event loop turning between them, so that
+the painted window answers meanwhile: first every PySide6 class pyqtgraph's Qt shim touches is made (shiboken makes
+a class's Python type the first time it is looked up: 0.17 s in all, in steps of a fraction of a millisecond), then
+pyqtgraph itself (0.25 s in one piece, its Qt classes already made). It used to run on a thread of its own, which
+crashed the studio now and then (SIGSEGV: 1 in 11 and 1 in 15 runs of packaging/make_screenshots.py; the trace:
+the GUI thread's garbage collector walking objects while the other thread was inside shiboken making a class, which
+lets go of the interpreter lock half-way)."""
 
 from __future__ import annotations
 
 import importlib
-import threading
+import time
 from typing import Callable
 
 import shiboken6
@@ -25,21 +30,37 @@ from PySide6.QtWidgets import QDockWidget, QWidget
 
 from nnstudio.qt import errors
 
-POLL_MS = 10  # how often the GUI thread looks whether the preload is done
-# Imported on a thread of their own after the first paint. The import is Python work that holds the interpreter lock,
-# but Python hands the lock over every few milliseconds (sys.getswitchinterval), so the window answers clicks and
-# keys meanwhile instead of freezing for 0.2-0.4 s. Modules only: nothing here makes a Qt object, which belongs to the
-# GUI thread (pyqtgraph makes none when imported).
+SLICE = 0.012  # seconds of preloading at most between two turns of the event loop (see PanelsLater.release)
+# PySide6 modules whose classes pyqtgraph's Qt shim looks up when imported (all of them, for QtCore, QtGui and
+# QtWidgets: it copies every name), made on the GUI thread a few at a time before pyqtgraph is imported
+QT_MODULES = ("PySide6.QtCore", "PySide6.QtGui", "PySide6.QtWidgets", "PySide6.QtOpenGL", "PySide6.QtOpenGLWidgets",
+              "PySide6.QtSvg", "PySide6.QtTest")
 PRELOAD = ("pyqtgraph", "numpy.ma")  # numpy imports numpy.ma the first time np.unique or np.percentile runs: a tenth
 #   of a second (more without compiled bytecode) a view's first drawing would spend
 
 
-def _preload() -> None:
+def _preload_steps():
+    """The preload in small steps (a generator: each ``next`` does one): every class of QT_MODULES looked up (made,
+    the first time), then PRELOAD imported. A module that cannot be imported is left out: the panel that needs it
+    reports that when it is made."""
+    for name in QT_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        yield
+        for attr in dir(module):
+            try:
+                getattr(module, attr)
+            except Exception:  # noqa: BLE001 - only a warm-up
+                pass
+            yield
     for name in PRELOAD:
         try:
             importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - the GUI thread imports it again and reports what goes wrong there
+        except Exception:  # noqa: BLE001 - made again where it is needed, and reported there
             return
+        yield
 
 
 class PanelsLater:
@@ -53,7 +74,7 @@ class PanelsLater:
         self._calls: dict[str, dict[str, Callable]] = {}
         self.held = True  # until the window is first painted (release): a dock shown before then waits
         self._on_release: list[Callable] | None = []  # None once they were called
-        self._preloading: threading.Thread | None = None
+        self._preloading = None  # the preload's steps (_preload_steps) while it goes on; False once done
         after_first_paint(window, self.release)
 
     def dock(self, attr: str, module: str, cls: str, title: str, name: str, area) -> QDockWidget:
@@ -94,31 +115,33 @@ class PanelsLater:
             self.make(attr)
 
     def release(self) -> None:
-        """After the window's first paint: pyqtgraph is imported on a thread of its own while the window goes on
-        answering (``PRELOAD``), then the panels of the docks on show are made, then ``after_release`` calls."""
+        """After the window's first paint: pyqtgraph is imported in slices on the GUI thread, the window answering
+        between them (``_preload_steps``), then the panels of the docks on show are made, then ``after_release``
+        calls."""
         if not self.held or self._preloading is not None:
             return
-        # not a daemon: Python's exit waits for it (at most the import's 0.2-0.4 s). A daemon thread still importing
-        # when the studio quits at once is stopped inside Qt's C++ code, and the process aborted ("terminate called
-        # without an active exception")
-        self._preloading = threading.Thread(target=_preload, name="preload-plots")
-        self._preloading.start()
+        self._preloading = _preload_steps()
         self._poll()
 
     def _poll(self) -> None:
         if self._gone():
             return
-        if self._preloading.is_alive():
-            # (bound to the window: a window deleted meanwhile drops the call, and with it the last hold on it)
-            QTimer.singleShot(POLL_MS, self.window, self._poll)
-            return
+        steps = self._preloading
+        if steps:
+            end = time.perf_counter() + SLICE
+            for _ in steps:
+                if time.perf_counter() > end:
+                    # (bound to the window: a window deleted meanwhile drops the call, and with it the last hold on it)
+                    QTimer.singleShot(0, self.window, self._poll)
+                    return
+            self._preloading = False  # done (not None: release() is not to start it again)
         self._make_shown()
 
     def finish(self) -> None:
-        """Wait for the preload (the window is closing): Qt and the application must not be torn down while a thread
-        is inside pyqtgraph's import (quitting 0.3 s after start crashed now and then)."""
-        if self._preloading is not None:
-            self._preloading.join(timeout=30)
+        """The window is closing: what is left of the preload is dropped."""
+        if self._preloading:
+            self._preloading.close()
+            self._preloading = False
 
     def _gone(self) -> bool:
         """Whether the window was closed (shut down) or deleted before its start was over: nothing more is made."""

@@ -49,6 +49,17 @@ class FirstPaint(QObject):
 
 watch = FirstPaint()
 app.installEventFilter(watch)
+import importlib.abc, threading
+
+
+class ImportedOn(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name in ("pyqtgraph", "numpy.ma"):
+            seen.setdefault("imported on", {})[name] = threading.current_thread().name
+        return None
+
+
+sys.meta_path.insert(0, ImportedOn())
 w = MainWindow(remember_layout=False)
 seen["built"] = loaded()
 w.show()
@@ -80,6 +91,14 @@ def _first_screen(tmp_path) -> dict:
                           cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_pyqtgraph_is_imported_on_the_gui_thread(tmp_path):
+    """Not on a thread of its own: PySide6 makes a class's Python type when it is first looked up, and pyqtgraph's
+    import looks up every class; made on another thread, the GUI thread's garbage collector could walk one half made
+    (a SIGSEGV now and then at start, see nnstudio/qt/panels_later.py)."""
+    seen = _first_screen(tmp_path)
+    assert seen["imported on"] == {"pyqtgraph": "MainThread", "numpy.ma": "MainThread"}
 
 
 def test_the_first_screen_loads_only_what_it_shows(tmp_path):
