@@ -138,3 +138,31 @@ def test_changes_queued_around_a_rewind_are_applied_in_their_order(controller, q
     qtbot.wait(200)
     assert w._trainer.step_count == 10
     assert w._trainer.experiment.learning_rate == 0.0123 == controller.experiment.learning_rate
+
+
+def test_a_burst_of_changes_restarts_a_child_run_only_a_few_times(controller, qtbot, monkeypatch):
+    """An arrow key held on a spin box changes a setting 30 times a second; each stop of a run in a child starts a new
+    child. The run trains at least CHILD_SETTINGS_GAP between two such stops: a burst of 15 changes in 0.3 s makes a
+    few children, not 15, and the last change is the one in force."""
+    if not child_run.available():
+        pytest.skip("training in a child process needs Linux")
+    from nnstudio.qt import worker as worker_module
+
+    monkeypatch.setenv("NNSTUDIO_CHILD_RUN", "1")
+    children = []
+    real = child_run.run_in_child
+    monkeypatch.setattr(child_run, "run_in_child", lambda *a, **k: children.append(1) or real(*a, **k))
+    w, ended = _start(controller, qtbot, BIG)
+    qtbot.waitUntil(lambda: w.run_in_child, timeout=5000)
+    for k in range(1, 16):
+        assert controller.edit(BIG.replace(learning_rate=0.05 + 0.001 * k), "Learning rate")
+        qtbot.wait(20)
+    qtbot.waitUntil(lambda: w._trainer.experiment.learning_rate == pytest.approx(0.065), timeout=5000)
+    qtbot.waitUntil(lambda: w.run_in_child, timeout=5000)
+    # the first child, then one at most every CHILD_SETTINGS_GAP (0.25 s) while the burst lasts (~0.3-0.5 s), then
+    # the one after the last change (taking each change at once made 12 here)
+    assert worker_module.CHILD_SETTINGS_GAP >= 0.2
+    assert len(children) <= 5
+    assert ended == []
+    w.pause()
+    qtbot.waitUntil(lambda: bool(ended), timeout=10000)
