@@ -31,18 +31,19 @@ from PySide6.QtWidgets import QDockWidget, QWidget
 from nnstudio.qt import errors
 
 SLICE = 0.012  # seconds of preloading at most between two turns of the event loop (see PanelsLater.release)
-# PySide6 modules whose classes pyqtgraph's Qt shim looks up when imported (all of them, for QtCore, QtGui and
-# QtWidgets: it copies every name), made on the GUI thread a few at a time before pyqtgraph is imported
-QT_MODULES = ("PySide6.QtCore", "PySide6.QtGui", "PySide6.QtWidgets", "PySide6.QtOpenGL", "PySide6.QtOpenGLWidgets",
-              "PySide6.QtSvg", "PySide6.QtTest")
+# PySide6 modules whose every class pyqtgraph's Qt shim looks up when imported (it copies every name): made on the
+# GUI thread a few at a time before pyqtgraph is imported. (It also imports QtOpenGL, QtOpenGLWidgets, QtSvg and QtTest,
+# looking up only a few of their names: imported as they are, in one step each.)
+QT_MODULES = ("PySide6.QtCore", "PySide6.QtGui", "PySide6.QtWidgets")
+QT_IMPORTED = ("PySide6.QtOpenGL", "PySide6.QtOpenGLWidgets", "PySide6.QtSvg", "PySide6.QtTest")
 PRELOAD = ("pyqtgraph", "numpy.ma")  # numpy imports numpy.ma the first time np.unique or np.percentile runs: a tenth
 #   of a second (more without compiled bytecode) a view's first drawing would spend
 
 
 def _preload_steps():
     """The preload in small steps (a generator: each ``next`` does one): every class of QT_MODULES looked up (made,
-    the first time), then PRELOAD imported. A module that cannot be imported is left out: the panel that needs it
-    reports that when it is made."""
+    the first time), then QT_IMPORTED and PRELOAD imported. A module that cannot be imported is left out: the panel
+    that needs it reports that when it is made."""
     for name in QT_MODULES:
         try:
             module = importlib.import_module(name)
@@ -55,11 +56,11 @@ def _preload_steps():
             except Exception:  # noqa: BLE001 - only a warm-up
                 pass
             yield
-    for name in PRELOAD:
+    for name in QT_IMPORTED + PRELOAD:
         try:
             importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - made again where it is needed, and reported there
-            return
+        except Exception:  # noqa: BLE001 - imported again where it is needed, and reported there
+            continue
         yield
 
 
