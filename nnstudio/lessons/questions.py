@@ -30,13 +30,16 @@ class Question:
     kind: str
     args: tuple = field(default=())
 
-    def describe(self) -> str:
-        """The goal in words."""
+    def describe(self, metric_name: str | None = None) -> str:
+        """The goal in words; ``metric_name`` ("accuracy" or "R²", the snapshot's) names the training metric, which
+        is either when not given."""
         a = self.args
+        metric = {"accuracy": "training accuracy", "R²": "training R²"}.get(
+            metric_name, "training accuracy (R² for a line)")
         return {
             "loss_below": lambda: f"make the loss go below {fmt(a[0])}",
             "diverged": lambda: "find a learning rate that makes training diverge",
-            "metric_at_least": lambda: f"get a training accuracy (R² for a line) of at least {fmt(a[0])}",
+            "metric_at_least": lambda: f"get a {metric} of at least {fmt(a[0])}",
             "updates_at_least": lambda: f"train for at least {count(a[0])} updates",
             "hidden_layers_at_least": lambda: f"give the network at least {count(a[0])} hidden layer(s)",
             "rows_removed_at_least": lambda: f"leave out at least {count(a[0])} training row(s)",

@@ -167,9 +167,11 @@ class LessonPanel(QWidget):
         if page is None or page.question is None or not self.isVisible():
             self.goal.hide()
             return
-        met, now = page.question.check(self.driver.state())
+        state = self.driver.state()
+        met, now = page.question.check(state)
         mark = "✔ Done" if met else "○ Not yet"
-        self.goal.setText(f"<b>Goal:</b> {page.question.describe()}.<br>{mark}: {now}.")
+        metric = getattr(state.snapshot, "metric_name", None)
+        self.goal.setText(f"<b>Goal:</b> {page.question.describe(metric)}.<br>{mark}: {now}.")
         self.goal.setStyleSheet("color: #1d7a2e;" if met else "")
         self.goal.show()
 

@@ -174,3 +174,12 @@ def test_a_file_saved_with_a_byte_order_mark_or_windows_line_ends_reads_the_same
     lesson = load_lesson(path)
     assert lesson.title == "A test" and lesson.pages[0].actions[1].args == (3,)
     assert lesson.pages[0].text == "Some text."
+
+
+def test_a_metric_goal_names_the_metric_of_the_task_on_show():
+    from nnstudio.lessons.questions import Question
+
+    q = Question("metric_at_least", (0.85,))
+    assert q.describe("accuracy") == "get a training accuracy of at least 0.85"
+    assert q.describe("R²") == "get a training R² of at least 0.85"
+    assert "R² for a line" in q.describe()  # (no snapshot yet: either)
