@@ -39,8 +39,8 @@ def child_runs_enabled() -> bool:
     NNSTUDIO_CHILD_RUN=0 (for debugging, or to compare). Measured (bench/gui_responsiveness.py --data mnist --layout
     all, 784-128-10, 2 cores, December 2026): in the worker thread every view redraws 0.6 times a second and training
     keeps 83.8-85.9% of headless (drawing holds the interpreter lock, which training needs); in a child, with the
-    window drawing at CHILD_SHARE 0.35, every view redraws 6.7-7.1 times a second and training keeps 87.8-99.4%
-    (means of 3-4 rounds). Worst stall 60-75 ms."""
+    window drawing at CHILD_SHARE 0.35, every view redraws 6.7-8.9 times a second and training keeps 87.8-99.4%
+    (means of 3-4 rounds; the last run, after the review's fixes: 8.9 a second at 97.8%). Worst stall 60-75 ms."""
     return child_run.available() and os.environ.get("NNSTUDIO_CHILD_RUN", "1") != "0"
 
 
