@@ -28,7 +28,7 @@ Why: when the messages carried their arrays through the pipe (0.9 to 13 MB each,
 pickled and copied them, and waited whenever the pipe was full for the parent to read, which the studio's drawing
 delays (it holds the interpreter lock). Measured on 784-128-10 on MNIST without a window (bench/child_run_cost.py:
 the same Trainer in process and in a child, 5 s each, taking turns): the child made 85-88% of the reference's
-updates before, 98-99% after; with the window drawing every panel (bench/gui_responsiveness.py), 78-81% of headless
+updates before, 95-98% after; with the window drawing every panel (bench/gui_responsiveness.py), 78-81% of headless
 before, 88-99% after.
 
 If the child raises, it first sends its state as the exception left it, then the error: the parent's Trainer ends
