@@ -440,12 +440,14 @@ class TrainingWorker(QObject):
                                         progress_interval=PROGRESS_INTERVAL, max_updates=left))
                     # stopped for new settings (not by the learner): take them and go on from here
                     request = self._settings_request  # (before the pause is looked at: see _take_settings)
-                    if (reason == "stopped" and request is not None and self._stopped_upto < token
-                            and self._take_settings(request)):
-                        if t.epoch >= t.experiment.epochs:
-                            reason = "finished"
-                            break
-                        continue
+                    if reason == "stopped" and request is not None and self._stopped_upto < token:
+                        if self._take_settings(request):
+                            if t.epoch >= t.experiment.epochs:
+                                reason = "finished"
+                                break
+                            continue
+                        if self._settings_waiting():
+                            continue  # replaced by newer settings since it was read: taken on the next stop
                     break
                 if reason == "finished" and t.epoch < t.experiment.epochs:
                     reason = "stopped"  # the updates asked for are done, not the run

@@ -166,3 +166,32 @@ def test_a_burst_of_changes_restarts_a_child_run_only_a_few_times(controller, qt
     assert ended == []
     w.pause()
     qtbot.waitUntil(lambda: bool(ended), timeout=10000)
+
+
+def test_settings_replaced_while_the_run_takes_them_do_not_end_it(controller, qtbot, monkeypatch):
+    """A run stopped for new settings reads the request, then takes it; if newer settings replaced it in between,
+    the run goes on and takes the newer ones (it used to end as 'stopped', with no Pause)."""
+    monkeypatch.setenv("NNSTUDIO_CHILD_RUN", "0")
+    w, ended = _start(controller, qtbot, BIG)
+    take = w._take_settings
+    replaced = []
+
+    def racing(seen=None, own=None):
+        if seen is not None and not replaced:  # the run's own take, first time: newer settings arrive just now
+            replaced.append(True)
+            # what apply_settings does on the GUI thread (its queued signal aside: emitted from this, the worker's
+            # own thread, it would call the slot at once)
+            with w._lock:
+                w._settings_asked += 1
+                w._settings_request = (w._generation, BIG.replace(learning_rate=0.0456), w._settings_asked)
+        return take(seen, own)
+
+    monkeypatch.setattr(w, "_take_settings", racing)
+    w.apply_settings(BIG.replace(learning_rate=0.0123))
+    qtbot.waitUntil(lambda: w._trainer.experiment.learning_rate == 0.0456, timeout=5000)
+    step = w.latest().step
+    qtbot.waitUntil(lambda: w.latest().step > step + 5, timeout=10000)
+    assert replaced and ended == [] and w._running
+    w.pause()
+    qtbot.waitUntil(lambda: bool(ended), timeout=10000)
+    assert ended == ["stopped"]
