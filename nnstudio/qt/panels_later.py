@@ -130,11 +130,15 @@ class PanelsLater:
         steps = self._preloading
         if steps:
             end = time.perf_counter() + SLICE
-            for _ in steps:
-                if time.perf_counter() > end:
-                    # (bound to the window: a window deleted meanwhile drops the call, and with it the last hold on it)
-                    QTimer.singleShot(0, self.window, self._poll)
-                    return
+            try:
+                for _ in steps:
+                    if time.perf_counter() > end:
+                        # (bound to the window: a window deleted meanwhile drops the call, and with it the last hold
+                        # on it)
+                        QTimer.singleShot(0, self.window, self._poll)
+                        return
+            except Exception:  # noqa: BLE001 - only a warm-up: the panels are made (and report) all the same
+                pass
             self._preloading = False  # done (not None: release() is not to start it again)
         self._make_shown()
 

@@ -41,3 +41,22 @@ def test_a_panel_asked_for_and_a_tab_shown_mid_preload(qtbot, monkeypatch):
         assert w.later._preloading is False
     finally:
         w.close()
+
+
+def test_a_step_that_fails_ends_the_preload_and_the_start_goes_on(qtbot, monkeypatch):
+    """The preload is only a warm-up: a step raising must not leave the window held (tabs on their placeholders,
+    the after-release calls never made)."""
+    from nnstudio.qt.main_window import MainWindow
+
+    def failing():
+        yield
+        raise RuntimeError("a module broke while importing")
+
+    monkeypatch.setattr(panels_later, "_preload_steps", failing)
+    w = MainWindow(remember_layout=False)
+    qtbot.addWidget(w)
+    w.session.ask_unsaved = lambda: "discard"
+    w.show()
+    qtbot.waitUntil(lambda: w.later.started, timeout=5000)
+    assert w.later._preloading is False and not w.later.held
+    w.close()
