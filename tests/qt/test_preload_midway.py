@@ -8,7 +8,17 @@ from nnstudio.qt.panels.base import Panel
 def _window_mid_preload(qtbot, monkeypatch):
     from nnstudio.qt.main_window import MainWindow
 
+    import time
+
     monkeypatch.setattr(panels_later, "SLICE", 0.0)  # one step per turn of the event loop: ~700 turns
+    real = panels_later._preload_steps
+
+    def slow():  # 2 ms a step: with pyqtgraph imported already (by earlier tests in the process) the ~700 turns
+        for _ in real():  # went by between two looks of the wait below
+            time.sleep(0.002)
+            yield
+
+    monkeypatch.setattr(panels_later, "_preload_steps", slow)
     w = MainWindow(remember_layout=False)
     qtbot.addWidget(w)
     w.session.ask_unsaved = lambda: "discard"
