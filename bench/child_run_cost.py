@@ -81,9 +81,10 @@ def main() -> None:
         print(f"  {name:<11} {np.mean(values):9,.0f} samples/s  {np.mean(values) / base:6.1%} of the reference   "
               f"({'  '.join(f'{v:,.0f}' for v in values)})")
     s = child_run.last_stats
-    print(f"  last child run: {s['messages']} messages, {s.get('posted', 0)} with their arrays in shared memory; largest "
-          f"through the pipe {s.get('largest_in_pipe', 0):,} bytes; median {s['median_bytes_after_first'] / 1e3:,.0f} KB, "
-          f"largest {s['max_bytes_after_first'] / 1e3:,.0f} KB, {s['total_bytes'] / 1e6:,.1f} MB in all")
+    print(f"  last child run: {s['messages']} messages, {s.get('posted', 0)} with their arrays in shared memory; "
+          f"largest through the pipe {s.get('largest_in_pipe', 0):,} bytes; median "
+          f"{s['median_bytes_after_first'] / 1e3:,.0f} KB, largest {s['max_bytes_after_first'] / 1e3:,.0f} KB, "
+          f"{s['total_bytes'] / 1e6:,.1f} MB in all")
 
 
 if __name__ == "__main__":

@@ -427,17 +427,19 @@ class TrainingWorker(QObject):
                         self._report(self.epochFinished, snap.epoch)
 
                 start = t.step_count
+
+                def left() -> int | None:
+                    """Updates still to make of those asked for (None: no limit)."""
+                    return updates - (t.step_count - start) if updates > 0 else None
+
                 while True:
                     reason = None
                     if self._in_child_suits(t):
-                        left = updates - (t.step_count - start) if updates > 0 else 0  # (0: no limit)
-                        reason = "finished" if updates > 0 and left <= 0 else self._child_run(t, token, progress,
-                                                                                             left)
+                        reason = "finished" if left() == 0 else self._child_run(t, token, progress, left())
                     if reason is None:  # in this thread (or on from where the child stopped: a weight to follow)
-                        left = updates - (t.step_count - start) if updates > 0 else None
-                        reason = ("finished" if left == 0 else
+                        reason = ("finished" if left() == 0 else
                                   t.run(should_stop=stop, on_progress=progress,
-                                        progress_interval=PROGRESS_INTERVAL, max_updates=left))
+                                        progress_interval=PROGRESS_INTERVAL, max_updates=left()))
                     # stopped for new settings (not by the learner): take them and go on from here
                     request = self._settings_request  # (before the pause is looked at: see _take_settings)
                     if reason == "stopped" and request is not None and self._stopped_upto < token:
@@ -477,7 +479,7 @@ class TrainingWorker(QObject):
         return (child_runs_enabled() and t.network.n_parameters > draw_budget.LIGHT_PARAMETERS
                 and self._follow_request is None and t.followed_index is None)
 
-    def _child_run(self, t: Trainer, token: int, progress, updates: int) -> str | None:
+    def _child_run(self, t: Trainer, token: int, progress, max_updates: int | None) -> str | None:
         """The run in a child process (training.child_run). Returns its reason, or None when it stopped only because
         a weight is to be followed: the run goes on in this thread."""
         follow_asked = []
@@ -493,7 +495,7 @@ class TrainingWorker(QObject):
         try:
             reason = child_run.run_in_child(t, should_stop=stop, on_progress=progress,
                                             progress_interval=PROGRESS_INTERVAL,
-                                            max_updates=updates if updates > 0 else None)
+                                            max_updates=max_updates)
         finally:
             self.run_in_child = False
         if reason == "stopped" and follow_asked and self._stopped_upto < token:

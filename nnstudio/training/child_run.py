@@ -64,8 +64,6 @@ POLL = 0.004  # seconds between the parent's looks at should_stop() while it wai
 HEADER = 64  # bytes at the start of the shared block (_Block): the stop request, the count of messages applied
 MAILBOX = 16 << 20  # bytes of the shared block for the arrays a message carries (rows of the history, checkpoints):
 #   a page of it takes memory only once written; a message whose arrays do not fit goes whole through the pipe
-PIPE_BYTES = 1 << 20  # the pipe's buffer asked for (Linux's default limit for a user): a message that fits is
-#   written at once, never waiting for the parent to read it
 STOP_GRACE = 20.0  # seconds a child may stay silent after being asked to stop before it is killed
 SMALL_ROW = 8192  # bytes: series with rows up to this size resend their last row (it may have been replaced)
 SERIES = ("update_loss", "weights", "errors", "epochs", "path")  # the History's, plus the followed weight's
@@ -73,6 +71,11 @@ SERIES = ("update_loss", "weights", "errors", "epochs", "path")  # the History's
 # figures of the last run_in_child (for benches and tests): messages, their sizes, the child's memory
 last_stats: dict = {}
 _child_pid: int | None = None  # the child training now (see running_child)
+
+
+def _aligned(n: int) -> int:
+    """``n`` rounded up to a multiple of 64 (a cache line: where each array of the shared block starts)."""
+    return -(-n // 64) * 64
 
 
 class _Block:
@@ -87,7 +90,7 @@ class _Block:
     def __init__(self, n_parameters: int, dtype, mailbox: int | None = None):
         dtype, mailbox = np.dtype(dtype), MAILBOX if mailbox is None else mailbox
         size = n_parameters * dtype.itemsize
-        start = -(-(HEADER + 2 * size) // 64) * 64
+        start = _aligned(HEADER + 2 * size)
         self.map = mmap.mmap(-1, start + mailbox)
         self.applied = np.frombuffer(self.map, np.int64, 1, offset=8)
         self.weights = np.frombuffer(self.map, dtype, n_parameters, offset=HEADER)
@@ -105,7 +108,7 @@ class _Block:
                 return None
             self.mailbox[at:at + n] = b
             places.append((at, n))
-            at = -(-(at + n) // 64) * 64
+            at = _aligned(at + n)
         return places
 
     def fetch(self, places: list[tuple[int, int]]) -> list[bytearray]:
@@ -495,7 +498,6 @@ def run_in_child(trainer: Trainer, should_stop: Callable[[], bool] | None = None
     from multiprocessing import Pipe  # (here, not at the top: the studio imports this module at start-up)
 
     receive, send_end = Pipe(duplex=False)
-    _widen(send_end)
     stats = {"messages": 0, "posted": 0, "largest_in_pipe": 0, "sizes": [], "started": time.perf_counter()}
     try:
         pid = os.fork()
@@ -547,17 +549,6 @@ def _load(shared: _Shared, block: _Block, body: bytes, stats: dict):
         stats["sizes"][-1] += sum(n for _, n in places)
         stats["posted"] += 1
     return shared.load(header, inline)
-
-
-def _widen(connection) -> None:
-    """Ask for a pipe buffer of PIPE_BYTES (Linux; where it can't be had, the default stays: writes then wait for
-    the parent to read)."""
-    try:
-        import fcntl
-
-        fcntl.fcntl(connection.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
-    except (ImportError, AttributeError, OSError):
-        pass
 
 
 def _restore(trainer: Trainer, before) -> None:

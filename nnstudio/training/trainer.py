@@ -463,7 +463,8 @@ class Trainer:
         if self._pending is not None:
             start, stop = self._pending
             self._pending = None
-            rows, into, what = self._order[start:stop], _row_items(self._outputs), _row_items(self._in_order[start:stop])
+            rows = self._order[start:stop]
+            into, what = _row_items(self._outputs), _row_items(self._in_order[start:stop])
             if into.ndim == what.ndim == 1 and into.dtype == what.dtype:
                 into[rows] = what
             else:
@@ -722,8 +723,8 @@ class Trainer:
         updates are done, ``should_stop()`` says so, training diverges, or (with early stopping on) an epoch ends
         with the test loss not improved for the patience set. ``on_progress`` gets a snapshot at most every
         ``progress_interval`` seconds and once at the end (None instead, with ``snapshots`` False: for a caller that
-        reads the Trainer itself, such as the child process of training.child_run). Returns "finished", "stopped", "diverged" or
-        "early-stopped"."""
+        reads the Trainer itself, such as the child process of training.child_run). Returns "finished", "stopped",
+        "diverged" or "early-stopped"."""
         limit = max_epochs  # None: the experiment's, looked up at every update (settings taken in should_stop may
         #   change it: the studio's worker takes new settings between the updates of a run)
         end_step = math.inf if max_updates is None else self.step_count + max_updates
