@@ -132,54 +132,67 @@ class PlainLoop:
         self.rows = np.arange(batch)
         self.order_rng = np.random.default_rng(seed + 1)
         self.losses: list[float] = []
+        self._order, self._at = None, 0  # (updates)
 
     def epoch(self) -> float:
         """Samples per second of one epoch."""
         start = time.perf_counter()
-        X, labels, B, L = self.X, self.labels, self.batch, len(self.W)
-        W, b, A, G, dW, db = self.W, self.b, self.a, self.g, self.dW, self.db
-        n = len(X)
+        n = len(self.X)
         order = self.order_rng.permutation(n)
-        for s in range(0, n, B):
-            idx = order[s:s + B]
-            m = len(idx)
-            xb = self.xb[:m]
-            np.take(X, idx, axis=0, out=xb, mode="clip")
-            y = labels[idx]
-            rows = self.rows[:m]
-            a = xb
-            for k in range(L):
-                z = A[k][:m]
-                np.matmul(a, W[k], out=z)
-                z += b[k]
-                if k < L - 1:
-                    np.maximum(z, 0, out=z)
-                a = z
-            col = self.col[:m]  # softmax in place
-            np.max(a, axis=1, keepdims=True, out=col)
-            a -= col
-            np.exp(a, out=a)
-            np.sum(a, axis=1, keepdims=True, out=col)
-            a /= col
-            self.losses.append(-float(np.log(a[rows, y]).mean()))
-            g = a  # dL/dz = (p - onehot) / m, with the learning rate folded in: the updates are dW itself
-            g[rows, y] -= 1
-            g *= np.float32(LEARNING_RATE / m)
-            for k in range(L - 1, -1, -1):
-                below = xb if k == 0 else A[k - 1][:m]
-                np.matmul(below.T, g, out=dW[k])
-                np.sum(g, axis=0, out=db[k])
-                if k:
-                    gk = G[k - 1][:m]
-                    np.matmul(g, W[k].T, out=gk)
-                    mask = self.mask[k - 1][:m]
-                    np.greater(below, 0, out=mask)
-                    gk *= mask
-                    g = gk
-            for k in range(L):
-                W[k] -= dW[k]
-                b[k] -= db[k]
+        for s in range(0, n, self.batch):
+            self.update(order[s:s + self.batch])
         return n / (time.perf_counter() - start)
+
+    def updates(self, k: int) -> None:
+        """``k`` more updates, going on through the epoch's order (a new order at each epoch's start), for
+        interleaved per-update timings (bench/update_costs.py)."""
+        for _ in range(k):
+            if self._order is None or self._at >= len(self._order):
+                self._order, self._at = self.order_rng.permutation(len(self.X)), 0
+            self.update(self._order[self._at:self._at + self.batch])
+            self._at += self.batch
+
+    def update(self, idx: np.ndarray) -> None:
+        """One update on the rows ``idx``."""
+        X, labels, L = self.X, self.labels, len(self.W)
+        W, b, A, G, dW, db = self.W, self.b, self.a, self.g, self.dW, self.db
+        m = len(idx)
+        xb = self.xb[:m]
+        np.take(X, idx, axis=0, out=xb, mode="clip")
+        y = labels[idx]
+        rows = self.rows[:m]
+        a = xb
+        for k in range(L):
+            z = A[k][:m]
+            np.matmul(a, W[k], out=z)
+            z += b[k]
+            if k < L - 1:
+                np.maximum(z, 0, out=z)
+            a = z
+        col = self.col[:m]  # softmax in place
+        np.max(a, axis=1, keepdims=True, out=col)
+        a -= col
+        np.exp(a, out=a)
+        np.sum(a, axis=1, keepdims=True, out=col)
+        a /= col
+        self.losses.append(-float(np.log(a[rows, y]).mean()))
+        g = a  # dL/dz = (p - onehot) / m, with the learning rate folded in: the updates are dW itself
+        g[rows, y] -= 1
+        g *= np.float32(LEARNING_RATE / m)
+        for k in range(L - 1, -1, -1):
+            below = xb if k == 0 else A[k - 1][:m]
+            np.matmul(below.T, g, out=dW[k])
+            np.sum(g, axis=0, out=db[k])
+            if k:
+                gk = G[k - 1][:m]
+                np.matmul(g, W[k].T, out=gk)
+                mask = self.mask[k - 1][:m]
+                np.greater(below, 0, out=mask)
+                gk *= mask
+                g = gk
+        for k in range(L):
+            W[k] -= dW[k]
+            b[k] -= db[k]
 
 
 # -- a PyTorch loop as people write it ---------------------------------------------------------------------------------
