@@ -61,7 +61,7 @@ from nnstudio.training.history import Series
 from nnstudio.training.trainer import MAX_OUTPUT_ROWS, MAX_Z_ROWS, Snapshot, Trainer
 
 POLL = 0.004  # seconds between the parent's looks at should_stop() while it waits for a message
-HEADER = 64  # bytes at the start of the shared block (_Block): the stop request, the count of messages applied
+HEADER = 64  # bytes at the start of the shared block (_Block): the stop request
 MAILBOX = 16 << 20  # bytes of the shared block for the arrays a message carries (rows of the history, checkpoints):
 #   a page of it takes memory only once written; a message whose arrays do not fit goes whole through the pipe
 STOP_GRACE = 20.0  # seconds a child may stay silent after being asked to stop before it is killed
@@ -80,23 +80,50 @@ def _aligned(n: int) -> int:
 
 class _Block:
     """Memory both processes see (an anonymous shared mapping made before the fork): at byte 0 the stop request (the
-    parent sets it), at 8 the number of messages the parent has applied, then the weights and the gradients of the
-    newest progress message (so that a message does not carry 0.8 MB of them through the pipe and pickle).
+    parent sets it), then the weights and the gradients of the newest progress message (so that a message does not
+    carry 0.8 MB of them through the pipe and pickle), then the mailbox for the message's other arrays.
 
-    The child writes the weights and gradients only when the parent has applied every message sent so far (``idle``),
-    and so never overwrites numbers the parent has not copied yet; meanwhile it makes no message at all (the parent is
-    busy: the rows the history gains go in the next one). At most one message waits in the pipe."""
+    The child writes there only when the parent has applied every message sent so far (``idle``), and so never
+    overwrites numbers the parent has not copied yet; meanwhile it makes no message at all (the parent is busy: the
+    rows the history gains go in the next one). At most one message waits in the pipe.
+
+    The parent says it has applied a message by writing a byte to a pipe of its own (``ack``), which the child reads
+    (``idle``). A count in the shared memory would be cheaper, but nothing would order it: a processor that reorders
+    memory accesses (ARM's do) may let the child see the new count before the parent's last reads of the block are
+    done, and the child would overwrite numbers being copied. A pipe's writer releases its lock after the byte is in,
+    and its reader takes that lock before it reads the byte, so everything the parent did before the write happens
+    before everything the child does after the read."""
 
     def __init__(self, n_parameters: int, dtype, mailbox: int | None = None):
         dtype, mailbox = np.dtype(dtype), MAILBOX if mailbox is None else mailbox
         size = n_parameters * dtype.itemsize
         start = _aligned(HEADER + 2 * size)
         self.map = mmap.mmap(-1, start + mailbox)
-        self.applied = np.frombuffer(self.map, np.int64, 1, offset=8)
         self.weights = np.frombuffer(self.map, dtype, n_parameters, offset=HEADER)
         self.gradients = np.frombuffer(self.map, dtype, n_parameters, offset=HEADER + size)
         self.mailbox = memoryview(self.map)[start:]
         self.sent = 0  # (child side) messages sent
+        self.acked = 0  # (child side) messages the parent has said it applied
+        self.parent_gone = False  # (child side) the parent's end of the acknowledgements closed
+        self._acks_read, self._acks_write = os.pipe()
+
+    def child_side(self) -> None:
+        """(in the child, right after the fork) Keep the reading end of the acknowledgements only."""
+        os.close(self._acks_write)
+        self._acks_write = None
+        os.set_blocking(self._acks_read, False)
+
+    def parent_side(self) -> None:
+        """(in the parent, right after the fork) Keep the writing end of the acknowledgements only."""
+        os.close(self._acks_read)
+        self._acks_read = None
+
+    def ack(self) -> None:
+        """(parent side) Say that the last message is applied: the child may write the block again."""
+        try:
+            os.write(self._acks_write, b"a")
+        except OSError:  # the child is gone (a broken pipe): the message pipe tells the parent loop so
+            pass
 
     def post(self, buffers: list[memoryview]) -> list[tuple[int, int]] | None:
         """(child side, when ``idle``) Copy ``buffers`` into the mailbox; where each went (offset, bytes), or None
@@ -124,11 +151,24 @@ class _Block:
 
     def idle(self) -> bool:
         """(child side) Whether the parent has applied every message sent."""
-        return int(self.applied[0]) >= self.sent
+        while self.acked < self.sent:
+            try:
+                got = os.read(self._acks_read, 4096)
+            except BlockingIOError:
+                return False
+            if not got:
+                self.parent_gone = True
+                return False
+            self.acked += len(got)
+        return True
 
     def close(self) -> None:
+        for fd in (self._acks_read, self._acks_write):
+            if fd is not None:
+                os.close(fd)
+        self._acks_read = self._acks_write = None
         self.mailbox.release()
-        del self.applied, self.weights, self.gradients  # (views of the map: it can't close while they exist)
+        del self.weights, self.gradients  # (views of the map: it can't close while they exist)
         self.map.close()
 
 
@@ -381,13 +421,14 @@ def _child_main(t: Trainer, send, block: _Block, shared: _Shared, max_epochs, ma
         left_out[0] = not block.idle()  # the parent still busy with the last message: this one is left out
         if not left_out[0]:
             sent(b"p" + state.progress(False))
-        elif os.getppid() != parent:  # the parent is gone, the last message unread: nobody will ever read one
+        elif block.parent_gone or os.getppid() != parent:  # the parent is gone, the last message unread:
+            #   nobody will ever read one
             os._exit(1)  # (a message sent would fail on the closed pipe; none is sent while one waits)
 
     def final() -> bytes:
         """The final message, once the parent has applied the others (see _Block)."""
         while not block.idle():
-            if os.getppid() != parent:  # the parent is gone: nobody will read it
+            if block.parent_gone or os.getppid() != parent:  # the parent is gone: nobody will read it
                 os._exit(1)
             time.sleep(0.0005)
         return b"f" + state.progress(True)
@@ -504,6 +545,7 @@ def run_in_child(trainer: Trainer, should_stop: Callable[[], bool] | None = None
     except BaseException:
         receive.close()
         send_end.close()
+        block.close()
         raise
     if pid == 0:  # the child: never returns
         try:
@@ -512,10 +554,12 @@ def run_in_child(trainer: Trainer, should_stop: Callable[[], bool] | None = None
             # own freeze of its window (nnstudio.qt.app.settle_heap), and its full collections would stall again
             gc.freeze()
             receive.close()
+            block.child_side()
             _child_main(trainer, send_end.send_bytes, block, shared, max_epochs, max_updates, progress_interval)
         finally:
             os._exit(0)
     send_end.close()
+    block.parent_side()
     global _child_pid
     _child_pid = pid
     status, clean = None, False
@@ -592,20 +636,20 @@ def _parent_loop(trainer, receive, block: _Block, shared, should_stop, on_progre
         kind, body = data[:1], data[1:]
         if kind == b"p":
             _apply(trainer, _load(shared, block, body, stats), block)
-            block.applied[0] += 1  # (after the copy out of the block: the child may write it again now)
+            block.ack()  # (after the copy out of the block: the child may write it again now)
             if on_progress is not None:
                 on_progress(trainer.snapshot())
         elif kind == b"e":
             reason, stats["child"], last_left_out = pickle.loads(body)
             expect_final = True
-            block.applied[0] += 1
+            block.ack()
         elif kind == b"x":
             name, message, text, final_follows = pickle.loads(body)
             error = ChildRunError(f"training failed in the child process: {name}: {message}", text)
             if not final_follows:
                 raise error  # the caller's finally puts the Trainer back to before the run
             expect_final = True
-            block.applied[0] += 1
+            block.ack()
         elif kind == b"f":
             if not expect_final:
                 raise ChildRunError("the training process sent its final state out of turn")

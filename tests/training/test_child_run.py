@@ -447,3 +447,41 @@ def test_no_child_run_while_blas_may_use_more_than_one_thread(monkeypatch):
     assert not worker.child_runs_enabled()
     with pytest.raises(child_run.ChildRunError):
         child_run.run_in_child(_trainer("sgd shuffled minibatches"), max_updates=3)
+
+
+def test_the_parent_says_it_applied_a_message_through_a_pipe_the_child_reads():
+    """The child may write the shared block again only once it has read the parent's acknowledgement (a byte on a
+    pipe: the kernel orders the parent's reads of the block before the child's writes, which a count in shared memory
+    did not on processors that reorder memory accesses). Both ends in one process here; the same calls as after the
+    fork."""
+    block = child_run._Block(10, np.float32)
+    try:
+        child_end = os.dup(block._acks_read)  # what the child keeps; the parent keeps the writing end
+        block.parent_side()
+        assert block._acks_read is None
+        block._acks_read = child_end
+        os.set_blocking(child_end, False)
+        assert block.idle()  # nothing sent yet
+        block.sent = 2
+        assert not block.idle() and block.acked == 0
+        block.ack()
+        assert not block.idle() and block.acked == 1
+        block.ack()
+        assert block.idle() and block.acked == 2 and not block.parent_gone
+        block.sent = 3
+        os.close(block._acks_write)  # the parent is gone
+        block._acks_write = None
+        assert not block.idle() and block.parent_gone
+    finally:
+        block.close()
+    assert block._acks_read is None and block._acks_write is None
+
+
+def test_an_acknowledgement_to_a_child_that_is_gone_is_not_an_error():
+    block = child_run._Block(4, np.float64)
+    try:
+        os.close(block._acks_read)  # the child's end: closed (the child exited)
+        block._acks_read = None
+        block.ack()  # a broken pipe, said by the message pipe instead: nothing raised here
+    finally:
+        block.close()
