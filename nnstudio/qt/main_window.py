@@ -707,4 +707,4 @@ class MainWindow(QMainWindow):
             # still refers to the window itself
             self.worker._trainer = None  # (its last snapshot stays readable: weights and figures, no tables)
             self.controller.prepared = None
-            self.context._prepared = None
+            self.context.forget_prepared()

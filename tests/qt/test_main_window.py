@@ -569,3 +569,19 @@ def test_no_widget_hides_qts_own_methods_with_an_attribute(window):
     hidden = [(type(w).__name__, name) for w in window.findChildren(QWidget) + [window] for name in names
               if not callable(getattr(w, name))]
     assert hidden == []
+
+
+def test_a_closed_window_lets_go_of_its_training_arrays(qtbot):
+    """A big table's prepared arrays (MNIST: 250 MB) go when the window closes, however long something else still
+    refers to the window: the worker's Trainer, the controller's and the panels' context's arrays."""
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.session.ask_unsaved = lambda: "discard"
+    w.show()
+    qtbot.waitUntil(lambda: w.worker.latest() is not None, timeout=5000)
+    assert w.controller.prepared is not None and w.context.prepared_if_made() is not None
+    w.close()
+    assert not w.worker_thread.thread.isRunning()
+    assert w.worker._trainer is None and w.controller.prepared is None
+    assert w.context.prepared_if_made() is None and w.context._prepared is None
+    assert w.worker.latest() is not None  # the last snapshot stays readable

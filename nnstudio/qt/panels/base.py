@@ -87,6 +87,11 @@ class PanelContext(QObject):
             self._prepared_for = (self.dataset, self._data_key(self.experiment))
         return self._prepared
 
+    def forget_prepared(self) -> None:
+        """Let go of the prepared arrays (a closed window: MNIST's are 250 MB); ``prepared()`` makes them again if
+        anyone asks."""
+        self._prepared = self._prepared_for = None
+
     def prepared_if_made(self) -> PreparedData | None:
         """The arrays ``prepared()`` gives, when they are already at hand (never made here: for a big set that takes
         seconds, and any thread may ask)."""
