@@ -85,7 +85,8 @@ class _Block:
 
     The child writes there only when the parent has applied every message sent so far (``idle``), and so never
     overwrites numbers the parent has not copied yet; meanwhile it makes no message at all (the parent is busy: the
-    rows the history gains go in the next one). At most one message waits in the pipe.
+    rows the history gains go in the next one). So at most one progress message waits in the pipe (the end of the
+    run's message may follow it at once: the child waits for the parent only before its final state).
 
     The parent says it has applied a message by writing a byte to a pipe of its own (``ack``), which the child reads
     (``idle``). A count in the shared memory would be cheaper, but nothing would order it: a processor that reorders
@@ -122,7 +123,7 @@ class _Block:
         """(parent side) Say that the last message is applied: the child may write the block again."""
         try:
             os.write(self._acks_write, b"a")
-        except OSError:  # the child is gone (a broken pipe): the message pipe tells the parent loop so
+        except BrokenPipeError:  # the child is gone: the message pipe tells the parent loop so
             pass
 
     def post(self, buffers: list[memoryview]) -> list[tuple[int, int]] | None:
@@ -538,7 +539,11 @@ def run_in_child(trainer: Trainer, should_stop: Callable[[], bool] | None = None
     block = _Block(net.n_parameters, net.flat_parameters.dtype)
     from multiprocessing import Pipe  # (here, not at the top: the studio imports this module at start-up)
 
-    receive, send_end = Pipe(duplex=False)
+    try:
+        receive, send_end = Pipe(duplex=False)
+    except BaseException:
+        block.close()  # (its acknowledgement pipe is two bare descriptors: nothing else would ever close them)
+        raise
     stats = {"messages": 0, "posted": 0, "largest_in_pipe": 0, "sizes": [], "started": time.perf_counter()}
     try:
         pid = os.fork()
@@ -553,6 +558,9 @@ def run_in_child(trainer: Trainer, should_stop: Callable[[], bool] | None = None
             # not in the parent before the fork: the parent's gc.unfreeze() afterwards would also undo the studio's
             # own freeze of its window (nnstudio.qt.app.settle_heap), and its full collections would stall again
             gc.freeze()
+            # Ctrl+C in a terminal reaches the whole process group: the parent decides when the run stops (an
+            # interrupt between sending a message and counting it would let the child write the block too early)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             receive.close()
             block.child_side()
             _child_main(trainer, send_end.send_bytes, block, shared, max_epochs, max_updates, progress_interval)
@@ -568,9 +576,11 @@ def run_in_child(trainer: Trainer, should_stop: Callable[[], bool] | None = None
         clean = True
     finally:
         receive.close()
-        status = _reap(pid, kill=not clean)
-        _child_pid = None
-        block.close()
+        try:
+            status = _reap(pid, kill=not clean)
+        finally:  # (an interrupt while waiting still closes the block's descriptors)
+            _child_pid = None
+            block.close()
         if not clean:  # the parent's side failed (or was interrupted): back to before the run, then the error
             _restore(trainer, before)
         global last_stats  # noqa: PLW0603

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QAbstractButton, QAbstractSpinBox, QApplication, 
                                QPushButton, QSlider, QToolButton, QWidget)
 
 from nnstudio.qt.main_window import MainWindow
+from nnstudio.qt.panels.surface import LossSurfacePanel
 
 
 @pytest.fixture
@@ -585,3 +586,19 @@ def test_a_closed_window_lets_go_of_its_training_arrays(qtbot):
     assert w.worker._trainer is None and w.controller.prepared is None
     assert w.context.prepared_if_made() is None and w.context._prepared is None
     assert w.worker.latest() is not None  # the last snapshot stays readable
+
+
+def test_a_closed_window_keeps_no_training_rows_in_its_panels(qtbot):
+    """The loss surface keeps the rows it computes on (the Trainer's own arrays): they go with the window too."""
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.session.ask_unsaved = lambda: "discard"
+    w.show()
+    qtbot.waitUntil(lambda: w.worker.latest() is not None, timeout=5000)
+    surface = w.surface  # (made now: PanelsLater)
+    assert isinstance(surface, LossSurfacePanel)
+    X, _ = surface._data_rows()  # as any computed surface does (recompute / least_squares_weights)
+    assert np.shares_memory(X, w.controller.prepared.X_train)  # the Trainer's own rows
+    w.close()
+    assert w.context.prepared_if_made() is None
+    assert surface._rows is None, "the surface panel still holds the Trainer's training rows"

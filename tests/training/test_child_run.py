@@ -4,6 +4,7 @@ import dataclasses
 import math
 import os
 import signal
+import time
 from pathlib import Path
 
 import numpy as np
@@ -485,3 +486,88 @@ def test_an_acknowledgement_to_a_child_that_is_gone_is_not_an_error():
         block.ack()  # a broken pipe, said by the message pipe instead: nothing raised here
     finally:
         block.close()
+
+def _fds() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
+def test_many_short_runs_leave_no_descriptor_behind():
+    t = _trainer("sgd shuffled minibatches")
+    child_run.run_in_child(t, max_updates=1)  # (imports, lazily opened files)
+    before = _fds()
+    for _ in range(30):
+        child_run.run_in_child(t, max_updates=2, progress_interval=0.0001, on_progress=lambda s: None)
+    assert _fds() == before
+
+
+def test_a_failing_parent_callback_leaves_no_descriptor_behind():
+    t = _trainer("sgd shuffled minibatches")
+    child_run.run_in_child(t, max_updates=1)
+    before = _fds()
+
+    def broken(_s):
+        raise RuntimeError("broken")
+
+    for _ in range(10):
+        with pytest.raises(RuntimeError):
+            child_run.run_in_child(t, on_progress=broken, progress_interval=0.0001)
+    assert _fds() == before
+
+
+def test_a_failed_fork_leaves_no_descriptor_behind(monkeypatch):
+    t = _trainer("sgd shuffled minibatches")
+    child_run.run_in_child(t, max_updates=1)
+    before = _fds()
+
+    def no_fork():
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    for _ in range(10):
+        with pytest.raises(OSError):
+            child_run.run_in_child(t, max_updates=2)
+    assert _fds() == before
+
+
+def test_a_failed_message_pipe_leaves_no_descriptor_behind(monkeypatch):
+    """Out of descriptors (EMFILE) when the message pipe is made, after the block's acknowledgement pipe: the two
+    raw descriptors of the block stay open for good (no finalizer closes an int)."""
+    import multiprocessing
+
+    t = _trainer("sgd shuffled minibatches")
+    child_run.run_in_child(t, max_updates=1)
+    before = _fds()
+
+    def no_pipe(duplex=True):
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(multiprocessing, "Pipe", no_pipe)
+    for _ in range(10):
+        with pytest.raises(OSError):
+            child_run.run_in_child(t, max_updates=2)
+    import gc
+    gc.collect()
+    assert _fds() == before, f"left open: {sorted(_fds() - before, key=int)}"
+
+
+def test_each_report_holds_the_weights_of_its_own_step(monkeypatch):
+    """The block is not written while the parent copies out of it: every report's weights are those of the step it
+    says (a parent slow to copy gives the child time to overwrite them, were the acknowledgement early)."""
+    apply = child_run._apply
+
+    def slow_apply(t, st, block):
+        time.sleep(0.003)  # the child trains on meanwhile
+        apply(t, st, block)
+
+    monkeypatch.setattr(child_run, "_apply", slow_apply)
+    t = _trainer("tiny network, dropout, adam")
+    seen = []
+    child_run.run_in_child(t, on_progress=lambda s: seen.append((s.step, t.network.flat_parameters.copy())),
+                           progress_interval=0.0001, max_updates=600)
+    assert len(seen) > 20
+    here, done = _trainer("tiny network, dropout, adam"), 0
+    for step, weights in seen:
+        if step > done:
+            here.run(max_updates=step - done)
+            done = step
+        assert np.array_equal(here.network.flat_parameters, weights), f"report at step {step}"

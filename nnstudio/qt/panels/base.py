@@ -28,6 +28,7 @@ class PanelContext(QObject):
     dataChanged = Signal()
     trainingChanged = Signal(bool)  # a run started or stopped: heavy panels wait for the pause
     imagesRequested = Signal(int, int, bool)  # (true class, predicted class, test set): the gallery shows them
+    preparedForgotten = Signal()  # forget_prepared: a panel that keeps the prepared arrays lets go of them too
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -91,6 +92,7 @@ class PanelContext(QObject):
         """Let go of the prepared arrays (a closed window: MNIST's are 250 MB); ``prepared()`` makes them again if
         anyone asks."""
         self._prepared = self._prepared_for = None
+        self.preparedForgotten.emit()
 
     def prepared_if_made(self) -> PreparedData | None:
         """The arrays ``prepared()`` gives, when they are already at hand (never made here: for a big set that takes

@@ -84,6 +84,7 @@ class LossSurfacePanel(Panel):
         context.dataChanged.connect(self._on_data_changed)
         context.trainingChanged.connect(self._on_training_changed)
         context.selectionChanged.connect(self._on_selection)
+        context.preparedForgotten.connect(self._forget_rows)
         if context.runs is not None:  # kept runs' paths are drawn on the slice when they share its weight space
             context.runs.changed.connect(self._on_runs_changed)
         self._extended_at = -1e9  # when the grid was last extended because the path left it (during a run)
@@ -203,6 +204,9 @@ class LossSurfacePanel(Panel):
         self.snapshot = None
         self._clear()
         self._set_message("")
+
+    def _forget_rows(self) -> None:
+        self._rows = self._minimum = None
 
     def _on_selection(self, selection) -> None:
         if selection is None or self.snapshot is None or self.mode_combo.currentText() != CHOSEN:
