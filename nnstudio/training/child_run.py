@@ -388,9 +388,9 @@ class _ChildState:
 
 
 def _child_info() -> dict:
-    """The child's memory (peak resident, and private: what it holds beyond the pages it shares with the parent)
-    and its BLAS threads."""
-    info = {"pid": os.getpid()}
+    """The child's memory (peak resident, and private: what it holds beyond the pages it shares with the parent),
+    its BLAS threads and whether it collects reference cycles."""
+    info = {"pid": os.getpid(), "gc_enabled": gc.isenabled()}
     try:
         for line in open("/proc/self/status").read().splitlines():
             if line.startswith(("VmHWM:", "VmRSS:")):
@@ -558,6 +558,7 @@ def run_in_child(trainer: Trainer, should_stop: Callable[[], bool] | None = None
             # not in the parent before the fork: the parent's gc.unfreeze() afterwards would also undo the studio's
             # own freeze of its window (nnstudio.qt.app.settle_heap), and its full collections would stall again
             gc.freeze()
+            gc.enable()  # (the studio turns automatic collection off to collect on its GUI thread: qt.gui_gc)
             # Ctrl+C in a terminal reaches the whole process group: the parent decides when the run stops (an
             # interrupt between sending a message and counting it would let the child write the block too early)
             signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -571,3 +571,16 @@ def test_each_report_holds_the_weights_of_its_own_step(monkeypatch):
             here.run(max_updates=step - done)
             done = step
         assert np.array_equal(here.network.flat_parameters, weights), f"report at step {step}"
+
+
+def test_the_child_collects_reference_cycles_when_the_studio_does_not():
+    """The studio turns automatic collection off while a window is open (it collects on the GUI thread:
+    nnstudio.qt.gui_gc); the forked child, which has no GUI thread, turns it back on for itself."""
+    import gc
+
+    gc.disable()
+    try:
+        child_run.run_in_child(_trainer("sgd shuffled minibatches"), max_updates=5)
+    finally:
+        gc.enable()
+    assert child_run.last_stats["child"]["gc_enabled"] is True
