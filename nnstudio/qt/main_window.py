@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QDockWidget, QGraphicsView, QLabel, QMainWindow, 
                                QToolButton, QWidget)
 
 from nnstudio.numbers import count, fixed, fmt, percent
-from nnstudio.qt import errors, gui_gc, lesson_dock
+from nnstudio.qt import errors, lesson_dock
 from nnstudio.qt.icon import app_icon
 from nnstudio.qt.controller import StudioController
 from nnstudio.qt.draw_budget import DrawBudget, share_for
@@ -47,7 +47,6 @@ LESSON_VIEWS = {
 class MainWindow(QMainWindow):
     def __init__(self, open_path: str | Path | None = None, remember_layout: bool = True):
         super().__init__()
-        gui_gc.hold()  # cycles collected on this thread only (see nnstudio.qt.gui_gc); let go at shutdown
         self.setObjectName("mainWindow")
         self.setWindowIcon(app_icon())
         self.remember_layout = remember_layout
@@ -709,4 +708,3 @@ class MainWindow(QMainWindow):
             self.worker._trainer = None  # (its last snapshot stays readable: weights and figures, no tables)
             self.controller.prepared = None
             self.context.forget_prepared()
-            gui_gc.let_go()  # (only once the worker thread has stopped: it allocates, and would collect again)

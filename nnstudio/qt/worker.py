@@ -18,7 +18,7 @@ from contextlib import contextmanager
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from nnstudio.qt import draw_budget
+from nnstudio.qt import draw_budget, gui_gc
 from nnstudio.qt.background import FINISHED, Task
 from nnstudio.training import child_run
 from nnstudio.training.session import Session
@@ -572,6 +572,8 @@ class WorkerThread:
     """A TrainingWorker living in its own QThread, with a clean shutdown."""
 
     def __init__(self):
+        gui_gc.hold()  # while this thread runs, reference cycles are collected on the GUI thread only (qt.gui_gc)
+        self._holds_gc = True
         self.thread = QThread()
         self.thread.setObjectName("trainingThread")
         self.worker = TrainingWorker()
@@ -579,7 +581,12 @@ class WorkerThread:
         self.thread.start()
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
-        """Stop any run, end the thread's event loop and wait for it. Returns whether it ended in time."""
+        """Stop any run, end the thread's event loop and wait for it. Returns whether it ended in time. (A thread
+        that did not end keeps the collection on the GUI thread: letting it collect again is the hazard.)"""
         self.worker.pause()
         self.thread.quit()
-        return self.thread.wait(timeout_ms)
+        ended = self.thread.wait(timeout_ms)
+        if ended and self._holds_gc:
+            self._holds_gc = False
+            gui_gc.let_go()
+        return ended

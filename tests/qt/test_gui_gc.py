@@ -1,11 +1,16 @@
-"""Reference cycles are collected on the GUI thread only while a studio window is open (nnstudio.qt.gui_gc)."""
+"""Reference cycles are collected on the GUI thread only while a training worker's thread runs (nnstudio.qt.gui_gc)."""
 
 import gc
+import os
+import subprocess
+import sys
+import textwrap
 import threading
 import weakref
 
 from nnstudio.qt import gui_gc
 from nnstudio.qt.main_window import MainWindow
+from nnstudio.qt.worker import WorkerThread
 
 
 class _Cycle:
@@ -72,3 +77,84 @@ def test_automatic_collection_left_off_stays_off(qtbot):
         assert not gui_gc.holding() and not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_worker_thread_without_a_window_holds_it_until_it_stops(qtbot):
+    """The studio's controller and a panel tried alone run a worker thread with no MainWindow."""
+    was = gc.isenabled()
+    wt = WorkerThread()
+    try:
+        assert gui_gc.holding() and not gc.isenabled()
+    finally:
+        assert wt.shutdown()
+    assert not gui_gc.holding() and gc.isenabled() == was
+    assert wt.shutdown()  # again: nothing more let go
+    assert not gui_gc.holding() and gc.isenabled() == was
+
+
+
+def _generations(n: int, tick=None) -> list[int]:
+    """Make ``n`` cyclic garbage objects; the generation of every collection made meanwhile. With ``tick``, it is
+    called whenever Python itself would have started a collection (gen 0's count past its threshold)."""
+    seen = []
+
+    def note(phase, info):
+        if phase == "start":
+            seen.append(info["generation"])
+
+    gc.collect()  # Python's bookkeeping from here: all that lives is long-lived, nothing pending
+    gc.callbacks.append(note)
+    try:
+        for _ in range(n):
+            _Cycle()
+            if tick is not None and gc.get_count()[0] > gc.get_threshold()[0]:
+                tick()
+    finally:
+        gc.callbacks.remove(note)
+    return seen
+
+
+def test_the_timer_makes_no_more_full_collections_than_python_would(qapp):
+    was = gc.isenabled()
+    collector = gui_gc._Collector(qapp)
+    try:
+        gc.enable()
+        python = _generations(300_000)
+        gc.disable()
+        ours = _generations(300_000, collector.collect_due)
+    finally:
+        (gc.enable if was else gc.disable)()
+        collector.deleteLater()
+    summary = {who: [gens.count(g) for g in range(3)] for who, gens in (("python", python), ("timer", ours))}
+    assert sum(summary["timer"]) == sum(summary["python"]), summary  # as many collections...
+    assert summary["timer"][2] <= summary["python"][2], summary  # ...but full ones only when Python makes them
+
+
+
+def test_a_window_can_be_opened_after_the_application_was_made_again(tmp_path):
+    code = f"""
+        import gc, tempfile
+        import shiboken6
+        from PySide6.QtCore import QSettings
+        from PySide6.QtWidgets import QApplication
+        QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, {str(tmp_path)!r})
+        from nnstudio.qt import gui_gc
+        from nnstudio.qt.main_window import MainWindow
+        for _ in range(2):
+            app = QApplication([])
+            w = MainWindow(remember_layout=False)
+            w.session.ask_unsaved = lambda: "discard"
+            assert gui_gc.holding() and not gc.isenabled()
+            w.close()
+            assert not gui_gc.holding() and gc.isenabled()
+            w.deleteLater()
+            app.processEvents()
+            shiboken6.delete(app)
+            del app
+        print("ok")
+    """
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert done.returncode == 0 and "ok" in done.stdout, done.stderr[-1500:]

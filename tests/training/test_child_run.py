@@ -578,9 +578,11 @@ def test_the_child_collects_reference_cycles_when_the_studio_does_not():
     nnstudio.qt.gui_gc); the forked child, which has no GUI thread, turns it back on for itself."""
     import gc
 
+    was = gc.isenabled()
     gc.disable()
     try:
         child_run.run_in_child(_trainer("sgd shuffled minibatches"), max_updates=5)
     finally:
-        gc.enable()
+        if was:
+            gc.enable()
     assert child_run.last_stats["child"]["gc_enabled"] is True
