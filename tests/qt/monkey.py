@@ -196,6 +196,10 @@ def child_main(seed: int, seconds: float, workdir: Path, replay: list[dict] | No
     code = monkey.run(seconds, replay=replay, keep_going=keep_going)
     watch.stop()
     write_result(monkey.result())
+    if not monkey.window.worker_thread.thread.isRunning():
+        from nnstudio.qt.app import _delete_before_exit
+
+        _delete_before_exit(monkey.window)  # as the studio's main() does before the process ends
     return code
 
 
