@@ -90,6 +90,7 @@ def try_alone(make, title: str = "", size: tuple[int, int] | None = None, preset
     widget.show()
     code = app.exec()
     thread.shutdown()
+    _delete_before_exit(widget)  # (as main() does: a plot item left to interpreter exit may crash it)
     return code
 
 
