@@ -1,4 +1,4 @@
-"""Python's cycle collector, run on the GUI thread only while a studio window is open.
+"""Python's cycle collector, run on the GUI thread only while a training worker's thread runs.
 
 Python starts a collection of reference cycles in whichever thread happens to allocate when its counters pass their
 thresholds. In the studio that is most often the training worker's thread (every update and every snapshot
@@ -31,7 +31,6 @@ class _Collector(QObject):
         super().__init__(parent)
         self.holders = 0
         self.was_enabled = True
-        self.collections = 0  # (for tests) collections made by the timer
         self.long_lived = len(gc.get_objects(2))  # the oldest generation after its last full collection here
         self.timer = QTimer(self)
         self.timer.setInterval(TICK_MS)
@@ -52,19 +51,18 @@ class _Collector(QObject):
         gc.collect(generation)
         if generation == 2:
             self.long_lived = len(gc.get_objects(2))
-        self.collections += 1
 
 
 _collector: _Collector | None = None
 
 
-def hold() -> None:
+def hold() -> bool:
     """(GUI thread, a worker thread starting) Collect cycles on this thread's timer only, from now until the last
-    ``let_go``."""
+    ``let_go``. Whether it holds (not without a QApplication, which the timer needs): only then is ``let_go`` owed."""
     global _collector
     app = QCoreApplication.instance()
     if app is None:
-        return
+        return False
     if _collector is None or not shiboken6.isValid(_collector):  # (none yet, or it went with an earlier application)
         old, _collector = _collector, _Collector(app)
         if old is not None and old.holders and old.was_enabled:  # that application's windows went without let_go
@@ -75,6 +73,7 @@ def hold() -> None:
         gc.disable()
         c.timer.start()
     c.holders += 1
+    return True
 
 
 def let_go() -> None:

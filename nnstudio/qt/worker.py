@@ -572,8 +572,8 @@ class WorkerThread:
     """A TrainingWorker living in its own QThread, with a clean shutdown."""
 
     def __init__(self):
-        gui_gc.hold()  # while this thread runs, reference cycles are collected on the GUI thread only (qt.gui_gc)
-        self._holds_gc = True
+        # while this thread runs, reference cycles are collected on the GUI thread only (qt.gui_gc)
+        self._holds_gc = gui_gc.hold()
         self.thread = QThread()
         self.thread.setObjectName("trainingThread")
         self.worker = TrainingWorker()

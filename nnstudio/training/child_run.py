@@ -412,6 +412,11 @@ def _child_main(t: Trainer, send, block: _Block, shared: _Shared, max_epochs, ma
     state = _ChildState(t, shared, block)
     parent = os.getppid()
 
+    def orphaned() -> bool:
+        """Whether the parent is gone: its end of the acknowledgements closed, or this process handed to another
+        parent (a process forked meanwhile may hold that end open)."""
+        return block.parent_gone or os.getppid() != parent
+
     def sent(message: bytes) -> None:
         send(message)
         block.sent += 1
@@ -422,14 +427,13 @@ def _child_main(t: Trainer, send, block: _Block, shared: _Shared, max_epochs, ma
         left_out[0] = not block.idle()  # the parent still busy with the last message: this one is left out
         if not left_out[0]:
             sent(b"p" + state.progress(False))
-        elif block.parent_gone or os.getppid() != parent:  # the parent is gone, the last message unread:
-            #   nobody will ever read one
+        elif orphaned():  # the last message unread: nobody will ever read one
             os._exit(1)  # (a message sent would fail on the closed pipe; none is sent while one waits)
 
     def final() -> bytes:
         """The final message, once the parent has applied the others (see _Block)."""
         while not block.idle():
-            if block.parent_gone or os.getppid() != parent:  # the parent is gone: nobody will read it
+            if orphaned():  # nobody will read it
                 os._exit(1)
             time.sleep(0.0005)
         return b"f" + state.progress(True)

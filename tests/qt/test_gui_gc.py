@@ -158,3 +158,15 @@ def test_a_window_can_be_opened_after_the_application_was_made_again(tmp_path):
     done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
                           timeout=120, env=env)
     assert done.returncode == 0 and "ok" in done.stdout, done.stderr[-1500:]
+
+
+def test_without_an_application_nothing_is_held_and_nothing_is_owed(monkeypatch):
+    class NoApp:
+        @staticmethod
+        def instance():
+            return None
+
+    monkeypatch.setattr(gui_gc, "QCoreApplication", NoApp)
+    was = gc.isenabled()
+    assert gui_gc.hold() is False
+    assert not gui_gc.holding() and gc.isenabled() == was
