@@ -517,6 +517,7 @@ class MainWindow(QMainWindow):
     def reset(self) -> None:
         self.controller.keep_run_before_reset()  # the run so far stays on screen beside the new one
         self.worker.reset()
+        self._close_messages("divergedDialog")  # (about weights that are gone)
         self.statusBar().showMessage("Weights back at their starting values.", 4000)
 
     def _on_speed(self, index: int) -> None:
@@ -637,6 +638,7 @@ class MainWindow(QMainWindow):
         step = ds.name == "gender"  # the lesson sets the step beside the sigmoid
         self.later.when_made("activation", "compare_step", lambda panel: panel.set_compare_step(step))
         self._last_snapshot = None
+        self._close_messages("divergedDialog")  # a new network: the run that diverged is no longer on show
 
     # -- messages, title, layout ---------------------------------------------------------------------------------------
     def show_message(self, kind: str, title: str, text: str, name: str, details: str | None = None) -> QMessageBox:
@@ -651,6 +653,11 @@ class MainWindow(QMainWindow):
         self._dialogs.append(box)
         box.open()
         return box
+
+    def _close_messages(self, name: str) -> None:
+        """Close the open messages called ``name`` (one that speaks of a run no longer on show)."""
+        for box in [b for b in self._dialogs if b.objectName() == name]:
+            box.done(QMessageBox.StandardButton.Ok)
 
     def _update_title(self) -> None:
         # the session first, the application last: a title that ends with the application's display name is not

@@ -174,6 +174,24 @@ def test_divergence_pauses_and_explains(window, qtbot):
     assert all(np.isfinite(p).all() for p in weights(window))
 
 
+@pytest.mark.parametrize("then", ["another network", "reset"])
+def test_the_divergence_message_goes_with_the_run_it_speaks_of(window, qtbot, then):
+    """Left open, the message explained a run no longer on show: another lesson's network, or weights reset."""
+    window.session.open_lesson("diabetes-regression")
+    window.controller.edit(window.controller.experiment.replace(learning_rate=1.0), "learning rate 1")
+    window.worker.run()
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "divergedDialog") is not None, timeout=5000)
+    box = window.findChild(QMessageBox, "divergedDialog")
+    assert box.isVisible()
+    window.show_message("warning", "Something else", "still to read", "problemDialog")
+    if then == "reset":
+        window.reset()
+    else:
+        window.session.open_lesson("gender-network")
+    qtbot.waitUntil(lambda: not box.isVisible(), timeout=3000)
+    assert window.findChild(QMessageBox, "problemDialog").isVisible()  # other messages stay
+
+
 def test_lessons_ask_before_discarding_unsaved_work(window, qtbot):
     window.controller.set_dirty(True)
     answers = iter(["cancel", "discard"])
