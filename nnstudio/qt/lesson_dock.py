@@ -13,8 +13,10 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMenu, QPushBut
 
 from nnstudio.lessons import Lesson, LessonError, load_lesson
 from nnstudio.lessons.catalog import BUILTIN, FIRST, builtin_names, load_builtin, open_lesson
+from nnstudio.lessons.vocabulary import Action
 from nnstudio.qt.lesson_actions import CANCELLED, LessonDriver
 from nnstudio.qt.widgets import muted, setup
+from nnstudio.training import presets
 
 LESSON_FILTER = "Lessons (*.md *.txt);;All files (*)"
 SEEN, KEY, PAGE = "lessons/seen", "lessons/key", "lessons/page"
@@ -29,7 +31,10 @@ class LessonPanel(QWidget):
         self.driver = LessonDriver(window)
         self.lesson: Lesson | None = None
         self.index = 0
-        self.notes: list[str] = []
+        self.notes: list[str] = []  # what the page's actions said (a step that could not be done as written)
+        self.away = False  # the studio holds another experiment than the one the page works on (see elsewhere)
+        self._set_up = False  # the page's actions were carried out (not only its text shown)
+        self._applying = False
         self.title = QLabel("No lesson open: Help → Lessons lists them.")
         self.title.setObjectName("lessonTitle")
         self.title.setWordWrap(True)
@@ -74,7 +79,7 @@ class LessonPanel(QWidget):
         self.timer.setObjectName("lessonCheckTimer")
         self.timer.timeout.connect(self.refresh_goal)
         self.timer.start(CHECK_MS)
-        window.controller.experimentChanged.connect(lambda _e: self.refresh_goal())
+        window.controller.experimentChanged.connect(lambda _e: self._follow_studio())
         window.context.selectionChanged.connect(lambda _s: self.refresh_goal())
 
     # -- lessons -------------------------------------------------------------------------------------------------------
@@ -115,30 +120,105 @@ class LessonPanel(QWidget):
     def show_page(self, index: int, apply: bool) -> None:
         self.driver.clear()
         self.index = index
+        self._set_up = apply
         lesson, page = self.lesson, self.lesson.pages[index]
         self.title.setText(lesson.title + (f"  ({lesson.tutorial})" if lesson.tutorial else ""))
         self.page_label.setText(f"Page {index + 1} of {len(lesson.pages)}")
         self.text.setMarkdown(f"## {page.title}\n\n{page.text}")
         self.back_button.setEnabled(index > 0)
         self.next_button.setEnabled(index < len(lesson.pages) - 1)
-        self.setup_button.setEnabled(bool(page.actions))
+        self.setup_button.setEnabled(bool(page.actions) or self.preset_in_force() is not None)
         self.notes = []
         if apply:
-            for action in page.actions:
-                try:
-                    note = self.driver.apply(action)
-                except Exception as e:  # noqa: BLE001 - one step of a page must never take the studio down
-                    note = f"This step could not be done ({action}): {type(e).__name__}: {e}"
-                if note:
-                    self.notes.append(note)
-                if note == CANCELLED:
-                    break
-        elif page.actions:
-            self.notes.append("Press Set up to arrange the studio for this page.")
-        self.note.setText("\n".join(self.notes))
-        self.note.setVisible(bool(self.notes))
+            actions = page.actions
+            preset = self.preset_in_force()
+            if self.elsewhere and not any(a.kind == "preset" for a in actions):
+                # a page that goes on with an earlier page's preset, shown while the studio holds something else:
+                # that preset first, or the page's steps would act on another experiment
+                actions = (Action("preset", (preset,), page.line), *actions)
+            self._applying = True  # (the preset it opens is this page's: nothing to follow meanwhile)
+            try:
+                self.notes = self._apply(actions)
+            finally:
+                self._applying = False
+        self.away = self.elsewhere
+        if self.away:
+            self.driver.clear()  # (a step was cancelled: the learner kept other work, and the page does not apply)
+        self._show_notes()
         self._remember()
         self.refresh_goal()
+
+    def _apply(self, actions) -> list[str]:
+        """Carry out ``actions``; what they said, in order (a cancelled step ends them)."""
+        notes = []
+        for action in actions:
+            try:
+                note = self.driver.apply(action)
+            except Exception as e:  # noqa: BLE001 - one step of a page must never take the studio down
+                note = f"This step could not be done ({action}): {type(e).__name__}: {e}"
+            if note:
+                notes.append(note)
+            if note == CANCELLED:
+                break
+        return notes
+
+    # -- the studio moving on to other work ----------------------------------------------------------------------------
+    def preset_in_force(self) -> str | None:
+        """The preset this page works on: the one it opens, or else the one the nearest page before it opened
+        (None: the lesson has opened none so far, and whatever the studio holds is the page's)."""
+        if self.lesson is None:
+            return None
+        for page in reversed(self.lesson.pages[: self.index + 1]):
+            for action in reversed(page.actions):
+                if action.kind == "preset":
+                    return action.args[0]
+        return None
+
+    @property
+    def elsewhere(self) -> bool:
+        """Whether the studio holds another experiment than the page's: another preset or session opened, File ->
+        New, or other data (an experiment keeps its preset's name through the learner's edits, but takes a name of
+        its own on another dataset: Controller._switched)."""
+        preset = self.preset_in_force()
+        exp = self.studio.controller.experiment
+        return preset is not None and exp is not None and exp.name != preset
+
+    def _follow_studio(self) -> None:
+        """After any change of experiment. When the studio leaves the page's experiment the page says so, its
+        highlights and locks go (they frame controls of another set-up), and its goal is no longer checked; when
+        it comes back (Undo), the highlights and locks of a page that was set up come back too."""
+        if self.lesson is not None and not self._applying:
+            if self.elsewhere != self.away:
+                self.away = not self.away
+                self.driver.clear()
+                if not self.away and self._set_up:
+                    marks = [a for a in self.page.actions if a.kind in ("highlight", "lock")]
+                    self.notes = [n for n in self.notes if not n.startswith("Not on screen now")] + self._apply(marks)
+                self._show_notes()
+            elif self.away:  # from one experiment of its own to another: the note names the one on show
+                self._show_notes()
+        self.refresh_goal()
+
+    def _preset_metric(self) -> str | None:
+        """The training metric of the page's preset ("accuracy" or "R²"), from its dataset's task."""
+        from nnstudio.data.registry import DATASETS
+
+        preset = presets.PRESETS.get(self.preset_in_force() or "")
+        source = DATASETS.get(preset.dataset) if preset is not None else None
+        return None if source is None else "R²" if source.task == "regression" else "accuracy"
+
+    def _show_notes(self) -> None:
+        lines = list(self.notes)
+        if self.away:
+            exp = self.studio.controller.experiment
+            preset = presets.PRESETS[self.preset_in_force()].title if self.preset_in_force() in presets.PRESETS \
+                else self.preset_in_force()
+            lines.append(f"The studio now holds “{exp.title or exp.name}”, not this page's “{preset}”. "
+                         "Press Set up to go back to it.")
+        elif not self._set_up and self.page is not None and self.page.actions:
+            lines.append("Press Set up to arrange the studio for this page.")
+        self.note.setText("\n".join(lines))
+        self.note.setVisible(bool(lines))
 
     def _show_nothing(self) -> None:
         self.text.setMarkdown("A lesson walks you through one tutorial in the studio, page by page.\n\n"
@@ -160,7 +240,7 @@ class LessonPanel(QWidget):
         page = self.page
         if page is None or page.question is None:
             return None
-        return page.question.check(self.driver.state())[0]
+        return not self.away and page.question.check(self.driver.state())[0]
 
     def refresh_goal(self) -> None:
         page = self.page
@@ -168,6 +248,12 @@ class LessonPanel(QWidget):
             self.goal.hide()
             return
         state = self.driver.state()
+        if self.away:  # the question is about the page's experiment, not the one on show
+            self.goal.setText(f"<b>Goal:</b> {page.question.describe(self._preset_metric())}, on this page's "
+                              "set-up.<br>○ Not on show now.")
+            self.goal.setStyleSheet("")
+            self.goal.show()
+            return
         met, now = page.question.check(state)
         mark = "✔ Done" if met else "○ Not yet"
         metric = getattr(state.snapshot, "metric_name", None)

@@ -104,7 +104,7 @@ class SessionMenu:
     def open_lesson(self, name: str) -> None:
         if self.may_discard() and self.controller.open_experiment(presets.get(name)):
             self.window.show_lesson_views(name)
-            self.window.statusBar().showMessage(f"Lesson: {presets.PRESETS[name].title}", 5000)
+            self.window.statusBar().showMessage(f"Preset: {presets.PRESETS[name].title}", 5000)
 
     def open(self) -> None:
         if not self.may_discard():
