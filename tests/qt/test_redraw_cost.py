@@ -5,6 +5,7 @@ stream; tiles and colour scales keep the weights' float type and set nothing tha
 import numpy as np
 import pyqtgraph as pg
 import pytest
+from PySide6.QtGui import QImage, QPainter
 
 from nnstudio.core.network import LayerSpec
 from nnstudio.qt.main_window import MainWindow
@@ -92,6 +93,36 @@ def test_followed_range_adds_headroom_only_where_the_data_crossed(qapp):
     data["b"] = ((0.0, 115.0), (0.1, 0.9))
     assert not follow.follow()  # inside, and filling most of it: nothing set
     assert follow.changes == 2
+
+
+@pytest.mark.parametrize("height", [90, 160, 400])
+def test_a_curve_at_a_tick_on_the_plots_edge_keeps_that_ticks_number(qtbot, height):
+    """An accuracy that reached 1 lies on the plot's top edge; pyqtgraph drops a number that would stick out of the
+    plot, so the range leaves a few pixels beyond the data on a vertical axis whatever the plot's height."""
+    from nnstudio.qt.panels.fastplot import FollowedRange
+
+    widget = pg.PlotWidget()
+    qtbot.addWidget(widget)
+    widget.resize(300, height)
+    widget.show()
+    qtbot.waitExposed(widget)
+    plot = widget.getPlotItem()
+    plot.showGrid(x=True, y=True)  # (as the curves have: it changes what pyqtgraph counts as sticking out)
+    plot.plot([0, 10, 20], [0.5, 0.75, 1.0])
+    follow = FollowedRange(plot, lambda: ((0.0, 20.0), (0.5, 1.0)))
+    assert follow.fit()
+    (_, _), (y0, y1) = plot.getViewBox().viewRange()
+    pixels = plot.getViewBox().height()
+    assert (y1 - 1.0) / (y1 - y0) * pixels >= FollowedRange.PIXELS - 0.01
+    assert (0.5 - y0) / (y1 - y0) * pixels >= FollowedRange.PIXELS - 0.01
+    axis = plot.getAxis("left")
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        texts = [text for _rect, _flags, text in axis.generateDrawSpecs(painter)[2]]
+    finally:
+        painter.end()
+    assert "1.0" in texts or "1" in texts, texts
 
 
 # -- no new pens per redraw ----------------------------------------------------------------------------------------

@@ -64,6 +64,9 @@ class FollowedRange:
     data and follows it again."""
 
     MARGIN = 0.02  # of the data's span on each side (pyqtgraph's padding)
+    # and on a vertical axis at least this many pixels: pyqtgraph drops a tick's label that would stick out of the
+    # plot, so a curve at a tick (an accuracy of 1) would lie on the top edge with no number beside it
+    PIXELS = 8
     HEADROOM = 0.1  # of the data's span beyond a side the data crossed
     FILL = 0.6  # the data filling less of the range than this (on an axis) fits it again
 
@@ -98,8 +101,9 @@ class FollowedRange:
             return False
         self.following = True
         ranges = {}
-        for axis, (lo, hi), (a, b) in zip(("xRange", "yRange"), bounds, self.vb.viewRange()):
-            new = self._axis(lo, hi, a, b, fit)
+        margins = (self.MARGIN, self._margin(self.vb.height()))
+        for axis, (lo, hi), (a, b), margin in zip(("xRange", "yRange"), bounds, self.vb.viewRange(), margins):
+            new = self._axis(lo, hi, a, b, fit, margin)
             if new is not None:
                 ranges[axis] = new
         if ranges:
@@ -108,15 +112,23 @@ class FollowedRange:
         self.item.updateButtons()
         return bool(ranges)
 
-    def _axis(self, lo: float, hi: float, a: float, b: float, fit: bool) -> tuple[float, float] | None:
+    def _margin(self, pixels: float) -> float:
+        """The margin, as a share of the data's span, that leaves ``PIXELS`` on each side of an axis that long (the
+        plain ``MARGIN`` for a plot too small to tell, or not laid out yet)."""
+        if not pixels > 4 * self.PIXELS:
+            return self.MARGIN
+        p = self.PIXELS / pixels  # of the range; the range is the span and two margins
+        return max(self.MARGIN, p / (1 - 2 * p))
+
+    def _axis(self, lo: float, hi: float, a: float, b: float, fit: bool, margin: float) -> tuple[float, float] | None:
         """The new range of one axis for data over [lo, hi] shown over [a, b], or None to keep it."""
         span = hi - lo if hi > lo else 1.0
         below, above = lo < a, hi > b
         if not (fit or below or above or span < self.FILL * (b - a)):
             return None
         grow = not fit and (below or above)
-        return (lo - span * (self.MARGIN + (self.HEADROOM if grow and below else 0.0)),
-                hi + span * (self.MARGIN + (self.HEADROOM if grow and above else 0.0)))
+        return (lo - span * (margin + (self.HEADROOM if grow and below else 0.0)),
+                hi + span * (margin + (self.HEADROOM if grow and above else 0.0)))
 
     def _button(self, *_) -> None:
         self.fit()
