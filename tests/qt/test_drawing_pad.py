@@ -179,3 +179,19 @@ def test_a_stroke_drawn_in_many_moves_has_the_edges_of_one_line(qtbot, digits):
     assert np.abs(many.astype(int) - one.astype(int)).max() <= 2
     stroke(panel, [(60, 60), (60, 100)])  # a second stroke adds to the first
     assert (panel.canvas.ink() >= one).all() and panel.canvas.ink()[80, 60] == 255
+
+
+@pytest.mark.parametrize("size", [(560, 440), (900, 380), (420, 700)])
+def test_a_short_or_narrow_panel_keeps_the_bars_readable_and_the_canvas_square(qtbot, digits, size):
+    """The canvas used to take a height equal to its width, leaving the bars 40 pixels and their 0-1 numbers piled
+    on one another; now the bars keep their room and the canvas draws the largest square that fits."""
+    from nnstudio.qt.panels.drawing import BARS_MIN_HEIGHT
+
+    panel = make(qtbot, digits, size)
+    canvas = panel.findChild(DrawingCanvas, "drawCanvas")
+    assert panel.bars_plot.height() >= BARS_MIN_HEIGHT
+    r = canvas.ink_rect()
+    assert r.width() == pytest.approx(r.height()) and r.width() >= 100
+    assert r.left() >= 0 and r.top() >= 0 and r.right() <= canvas.width() and r.bottom() <= canvas.height()
+    stroke(panel, [(6, 6), (22, 22)])  # still drawn where the ink is shown
+    assert panel.prepared is not None and panel.prepared.any()

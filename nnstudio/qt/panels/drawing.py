@@ -25,6 +25,7 @@ from nnstudio.qt.widgets import setup
 from nnstudio.training.trainer import Snapshot
 
 PREVIEW_PIXELS = 112  # the prepared picture's longer side on screen
+BARS_MIN_HEIGHT = 120  # pixels: the probability axis keeps readable numbers 0 to 1
 RATE = 30.0  # answers worked out per second at most while drawing
 WHAT_FOR = "The drawing pad is for pictures sorted into classes (such as MNIST): draw one, see what it is taken for."
 HINT = "Hold the left button and draw: the network's answer changes as you draw."
@@ -69,6 +70,9 @@ class DrawingPanel(Panel):
                                "Probability of each class", "How likely the network finds each class for your drawing")
         self._build_bars()
         self.adopt_plot(self.bars_plot)
+        # room for the bars and their numbers, taken from the canvas when the panel is short (the canvas draws the
+        # largest square that fits: ink_rect)
+        self.bars_plot.setMinimumHeight(BARS_MIN_HEIGHT)
         side = QVBoxLayout()
         side.addWidget(self.preview)
         side.addWidget(self.preview_caption)

@@ -82,12 +82,6 @@ class DrawingCanvas(QWidget):
     def minimumSizeHint(self) -> QSize:
         return QSize(120, 120)
 
-    def hasHeightForWidth(self) -> bool:
-        return True
-
-    def heightForWidth(self, width: int) -> int:
-        return round(width * self._image.height() / max(self._image.width(), 1))
-
     # -- drawing -------------------------------------------------------------------------------------------------------
     def _stroke_to(self, point: QPointF) -> None:
         if self._stroke and self._stroke[-1] == point:
