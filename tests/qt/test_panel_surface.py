@@ -235,6 +235,23 @@ def test_cancel_stops_the_worker_and_a_new_request_wins(qtbot, gender):
     settle(panel)
 
 
+def test_the_empty_frame_says_what_is_being_worked_out_until_the_first_picture(qtbot, gender):
+    panel = make_panel(qtbot, gender, show=False)
+    panel.mode_combo.setCurrentText(RANDOM)
+    panel.resolution_spin.setValue(301)
+    panel.set_snapshot(gender.snapshot())
+    assert panel.is_computing()
+    text = panel.note.text()
+    assert f"Working out the loss at {301 * 301:,} points around the weights of update {gender.step_count:,}" in text
+    panel.cancel()
+    assert "Working out" not in panel.note.text()
+    panel.resolution_spin.setValue(21)
+    with qtbot.waitSignal(panel.surfaceReady, timeout=20_000):
+        panel.recompute()
+    assert "Working out" not in panel.note.text() and "grid centred on" in panel.note.text()
+    settle(panel)
+
+
 def test_background_and_synchronous_results_agree(qtbot, gender):
     panel = make_panel(qtbot, gender, show=False)
     with qtbot.waitSignal(panel.surfaceReady, timeout=20_000):

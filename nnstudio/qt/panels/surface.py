@@ -342,9 +342,9 @@ class LossSurfacePanel(Panel):
         if request is None:
             return False
         self._auto_job = False  # asked for (by the learner or a setting); _auto_recompute marks its own
-        self._set_message("")
         self.progress.setValue(0)
         self.progress.show()
+        self._set_message("")  # (and the note says what is being worked out, while nothing is on show)
         self._job.start(request)
         return True
 
@@ -354,6 +354,7 @@ class LossSurfacePanel(Panel):
         self._token += 1
         self._pending = None
         self.progress.hide()
+        self._update_note()
 
     def is_computing(self) -> bool:
         return self._pending is not None
@@ -538,6 +539,11 @@ class LossSurfacePanel(Panel):
         parts = [self._message] if self._message else []
         exp, prepared_rows = self.context.experiment, self._rows
         plan = self._plan
+        pending = self._pending
+        if plan is None and pending is not None:  # the first picture is under way: the empty frame says what comes
+            points = len(pending.alphas) * max(len(pending.betas), 1)
+            around = "the starting weights" if pending.fixed else f"the weights of update {count(pending.step)}"
+            parts.append(f"Working out the loss at {count(points)} points around {around}…")
         if plan is not None and exp is not None and prepared_rows is not None:
             n_all = len(self.context.prepared().X_train)
             rows = (f"all {count(n_all)} training rows" if n_all <= SAMPLE_ROWS
