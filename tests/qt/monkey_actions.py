@@ -18,17 +18,21 @@ import warnings
 from collections import Counter
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QPoint, QPointF, Qt, QTimer, qWarning
 from PySide6.QtGui import QAction, QKeySequence, QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (QAbstractButton, QAbstractSlider, QAbstractSpinBox, QApplication, QComboBox, QDialog,
                                QDockWidget, QFileDialog, QGraphicsView, QLineEdit, QMessageBox, QSpinBox, QTableView,
-                               QWidget)
+                               QPushButton, QWidget)
 
 from nnstudio.data import DATASETS
 from nnstudio.qt.panels.base import Panel
 
 SETTLE_MS = 25
+# an action that waits on a long task (a comparison of millions of updates, say: the window shows its progress and
+# holds input back but for Cancel) is cancelled after this long, as a person would, so the run goes on
+PATIENCE_S = 20.0
 KINDS = {  # kind: weight
     "click": 12, "trigger": 12, "combo": 14, "type": 12, "spin": 6, "stepby": 3, "slider": 3, "cell": 7, "tab": 6,
     "mouse": 6, "key": 4, "wait": 10, "scenario": 8,
@@ -100,6 +104,7 @@ class Monkey:
         self.runs = 0
         self.visited: set[str] = set()
         self.durations: list[tuple[float, int]] = []  # (seconds, action) of the slowest actions
+        self.cancelled_waits = 0  # long tasks the monkey cancelled (see _patience)
         self._make_files()
         self._log = open(self.workdir / "actions.jsonl", "w", encoding="utf-8")
         self.answers: dict = {}
@@ -381,6 +386,10 @@ class Monkey:
             return None
         if isinstance(obj, QWidget):
             self._bring_forward(obj)
+            if not shiboken6.isValid(obj):  # its panel, brought forward, made its contents again (the inspector's
+                obj = self.find(cls, a["t"])  # stage tables): the control of that name now, as a person would see
+                if obj is None or not (obj.isVisible() and obj.isEnabled()):
+                    return None
         return obj
 
     def _do_wait(self, a):
@@ -622,7 +631,11 @@ class Monkey:
             self.watch.action = self.n
             was_running = w.worker.running
             t0 = time.perf_counter()
-            done = self.guarded(lambda: self.perform(a), True)
+            patience = self._patience(t0)
+            try:
+                done = self.guarded(lambda: self.perform(a), True)
+            finally:
+                patience.stop()
             dt = time.perf_counter() - t0
             if a["k"] != "wait":
                 self.durations = sorted([*self.durations, (round(dt, 3), self.n)], reverse=True)[:5]
@@ -636,6 +649,24 @@ class Monkey:
             self.n += 1
         self.handle_boxes()
         return self.finish()
+
+    def _patience(self, since: float) -> QTimer:
+        """A timer that, while an action runs the event loop waiting on a task for longer than PATIENCE_S, presses
+        the status bar's Cancel (counted in ``cancelled_waits``)."""
+        timer = QTimer()
+        timer.setInterval(500)
+
+        def check():
+            if time.perf_counter() - since < PATIENCE_S:
+                return
+            button = self.window.findChild(QPushButton, "taskCancelButton")
+            if button is not None and button.isVisible() and button.isEnabled():
+                self.cancelled_waits += 1
+                button.click()
+
+        timer.timeout.connect(check)
+        timer.start()
+        return timer
 
     def finish(self) -> int:
         """Close the window as a person would (discarding unsaved work); its training thread must stop."""
@@ -660,7 +691,7 @@ class Monkey:
                 "failures": self.watch.failures, "gaps": sorted(self.watch.gaps, key=lambda g: -g["seconds"])[:10],
                 "worst_gap": round(self.watch.worst_gap, 3), "worst_gap_action": self.watch.worst_gap_action,
                 "slowest_actions": self.durations, "qt_ignored": self.watch.qt_ignored, "other_warnings": self.watch.other_warnings, "startup": self.startup,
-                "choosing_s": round(self.choosing, 2),
+                "choosing_s": round(self.choosing, 2), "cancelled_waits": self.cancelled_waits,
                 "progress": {"max_updates": self.max_step, "runs_started": self.runs,
                              "lessons": sorted(self.visited), "final_dataset": self._dataset()}}
 
