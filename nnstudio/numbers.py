@@ -79,3 +79,25 @@ def count(x) -> str:
     if v is None or not math.isfinite(v) or abs(v) >= 1e15:
         return fmt(x)
     return f"{int(round(v)):,}"
+
+
+def duration(seconds) -> str:
+    """A length of time for people, to two units at most: "under a second", "40 s", "3 min 20 s", "2 h 5 min",
+    "3 days 4 h"; "–" for a missing or impossible one."""
+    v = _as_float(seconds)
+    if v is None or not math.isfinite(v) or v < 0:
+        return "–"
+    if v < 1:
+        return "under a second"
+    s = int(round(v))
+    if s < 60:
+        return f"{s} s"
+    m, s = divmod(s, 60)
+    if m < 60:
+        return f"{m} min {s} s" if s else f"{m} min"
+    h, m = divmod(m, 60)
+    if h < 24:
+        return f"{h} h {m} min" if m else f"{h} h"
+    d, h = divmod(h, 24)
+    days = f"{count(d)} day{'s' if d != 1 else ''}"
+    return f"{days} {h} h" if h and d < 100 else days

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from nnstudio.numbers import count, fixed, fmt, percent
+from nnstudio.numbers import count, duration, fixed, fmt, percent
 
 
 @pytest.mark.parametrize("value, text", [
@@ -39,3 +39,17 @@ def test_fixed_percent_count():
     assert fixed(math.nan) == "nan"
     assert percent(0.975) == "97.5%" and percent(math.nan) == "–" and percent(None) == "–"
     assert count(12345) == "12,345" and count(math.inf) == "inf" and count(1e300) == "1.000e+300"
+
+
+@pytest.mark.parametrize("seconds, text", [
+    (0, "under a second"), (0.4, "under a second"), (1, "1 s"), (59.4, "59 s"), (59.6, "1 min"), (200, "3 min 20 s"),
+    (3600, "1 h"), (7500, "2 h 5 min"), (86400, "1 day"), (3 * 86400 + 4 * 3600 + 59, "3 days 4 h"),
+    (1e30, None), (math.nan, "–"), (math.inf, "–"), (-1, "–"),
+    (None, "–"), ("abc", "–"),
+])
+def test_duration_in_two_units_at_most(seconds, text):
+    if text is None:  # absurdly long: still one short line, never an error
+        assert duration(seconds).endswith("days") or "e+" in duration(seconds)
+        assert len(duration(seconds)) <= 24
+    else:
+        assert duration(seconds) == text

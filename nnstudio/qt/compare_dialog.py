@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QSpinBox,
                                QVBoxLayout)
 
+from nnstudio.numbers import count, duration
 from nnstudio.training import runs
 from nnstudio.training.experiment import ExperimentError
 from nnstudio.training.runs import parse_values  # noqa: F401 (the dialog's reading of the values, also for tests)
@@ -26,9 +27,17 @@ EXAMPLES = {
 }
 
 
+LONG_S = 60.0  # an estimate beyond this is shown as a warning: the window waits for the runs
+
+
 class CompareDialog(QDialog):
-    def __init__(self, parent, experiment, updates: int):
+    def __init__(self, parent, experiment, updates: int, samples_per_update: float = 0.0,
+                 samples_per_second: float = 0.0):
+        """``samples_per_update`` and ``samples_per_second`` (the current run's batch and speed, 0 when it has
+        not trained yet) give the time the runs will take, roughly: each run's own network and settings set its
+        speed."""
         super().__init__(parent)
+        self._per_update = samples_per_update / samples_per_second if samples_per_second > 0 else 0.0
         self.setObjectName("compareDialog")
         self.setWindowTitle("Compare runs")
         self.experiment = experiment
@@ -52,6 +61,12 @@ class CompareDialog(QDialog):
         self.updates_spin.setValue(max(int(updates), 1))
         form.addRow("Updates per run", self.updates_spin)
         layout.addLayout(form)
+        self.estimate = QLabel()
+        self.estimate.setObjectName("compareEstimateLabel")
+        self.estimate.setWordWrap(True)
+        layout.addWidget(self.estimate)
+        self.values_edit.textChanged.connect(self._update_estimate)
+        self.updates_spin.valueChanged.connect(self._update_estimate)
         self.problem = QLabel()
         self.problem.setObjectName("compareProblemLabel")
         self.problem.setStyleSheet("color: #b00020;")
@@ -77,6 +92,28 @@ class CompareDialog(QDialog):
         else:
             self.values_edit.clear()
         self.problem.clear()
+        self._update_estimate()
+
+    def _update_estimate(self, *_) -> None:
+        """How long the runs will take at the current run's speed (nothing before it has trained)."""
+        if not hasattr(self, "estimate"):
+            return
+        try:
+            n = len(parse_values(self.setting_combo.currentData(), self.values_edit.text()))
+        except ValueError:
+            n = 0
+        if self._per_update <= 0 or n < 1:
+            self.estimate.clear()
+            return
+        updates = self.updates_spin.value()
+        seconds = n * updates * self._per_update
+        runs_text = f"{count(n)} run{'s' if n != 1 else ''} of {count(updates)} update{'s' if updates != 1 else ''}"
+        when = duration(seconds) if seconds < 1 else f"about {duration(seconds)}"
+        text = f"{runs_text}: {when} at the speed of the run on show."
+        if seconds > LONG_S:
+            text += " The window waits for them (Cancel in the status bar stops them); fewer updates are quicker."
+        self.estimate.setText(text)
+        self.estimate.setStyleSheet("color: #8a4b00;" if seconds > LONG_S else "color: #555;")
 
     def set_choice(self, setting: str, values_text: str, updates: int) -> None:
         self.setting_combo.setCurrentIndex(self.setting_combo.findData(setting))

@@ -386,6 +386,7 @@ class TrainingWorker(QObject):
         epoch = t.epoch
         self._running = True
         self.runningChanged.emit(True)
+        start, first = time.perf_counter(), t.step_count
         try:
             while True:
                 result = t.step()
@@ -394,6 +395,9 @@ class TrainingWorker(QObject):
         finally:
             self._running = False
             self.runningChanged.emit(False)
+        elapsed = time.perf_counter() - start
+        if t.step_count - first >= 10 and elapsed > 0:  # the speed of this epoch (Compare's estimate goes by it)
+            t.samples_per_second = (t.step_count - first) * t.batch_size / elapsed
         self._publish(t.snapshot())
         self.snapshotReady.emit()
         self._after_update(result, epoch)

@@ -123,6 +123,29 @@ def test_the_compare_dialog_reads_values_and_refuses_nonsense(window, qtbot):
     assert dialog.chosen == ("learning_rate", [0.1, 0.01], 30)
 
 
+def test_the_compare_dialog_says_how_long_the_runs_will_take(window, qtbot):
+    from PySide6.QtWidgets import QLabel
+
+    from nnstudio.qt.compare_dialog import CompareDialog
+
+    # 64 samples an update at 6,400 a second: 0.01 s an update
+    dialog = CompareDialog(window, window.controller.experiment, 30, 64, 6400.0)
+    qtbot.addWidget(dialog)
+    label = dialog.findChild(QLabel, "compareEstimateLabel")
+    dialog.set_choice("learning_rate", "0.1, 0.01", 1000)
+    assert label.text().startswith("2 runs of 1,000 updates: about 20 s") and "waits" not in label.text()
+    dialog.set_choice("learning_rate", "0.1, 0.01, 0.001", 100_000)
+    assert label.text().startswith("3 runs of 100,000 updates: about 50 min") and "Cancel" in label.text()
+    dialog.set_choice("learning_rate", "0.1, 0.01", 40)
+    assert label.text().startswith("2 runs of 40 updates: under a second at")
+    dialog.set_choice("learning_rate", "0.1, fast", 1000)
+    assert label.text() == ""  # values not understood: no estimate (the problem is said on OK)
+    unknown = CompareDialog(window, window.controller.experiment, 30)  # nothing trained yet: no speed to go by
+    qtbot.addWidget(unknown)
+    unknown.set_choice("learning_rate", "0.1, 0.01", 1000)
+    assert unknown.findChild(QLabel, "compareEstimateLabel").text() == ""
+
+
 def test_the_curves_overlay_every_kept_run_on_the_same_data_in_its_colour(window, qtbot):
     from nnstudio.qt.panels.curves import CurvesPanel
     from nnstudio.qt.timeline_bar import compare
@@ -166,3 +189,18 @@ def test_the_compare_button_opens_a_dialog_that_does_not_block_and_compares_on_o
     dialog.findChild(QPushButton, "compareOkButton").click()
     qtbot.waitUntil(lambda: len(window.controller.runs.runs) == 2, timeout=10000)
     assert [r.name for r in window.controller.runs.runs] == ["learning rate 1", "learning rate 0.1"]
+
+
+def test_step_epoch_measures_the_speed_the_compare_estimate_goes_by(window, qtbot):
+    from nnstudio.core.network import LayerSpec
+    from nnstudio.training import Experiment
+
+    exp = Experiment(name="spiral", dataset="spiral", layers=[LayerSpec(8, "tanh"), LayerSpec(1, "sigmoid")],
+                     loss="binary_cross_entropy", optimizer="adam", learning_rate=0.01, batch_size=4, epochs=50)
+    assert window.controller.open_experiment(exp)
+    qtbot.waitUntil(lambda: window.worker.latest() is not None and window.worker.latest().step == 0, timeout=5000)
+    assert window.worker.latest().samples_per_second == 0  # nothing trained: no speed
+    window.step_epoch_action.trigger()
+    qtbot.waitUntil(lambda: window.worker.latest().epoch == 1 and not window.worker.running, timeout=10000)
+    snap = window.worker.latest()
+    assert snap.step >= 10 and snap.samples_per_second > 0
