@@ -234,3 +234,29 @@ def test_curves_that_did_not_change_are_not_set_again(qtbot):
     assert {"train", "test"} <= {key for _, key in calls}
     x, y = panel.curve_arrays()["train accuracy per epoch"]
     np.testing.assert_array_equal(y, t.snapshot().epoch_values[:, 1])
+
+
+def test_the_empty_frame_keeps_0_and_1_numbered_at_any_height_and_leaves_a_zoom_alone(qtbot):
+    """Before the first update the plots show a tidy frame, y from 0 to 1; its margins are worked out for the plot's
+    height, so they are worked out again when the plot is laid out (it is made small and grows)."""
+    from nnstudio.qt.panels.fastplot import FollowedRange
+
+    t = Trainer(presets.get("trask-neuron"))  # not trained: the frame, with the loss of the start as one dot
+    panel = make_panel(qtbot, t)
+    panel.show()
+    qtbot.waitExposed(panel)
+    for height in (420, 900):
+        panel.resize(500, height)
+        qtbot.wait(20)
+        for area in (panel.loss_area, panel.metric_area):
+            vb = area.plot.getViewBox()
+            (_, _), (y0, y1) = vb.viewRange()
+            pixels = vb.height()
+            assert (0 - y0) / (y1 - y0) * pixels >= FollowedRange.PIXELS - 0.01, (height, y0, y1, pixels)
+            assert (y1 - 1) / (y1 - y0) * pixels >= FollowedRange.PIXELS - 0.01, (height, y0, y1, pixels)
+    vb = panel.loss_area.plot.getViewBox()
+    vb.setRange(yRange=(0.2, 0.4), padding=0)
+    vb.sigRangeChangedManually.emit(vb.state["mouseEnabled"])  # as a wheel or drag over the plot says
+    panel.resize(500, 500)
+    qtbot.wait(20)
+    assert vb.viewRange()[1] == pytest.approx([0.2, 0.4])

@@ -49,7 +49,17 @@ class CurvePlot:
         self.given: dict[str, tuple] = {}  # key -> everything last handed to the curve (see set_curve)
         self._axes = None
         self.range = FollowedRange(self.plot.getPlotItem(), self.bounds)
+        self._framed = False  # the empty frame is on show (its margins depend on the plot's height: see frame)
+        self.plot.getViewBox().sigResized.connect(self._on_resized)
+        self.plot.getViewBox().sigRangeChangedManually.connect(self._on_zoomed)
         self.frame()
+
+    def _on_resized(self, *_) -> None:
+        if self._framed:
+            self.frame()
+
+    def _on_zoomed(self, *_) -> None:
+        self._framed = False  # the learner's own range stays, whatever the plot's size
 
     def curve(self, key: str, pen) -> pg.PlotDataItem:
         if key not in self.curves:
@@ -90,7 +100,10 @@ class CurvePlot:
         keep whatever was there)."""
         log_x = bool(self._axes and self._axes[0])
         self.range.stop()
-        self.plot.setRange(xRange=LOG_FRAME_X if log_x else FRAME[0], yRange=FRAME[1], padding=0.02)
+        self._framed = True
+        (lo, hi), pad = FRAME[1], self.range.margin_for(self.plot.getViewBox().height())  # 0 and 1 keep their numbers
+        self.plot.setRange(xRange=LOG_FRAME_X if log_x else FRAME[0], padding=0.02)
+        self.plot.setRange(yRange=(lo - pad * (hi - lo), hi + pad * (hi - lo)), padding=0)
 
     def bounds(self) -> Bounds | None:
         """The extent of the points drawn, in the axes' own scale (finite, within ±LIMIT), or None without points."""
@@ -107,7 +120,9 @@ class CurvePlot:
     def fit(self) -> None:
         """The range of the points drawn, in the axes' own scale, and from then on ranges that follow them as they
         grow (``FollowedRange``: from points that are all finite and within ±LIMIT)."""
-        if not self.range.fit():
+        if self.range.fit():
+            self._framed = False
+        else:
             self.frame()
 
     def follow(self) -> None:

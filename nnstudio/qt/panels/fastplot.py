@@ -101,7 +101,7 @@ class FollowedRange:
             return False
         self.following = True
         ranges = {}
-        margins = (self.MARGIN, self._margin(self.vb.height()))
+        margins = (self.MARGIN, self.margin_for(self.vb.height()))
         for axis, (lo, hi), (a, b), margin in zip(("xRange", "yRange"), bounds, self.vb.viewRange(), margins):
             new = self._axis(lo, hi, a, b, fit, margin)
             if new is not None:
@@ -112,7 +112,7 @@ class FollowedRange:
         self.item.updateButtons()
         return bool(ranges)
 
-    def _margin(self, pixels: float) -> float:
+    def margin_for(self, pixels: float) -> float:
         """The margin, as a share of the data's span, that leaves ``PIXELS`` on each side of an axis that long (the
         plain ``MARGIN`` for a plot too small to tell, or not laid out yet)."""
         if not pixels > 4 * self.PIXELS:
