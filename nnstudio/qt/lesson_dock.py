@@ -141,6 +141,7 @@ class LessonPanel(QWidget):
                 self.notes = self._apply(actions)
             finally:
                 self._applying = False
+            self._set_up = CANCELLED not in self.notes
         self.away = self.elsewhere
         if self.away:
             self.driver.clear()  # (a step was cancelled: the learner kept other work, and the page does not apply)
@@ -191,9 +192,12 @@ class LessonPanel(QWidget):
             if self.elsewhere != self.away:
                 self.away = not self.away
                 self.driver.clear()
-                if not self.away and self._set_up:
+                if not self.away:
+                    self.notes = [n for n in self.notes if n != CANCELLED and not n.startswith("Not on screen now")]
+                dock = getattr(self.studio, "lesson_dock", None)
+                if not self.away and self._set_up and dock is not None and not dock.isHidden():
                     marks = [a for a in self.page.actions if a.kind in ("highlight", "lock")]
-                    self.notes = [n for n in self.notes if not n.startswith("Not on screen now")] + self._apply(marks)
+                    self.notes += self._apply(marks)
                 self._show_notes()
             elif self.away:  # from one experiment of its own to another: the note names the one on show
                 self._show_notes()
@@ -213,8 +217,8 @@ class LessonPanel(QWidget):
             exp = self.studio.controller.experiment
             preset = presets.PRESETS[self.preset_in_force()].title if self.preset_in_force() in presets.PRESETS \
                 else self.preset_in_force()
-            lines.append(f"The studio now holds “{exp.title or exp.name}”, not this page's “{preset}”. "
-                         "Press Set up to go back to it.")
+            lines.append(f"The studio holds “{exp.title or exp.name}”, not this page's “{preset}”. "
+                         "Press Set up to open it.")
         elif not self._set_up and self.page is not None and self.page.actions:
             lines.append("Press Set up to arrange the studio for this page.")
         self.note.setText("\n".join(lines))

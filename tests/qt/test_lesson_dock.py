@@ -336,3 +336,32 @@ def test_a_page_that_goes_on_with_an_earlier_pages_preset_sets_that_preset_up_fi
     click(qtbot, studio, "lessonSetupButton")
     assert studio.controller.experiment.name == "gender-network" and not studio.lessons.away
     assert studio.lessons.driver.highlighted == ["tryItPanel"]
+
+
+def test_a_closed_lesson_panel_gets_no_locks_back_when_the_studio_returns_to_its_page(studio, qtbot):
+    """Closing the panel ends the page's locks; the studio leaving the page's experiment and coming back must not
+    bring them back unseen (a locked Dataset box with nothing on screen to say why)."""
+    assert studio.lessons.driver.locked == ["datasetCombo"]  # the first page locks it
+    studio.lesson_dock.close()
+    qtbot.waitUntil(lambda: studio.lessons.driver.locked == [], timeout=3000)
+    studio.findChild(type(studio.quit_action), "lesson_diabetes-regression").trigger()
+    studio.findChild(type(studio.quit_action), "lesson_trask-neuron").trigger()
+    assert not studio.lessons.away
+    assert studio.lessons.driver.locked == [] and studio.lessons.driver.highlighted == []
+
+
+def test_a_set_up_the_learner_cancelled_does_not_count_as_set_up(studio, qtbot):
+    """Set up asks before it replaces unsaved work; 'Cancel' keeps the work and the page is not set up. When the
+    studio later comes to the page's preset by another way, the page does not act as if its steps had run."""
+    click(qtbot, studio, "lessonNextButton")  # page 2: run 1, highlight stepButton
+    qtbot.waitUntil(lambda: studio.worker.latest().step == 1 and not studio.worker.running, timeout=5000)
+    studio.findChild(type(studio.quit_action), "lesson_diabetes-regression").trigger()
+    studio.controller.set_dirty(True)  # the learner's own work now
+    studio.session.ask_unsaved = lambda: "cancel"
+    click(qtbot, studio, "lessonSetupButton")
+    assert studio.controller.experiment.name == "diabetes-regression"  # kept
+    assert "not set up" in note_text(studio)
+    studio.session.ask_unsaved = lambda: "discard"
+    studio.findChild(type(studio.quit_action), "lesson_trask-neuron").trigger()
+    assert not studio.lessons.away and studio.lessons.driver.highlighted == []
+    assert "not set up" not in note_text(studio) and "Press Set up to arrange the studio" in note_text(studio)

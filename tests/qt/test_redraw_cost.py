@@ -123,6 +123,13 @@ def test_a_curve_at_a_tick_on_the_plots_edge_keeps_that_ticks_number(qtbot, heig
     finally:
         painter.end()
     assert "1.0" in texts or "1" in texts, texts
+    # resized while following: the margins are pixels, so they are worked out again for the new height
+    widget.resize(300, 90 if height > 90 else 400)
+    qtbot.wait(20)
+    (_, _), (y0, y1) = plot.getViewBox().viewRange()
+    pixels = plot.getViewBox().height()
+    assert (y1 - 1.0) / (y1 - y0) * pixels >= FollowedRange.PIXELS - 0.01
+    assert (0.5 - y0) / (y1 - y0) * pixels >= FollowedRange.PIXELS - 0.01
 
 
 # -- no new pens per redraw ----------------------------------------------------------------------------------------

@@ -76,6 +76,7 @@ class FollowedRange:
         self.changes = 0  # ranges set here (for tests)
         self.vb.disableAutoRange()
         self.vb.sigRangeChangedManually.connect(self.stop)
+        self.vb.sigResized.connect(self._on_resized)
         button = plot_item.autoBtn
         if button is not None:
             button.clicked.disconnect(plot_item.autoBtnClicked)
@@ -111,6 +112,20 @@ class FollowedRange:
             self.changes += 1
         self.item.updateButtons()
         return bool(ranges)
+
+    def _on_resized(self, *_) -> None:
+        """The vertical margins are pixels (``PIXELS``): a plot resized while following has them worked out again
+        (the horizontal range stays as it is)."""
+        if not self.following:
+            return
+        bounds = self.bounds()
+        if bounds is None:
+            return
+        (lo, hi), (a, b) = bounds[1], self.vb.viewRange()[1]
+        new = self._axis(lo, hi, a, b, True, self.margin_for(self.vb.height()))
+        if new is not None and (abs(new[0] - a) > 1e-12 * max(abs(a), 1) or abs(new[1] - b) > 1e-12 * max(abs(b), 1)):
+            self.vb.setRange(yRange=new, padding=0)
+            self.changes += 1
 
     def margin_for(self, pixels: float) -> float:
         """The margin, as a share of the data's span, that leaves ``PIXELS`` on each side of an axis that long (the
