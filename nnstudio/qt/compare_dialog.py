@@ -31,13 +31,13 @@ LONG_S = 60.0  # an estimate beyond this is shown as a warning: the window waits
 
 
 class CompareDialog(QDialog):
-    def __init__(self, parent, experiment, updates: int, samples_per_update: float = 0.0,
-                 samples_per_second: float = 0.0):
-        """``samples_per_update`` and ``samples_per_second`` (the current run's batch and speed, 0 when it has
-        not trained yet) give the time the runs will take, roughly: each run's own network and settings set its
-        speed."""
+    def __init__(self, parent, experiment, updates: int, n_train: int = 0, samples_per_second: float = 0.0):
+        """``n_train`` (training rows) and ``samples_per_second`` (the speed of the run on show, 0 when it has not
+        trained yet) give the time the runs will take, roughly: each run's samples per update (its batch) at that
+        speed; the network and the other settings of a run change its speed too."""
         super().__init__(parent)
-        self._per_update = samples_per_update / samples_per_second if samples_per_second > 0 else 0.0
+        self._n_train = int(n_train)
+        self._per_sample = 1.0 / samples_per_second if samples_per_second > 0 and n_train > 0 else 0.0
         self.setObjectName("compareDialog")
         self.setWindowTitle("Compare runs")
         self.experiment = experiment
@@ -98,15 +98,19 @@ class CompareDialog(QDialog):
         """How long the runs will take at the current run's speed (nothing before it has trained)."""
         if not hasattr(self, "estimate"):
             return
+        setting = self.setting_combo.currentData()
         try:
-            n = len(parse_values(self.setting_combo.currentData(), self.values_edit.text()))
+            values = parse_values(setting, self.values_edit.text())
         except ValueError:
-            n = 0
-        if self._per_update <= 0 or n < 1:
+            values = []
+        n = len(values)
+        if self._per_sample <= 0 or n < 1:
             self.estimate.clear()
             return
-        updates = self.updates_spin.value()
-        seconds = n * updates * self._per_update
+        updates, rows = self.updates_spin.value(), self._n_train
+        batches = values if setting == "batch_size" else [self.experiment.batch_size] * n  # (0: the whole table)
+        samples = sum(min(int(b) or rows, rows) if int(b) >= 0 else rows for b in batches)
+        seconds = updates * samples * self._per_sample
         runs_text = f"{count(n)} run{'s' if n != 1 else ''} of {count(updates)} update{'s' if updates != 1 else ''}"
         when = duration(seconds) if seconds < 1 else f"about {duration(seconds)}"
         text = f"{runs_text}: {when} at the speed of the run on show."

@@ -136,9 +136,8 @@ class TimelineBar(QToolBar):
         from nnstudio.qt.compare_dialog import CompareDialog
 
         snap = self.worker.latest()
-        exp = self.controller.experiment
-        batch = min(exp.batch_size or snap.n_train, snap.n_train) if snap is not None else 0
-        dialog = CompareDialog(self.window_, exp, snap.step if snap and snap.step else 100, batch,
+        dialog = CompareDialog(self.window_, self.controller.experiment, snap.step if snap and snap.step else 100,
+                               snap.n_train if snap is not None else 0,
                                snap.samples_per_second if snap is not None else 0.0)
         dialog.setAttribute(_Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: compare(self.window_, *dialog.chosen) if dialog.chosen else None)

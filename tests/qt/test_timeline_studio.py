@@ -126,10 +126,12 @@ def test_the_compare_dialog_reads_values_and_refuses_nonsense(window, qtbot):
 def test_the_compare_dialog_says_how_long_the_runs_will_take(window, qtbot):
     from PySide6.QtWidgets import QLabel
 
+    from nnstudio.numbers import duration
     from nnstudio.qt.compare_dialog import CompareDialog
 
-    # 64 samples an update at 6,400 a second: 0.01 s an update
-    dialog = CompareDialog(window, window.controller.experiment, 30, 64, 6400.0)
+    # batches of 64 of 10,000 rows at 6,400 samples a second: 0.01 s an update
+    exp = window.controller.experiment.replace(batch_size=64)
+    dialog = CompareDialog(window, exp, 30, 10_000, 6400.0)
     qtbot.addWidget(dialog)
     label = dialog.findChild(QLabel, "compareEstimateLabel")
     dialog.set_choice("learning_rate", "0.1, 0.01", 1000)
@@ -138,6 +140,9 @@ def test_the_compare_dialog_says_how_long_the_runs_will_take(window, qtbot):
     assert label.text().startswith("3 runs of 100,000 updates: about 50 min") and "Cancel" in label.text()
     dialog.set_choice("learning_rate", "0.1, 0.01", 40)
     assert label.text().startswith("2 runs of 40 updates: under a second at")
+    # the batch sizes compared set each run's samples per update: 32 + 64 + the whole table (0) of 10,000 rows
+    dialog.set_choice("batch_size", "32, 64, 0", 100)
+    assert label.text().startswith(f"3 runs of 100 updates: about {duration(100 * (32 + 64 + 10_000) / 6400)}")
     dialog.set_choice("learning_rate", "0.1, fast", 1000)
     assert label.text() == ""  # values not understood: no estimate (the problem is said on OK)
     unknown = CompareDialog(window, window.controller.experiment, 30)  # nothing trained yet: no speed to go by
