@@ -92,7 +92,7 @@ class TrainingWorker(QObject):
         self._gui_done = threading.Event()
         self._gui_done.set()
         self._follow_request: int | None = None  # see follow()
-        self._rewind_to: int | None = None  # see rewind()
+        self._rewind_to: tuple[int, int] | None = None  # (generation, update): see rewind()
         self._settings_request = None  # the newest settings not applied yet: (generation, experiment, number)
         self._settings_asked = 0  # (GUI side) settings requests made so far: each has its number
         self._settings_applied = 0  # (worker side) the number of the newest request applied (or dropped)
@@ -152,7 +152,9 @@ class TrainingWorker(QObject):
         """Go back (or forward again) to how the run stood after update ``step`` (stops a run first): see
         training.timeline. Training on from there is a branch: the run as it stood is reported by ``branched``."""
         self.pause()
-        self._rewind_to = int(step)  # only the newest request waiting is carried out (a slider dragged fast)
+        # only the newest request waiting is carried out (a slider dragged fast), and only on the Trainer it was made
+        # for (the network may be replaced before the worker thread gets to it: a slider moved, then a layer changed)
+        self._rewind_to = (self._generation, int(step))
         self._rewind.emit()
 
     def follow(self, index: int | None) -> None:
@@ -341,13 +343,16 @@ class TrainingWorker(QObject):
     @Slot()
     @_guard
     def _do_rewind(self) -> None:
-        step, self._rewind_to = self._rewind_to, None
+        request, self._rewind_to = self._rewind_to, None
         t = self._trainer
-        if t is None or t.timeline is None or step is None:
+        if t is None or t.timeline is None or request is None:
             return
+        generation, step = request
+        if generation != self._trainer_generation:
+            return  # made for a Trainer since replaced: its updates are not this one's
         try:
             t.timeline.rewind(t, step)
-        except ValueError as e:  # a step the timeline does not reach (a stale request): said, nothing changed
+        except ValueError as e:  # a step this run's timeline does not reach: said, nothing changed
             self._report(self.failed, str(e), "")
             return
         self._publish(t.snapshot())

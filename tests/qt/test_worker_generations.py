@@ -45,3 +45,25 @@ def test_a_replaced_trainers_run_ends_without_a_word_to_the_window(controller, q
     qtbot.waitUntil(lambda: not w.running, timeout=5000)
     qtbot.wait(300)  # queued reports arrive
     assert not controller.dirty and [n for n, generation in reports if generation == new] == []
+
+
+def test_a_rewind_asked_for_a_replaced_trainer_is_dropped_not_reported_as_an_error(qtbot):
+    """The timeline slider moved during a run, then a layer was changed before the worker thread got to the rewind:
+    the request, meant for the old run's update 60, reached the new network, whose timeline holds update 0 only, and
+    the window said "Training stopped by an error: update 60 is not on the timeline" (found by the monkey)."""
+    w = TrainingWorker()
+    old, new = Trainer(presets.get("gender-network")), Trainer(presets.get("trask-neuron"))
+    w.set_trainer(old)
+    old.run(max_updates=100)
+    failed, rewound = [], []
+    w.failed.connect(lambda message, details: failed.append(message))
+    w.rewound.connect(rewound.append)
+    w._rewind.disconnect()
+    w._rewind.connect(w._do_rewind, Qt.ConnectionType.QueuedConnection)  # waits while the thread is busy
+    w.rewind(60)
+    w.set_trainer(new)  # taken at once (this test's worker lives in its thread)
+    qtbot.wait(50)  # the queued rewind comes
+    assert failed == [] and rewound == [] and new.step_count == 0
+    w.rewind(0)  # a request for the Trainer held now is carried out
+    qtbot.waitUntil(lambda: rewound == [0], timeout=3000)
+    assert failed == []
