@@ -143,7 +143,7 @@ SESSION_CASES = [
     Case("random-text", "session", text(lambda t: RANDOM_TEXT), "not valid JSON"),
     Case("a-list", "session", text(lambda t: "[1, 2, 3]"), "not an NN Studio session (format is 'list'"),
     Case("an-experiment", "session", lambda d, t: _good("experiment"), "not an NN Studio session"),
-    Case("future-version", "session", put("version", 2), "session format version 2 is not supported"),
+    Case("future-version", "session", put("version", 3), "session format version 3 is not supported"),
     Case("version-as-text", "session", put("version", "1"), "session format version '1' is not supported"),
     Case("deep-nesting-100000", "session", put("ui", nested(100_000)), "nested more than 32 deep"),
     Case("deep-nesting-40", "session", put("experiment.description", nested(40)), "nested more than 32 deep"),

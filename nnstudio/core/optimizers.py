@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 
+from nnstudio import packed
 from nnstudio.core.registry import Registry
 
 
@@ -48,7 +49,7 @@ class Optimizer:
         raise NotImplementedError
 
     def state_dict(self) -> dict:
-        return {"t": self.t, "state": [[s.tolist() for s in slots] for slots in self.state]}
+        return {"t": self.t, "state": [[packed.to_json(s) for s in slots] for slots in self.state]}
 
     def load_state_dict(self, d: dict, params: list[np.ndarray]) -> None:
         """Take a ``state_dict`` for these parameters, checked completely first: a ValueError naming the field
@@ -74,6 +75,11 @@ class Optimizer:
                     raise ValueError(f"optimizer.state[{i}]: {self.title} keeps {self.slots} array(s) per parameter")
                 arrays = []
                 for j, s in enumerate(slots):
+                    if packed.is_packed(s):
+                        try:
+                            s = packed.unpack(s)
+                        except ValueError as e:
+                            raise ValueError(f"optimizer.state[{i}][{j}]: {e}") from None
                     try:
                         with np.errstate(over="ignore", invalid="ignore"):
                             a = np.asarray(s, dtype=np.float64)

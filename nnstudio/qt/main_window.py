@@ -84,7 +84,7 @@ class MainWindow(QMainWindow):
         self.timer.timeout.connect(self.pull_snapshot)
         self.timer.start(PULL_MS)
 
-        opened = bool(open_path and self.session.open_path(Path(open_path)))
+        opened = bool(open_path and self.session.open_path(Path(open_path), in_background=False))
         if not opened:
             self.controller.open_experiment(presets.get(FIRST_LESSON))
             self.show_lesson_views(FIRST_LESSON)

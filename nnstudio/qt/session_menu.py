@@ -11,7 +11,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
-from nnstudio.qt.background import CANCELLED, FINISHED, status_panel, wait_in
+from nnstudio.qt.background import CANCELLED, FINISHED, run_in_thread, status_panel, wait_in
 from nnstudio.training import Experiment, presets
 from nnstudio.training.session import Session, SessionError
 
@@ -113,17 +113,33 @@ class SessionMenu:
         if path is not None:
             self.open_path(path)
 
-    def open_path(self, path: Path) -> bool:
+    def open_path(self, path: Path, in_background: bool = True) -> bool:
         """Open a session file. Session.load checks all of it first, so a damaged or foreign file is explained in
         one line (in a message, and on stderr for whoever started the studio from a terminal) and the studio keeps
-        its experiment, weights and title."""
-        try:
-            session = Session.load(path)
-        except SessionError as e:
-            print(f"nnstudio: {e}", file=sys.stderr)
-            self.window.show_message("warning", "Cannot open the session", str(e), "problemDialog")
-            self._forget(path)
-            return False
+        its experiment, weights and title. The file is read on a thread of its own, with progress and Cancel in
+        the status bar (an MNIST session takes a second or two); ``in_background=False`` reads it in line (the
+        window's own start, before its event loop runs)."""
+        if in_background:
+            task = run_in_thread(lambda report: Session.load(path, report), name="open session")
+            state = wait_in(self.window, status_panel(self.window), task, f"Opening {path.name}…")
+            if state == CANCELLED:
+                self.window.statusBar().showMessage(f"Not opened: {path.name}; the session on show is as it was.",
+                                                    5000)
+                return False
+            if state != FINISHED:
+                error = task.error
+                if not isinstance(error, SessionError):  # not a file's fault: say what happened, keep the details
+                    self.window.show_message("warning", "Cannot open the session",
+                                             f"{path}: {type(error).__name__}: {error}", "problemDialog",
+                                             task.details)
+                    return False
+                return self._refused(path, error)
+            session = task.result
+        else:
+            try:
+                session = Session.load(path)
+            except SessionError as e:
+                return self._refused(path, e)
         if not self.controller.open_experiment(session.trainer.experiment, trainer=session.trainer, path=path):
             return False
         self.controller.runs.set_runs(session.kept_runs)
@@ -135,6 +151,12 @@ class SessionMenu:
         self._remember(path)
         self.window.statusBar().showMessage(f"Opened {path.name}", 4000)
         return True
+
+    def _refused(self, path: Path, error: SessionError) -> bool:
+        print(f"nnstudio: {error}", file=sys.stderr)
+        self.window.show_message("warning", "Cannot open the session", str(error), "problemDialog")
+        self._forget(path)
+        return False
 
     def save(self) -> bool:
         path = self.controller.path

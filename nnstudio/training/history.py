@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnstudio import packed
 from nnstudio.training import checks
 
 DEFAULT_CAPACITY = 4096
@@ -121,8 +122,8 @@ class Series:
             self._lent = 0
 
     def to_dict(self) -> dict:
-        return {"stride": self.stride, "capacity": self.capacity, "head": self.head, "x": self.x.tolist(),
-                "values": self.values.tolist()}
+        return {"stride": self.stride, "capacity": self.capacity, "head": self.head, "x": packed.to_json(self.x),
+                "values": packed.to_json(self.values)}
 
     @classmethod
     def from_dict(cls, d: dict, width: int, dtype=np.float64, where: str = "history", last_x: int | None = None,

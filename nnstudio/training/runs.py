@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nnstudio import packed
 from nnstudio.numbers import fmt
 from nnstudio.training.experiment import Experiment, ExperimentError
 
@@ -142,8 +143,16 @@ class KeptRun:
 def _lists(v):
     """Arrays (and lists of them) as nested lists."""
     if isinstance(v, np.ndarray):
-        return v.tolist()
+        return packed.to_json(v)
     return [_lists(x) for x in v] if isinstance(v, list) else v
+
+
+def _unpacked(value, where: str):
+    """A packed array (``nnstudio.packed``) unpacked; anything else as it is."""
+    try:
+        return packed.numbers(value)
+    except ValueError as e:
+        raise ValueError(f"{where}: {e}") from None
 
 
 def _ints(d: dict, key: str, where: str, required: bool = True) -> np.ndarray:
@@ -157,7 +166,7 @@ def _ints(d: dict, key: str, where: str, required: bool = True) -> np.ndarray:
 
 
 def _array(d: dict, key: str, where: str, shape: tuple, required: bool = True) -> np.ndarray:
-    value = d.get(key, None if required else [])
+    value = _unpacked(d.get(key, None if required else []), f"{where}.{key}")
     try:
         a = np.array(value, dtype=np.float64)  # null (None) becomes NaN
     except (TypeError, ValueError):
@@ -180,6 +189,7 @@ def _weights(d: dict, key: str, where: str) -> list[np.ndarray]:
         raise ValueError(f"{where}.{key}: expected a list of weight arrays")
     out = []
     for i, w in enumerate(value):
+        w = _unpacked(w, f"{where}.{key}[{i}]")
         try:
             a = np.array(w, dtype=np.float64)
         except (TypeError, ValueError):

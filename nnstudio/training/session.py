@@ -1,9 +1,9 @@
 """Session files: an experiment with its trained weights, optimizer state and history, in one JSON document.
 
-Format (``format: "nnstudio-session"``, ``version: 1``)::
+Format (``format: "nnstudio-session"``, ``version: 2``)::
 
     {
-      "format": "nnstudio-session", "version": 1, "saved_by": "nnstudio 0.1.0",
+      "format": "nnstudio-session", "version": 2, "saved_by": "nnstudio 0.1.0",
       "experiment": { ...an experiment, see experiment.py... },
       "dataset": null | { ...the data itself, for imported CSV files, so the session opens without the file... },
       "state": { "step", "epoch", "position", "weights", "initial_weights", "optimizer", "shuffle_rng",
@@ -11,9 +11,12 @@ Format (``format: "nnstudio-session"``, ``version: 1``)::
       "ui": { ...whatever the studio keeps (panel layout); ignored by the command line... }
     }
 
-Weights are lists of numbers in the order of ``Network.parameters()`` (W1, b1, W2, b2, ...), each W shaped
-(inputs, outputs). Missing numbers (NaN) are written as null. Saving writes a temporary file beside the target and
-renames it over the target, so a crash mid-save leaves the previous file whole.
+Weights are arrays in the order of ``Network.parameters()`` (W1, b1, W2, b2, ...), each W shaped (inputs, outputs).
+An array is nested lists of numbers, missing numbers (NaN) written as null; from version 2 on, an array of floats of
+1,024 numbers or more is written as its bytes instead (``nnstudio.packed``: {"packed": "float32", "shape": [...],
+"base64": "..."}), which made an MNIST session 4 times smaller and 10 times quicker to open. Version 1 files (lists
+only) are read as before. Saving writes a temporary file beside the target and renames it over the target, so a
+crash mid-save leaves the previous file whole.
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from nnstudio import __version__
+from nnstudio import __version__, packed
 from nnstudio.fileio import remove_stale_temporaries
+from nnstudio.progress import Progress, no_progress
 from nnstudio.data.dataset import Dataset
 from nnstudio.training import checks
 from nnstudio.training.experiment import Experiment, ExperimentError
@@ -32,7 +36,7 @@ from nnstudio.training.session_writer import json_ready
 from nnstudio.training.trainer import Trainer
 
 FORMAT = "nnstudio-session"
-VERSION = 1
+VERSION = 2  # 2: big arrays of floats packed as bytes (nnstudio.packed); version 1 files are read too
 
 
 class SessionError(ValueError):
@@ -44,11 +48,11 @@ class SessionError(ValueError):
 
 def _dataset_to_dict(ds: Dataset) -> dict:
     return {
-        "name": ds.name, "title": ds.title, "task": ds.task, "X": ds.X.tolist(), "y": ds.y.tolist(),
+        "name": ds.name, "title": ds.title, "task": ds.task, "X": packed.to_json(ds.X), "y": packed.to_json(ds.y),
         "feature_names": list(ds.feature_names), "class_names": list(ds.class_names),
         "target_names": list(ds.target_names), "preprocessing": ds.preprocessing.to_dict(),
-        "X_test": None if ds.X_test is None else ds.X_test.tolist(),
-        "y_test": None if ds.y_test is None else ds.y_test.tolist(),
+        "X_test": None if ds.X_test is None else packed.to_json(ds.X_test),
+        "y_test": None if ds.y_test is None else packed.to_json(ds.y_test),
         "description": ds.description, "source": ds.source, "params": ds.params,
     }
 
@@ -134,7 +138,7 @@ class Session:
         save_session(self, Path(path))
 
     @classmethod
-    def from_dict(cls, d: dict, origin: str = "session") -> "Session":
+    def from_dict(cls, d: dict, origin: str = "session", progress: Progress | None = None) -> "Session":
         """A session from a parsed file, checked completely (experiment, data, network size, weights, optimizer,
         random states, history, counters, window layout) before anything is built on it: a SessionError names the
         file and what is wrong, and nothing outside the new Session has changed."""
@@ -154,7 +158,11 @@ class Session:
             dataset = _dataset_from_dict(d["dataset"]) if d.get("dataset") is not None else None
             state = checks.obj(d["state"], "state")
             kept = _kept_runs(d.get("kept_runs", []))
-            trainer = Trainer(experiment, dataset)
+            if progress is not None:
+                progress(0.6)
+            trainer = Trainer(experiment, dataset)  # (the data is loaded and prepared: most of the rest)
+            if progress is not None:
+                progress(0.9)
             trainer.load_state_dict(state)
         except ExperimentError as e:
             text = str(e)
@@ -167,15 +175,22 @@ class Session:
         return cls(trainer, ui, kept)
 
     @classmethod
-    def load(cls, path: str | Path) -> "Session":
+    def load(cls, path: str | Path, progress: Progress | None = None) -> "Session":
+        """The session in the file at ``path`` (SessionError naming the file and the problem). ``progress`` is told
+        the share done after each stage (reading, parsing, building the Trainer) and may stop the load by raising
+        Cancelled (nothing has changed then)."""
         path = Path(path)
+        progress = progress or no_progress
         remove_stale_temporaries(path)  # what a save that was killed left beside the file
         try:
             raw = path.read_bytes()
+            progress(0.2)
             text = raw.decode("utf-8")
         except (OSError, UnicodeDecodeError) as e:
             raise SessionError(f"{path.name}: cannot be read ({e.__class__.__name__}: {e})") from None
         except MemoryError:
             raise SessionError(f"{path.name}: too big to read") from None
         d = checks.parse_json(text, path.name, "a session file", SessionError, raw=raw)
-        return cls.from_dict(d, path.name)
+        del raw, text
+        progress(0.5)
+        return cls.from_dict(d, path.name, progress)

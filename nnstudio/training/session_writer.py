@@ -16,6 +16,7 @@ two give the same file for every kind of session, so a field added there and for
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import time
@@ -24,11 +25,12 @@ from typing import TextIO
 
 import numpy as np
 
-from nnstudio import __version__
+from nnstudio import __version__, packed
 from nnstudio.fileio import atomic_write
 from nnstudio.progress import Progress, no_progress
 
 SLICE = 4096  # numbers converted and written at a time: a few milliseconds (float32 weights print 17 digits)
+PACKED_SLICE = 3 * 2**15  # numbers of a packed array (nnstudio.packed) encoded at a time: 3 bytes divide its bytes
 FLUSH = 1 << 20  # characters gathered before they are written to the file
 
 
@@ -152,6 +154,9 @@ class _Writer:
         if a.ndim == 0:
             self.value(a.item())
             return
+        if packed.packs(a):
+            self.packed(a)
+            return
         if a.size <= SLICE:
             self.put(_dumps(a))
             self.advance(a.size)
@@ -172,6 +177,17 @@ class _Writer:
                 self.put(_dumps(part)[1:-1])
                 self.advance(part.size)
         self.put("]")
+
+    def packed(self, a: np.ndarray) -> None:
+        """``json.dumps(packed.pack(a))``, the base64 digits of PACKED_SLICE numbers at a time (a multiple of 3
+        bytes, so the pieces' digits join into those of the whole)."""
+        self.put(packed.header(a))
+        flat = a.reshape(-1)
+        for start in range(0, flat.size, PACKED_SLICE):
+            part = flat[start:start + PACKED_SLICE]
+            self.put(base64.b64encode(packed.raw_bytes(part)).decode("ascii"))
+            self.advance(part.size)
+        self.put('"}')
 
     def advance(self, n: int) -> None:
         self.done += n

@@ -28,7 +28,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from nnstudio import data
+from nnstudio import data, packed
 from nnstudio.core import activations, losses, optimizers
 from nnstudio.core.network import LayerSpec, Network
 from nnstudio.data.dataset import DataError, Dataset, Preprocessing
@@ -776,13 +776,13 @@ class Trainer:
         random states, counters, history)."""
         return {
             "step": self.step_count, "epoch": self.epoch, "position": self.position,
-            "order": None if self._order is None else self._order.tolist(),
-            "weights": [p.tolist() for p in self.network.parameters()],
-            "initial_weights": [p.tolist() for p in self.initial_weights],
+            "order": None if self._order is None else packed.to_json(self._order),
+            "weights": [packed.to_json(p) for p in self.network.parameters()],
+            "initial_weights": [packed.to_json(p) for p in self.initial_weights],
             "optimizer": self.optimizer.state_dict(),
             "shuffle_rng": self._shuffle_rng.bit_generator.state,
             "dropout_rng": self._dropout_rng.bit_generator.state,
-            "last_loss": self.last_loss, "last_outputs": self.last_outputs.tolist(),
+            "last_loss": self.last_loss, "last_outputs": packed.to_json(self.last_outputs),
             "elapsed": self.elapsed, "history": self.history.to_dict(),
         }
 

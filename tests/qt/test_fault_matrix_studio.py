@@ -78,7 +78,7 @@ def test_a_window_that_fails_while_being_built_ends_in_one_line_without_an_abort
     code = f"""
         import sys
         import nnstudio.qt.session_menu as menu
-        def broken(self, path):
+        def broken(self, path, **_):
             raise RuntimeError("simulated fault while opening")
         menu.SessionMenu.open_path = broken
         from nnstudio.qt.app import main

@@ -620,3 +620,62 @@ def test_a_closed_window_keeps_no_training_rows_in_its_panels(qtbot):
     w.close()
     assert w.context.prepared_if_made() is None
     assert surface._rows is None, "the surface panel still holds the Trainer's training rows"
+
+
+def test_a_session_opens_on_a_thread_of_its_own_and_a_cancelled_open_changes_nothing(window, qtbot, tmp_path,
+                                                                                    monkeypatch):
+    """An MNIST session takes a second or two to read: File -> Open reads it off the GUI thread, with progress and
+    Cancel in the status bar, and the window keeps drawing meanwhile."""
+    import threading
+    import time
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QPushButton
+
+    from nnstudio.training.session import Session
+
+    path = tmp_path / "s.nnstudio"
+    window.session.ask_save_path = lambda: path
+    train_a_little(window, qtbot)
+    assert window.session.save_as()
+    saved_step = window.worker.latest().step
+    real = Session.load
+    threads, ticks, halfway, hold = [], [], threading.Event(), threading.Event()
+
+    def slow_load(p, progress=None):
+        threads.append(threading.current_thread())
+
+        def report(fraction):
+            progress(fraction)
+            if fraction >= 0.5 and hold.is_set():  # read and parsed: wait here, as a big file's Trainer may
+                halfway.set()
+                while True:
+                    progress(fraction)
+                    time.sleep(0.002)
+
+        return real(p, report)
+
+    monkeypatch.setattr(Session, "load", staticmethod(slow_load))
+    window.session.new()
+    assert window.session.open_path(path)
+    assert threads and threads[-1] is not threading.main_thread()
+    qtbot.waitUntil(lambda: window.worker.latest().step == saved_step, timeout=5000)
+    # now cancel part-way, from the status bar's Cancel
+    window.session.new()
+    before = window.controller.experiment
+    hold.set()
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start(10)
+
+    def cancel_halfway():
+        if halfway.is_set():
+            window.findChild(QPushButton, "taskCancelButton").click()
+        else:
+            QTimer.singleShot(150, cancel_halfway)  # (the window goes on for a while meanwhile)
+
+    QTimer.singleShot(150, cancel_halfway)  # (the window goes on for a while meanwhile)
+    assert window.session.open_path(path) is False
+    timer.stop()
+    assert window.controller.experiment is before and "Not opened" in window.statusBar().currentMessage()
+    assert len(ticks) >= 3  # the event loop turned while the file was being read

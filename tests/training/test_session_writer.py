@@ -105,6 +105,52 @@ def test_session_save_writes_it_and_the_file_loads(session, tmp_path):
         np.testing.assert_array_equal(a.path, b.path)
 
 
+def test_packed_slices_of_any_size_give_the_same_text(monkeypatch):
+    from nnstudio import packed
+
+    t = big_network()
+    session = Session(t)
+    assert '"packed": "float32"' in old_text(session)  # the path (rows of 593 weights) is written as bytes
+    for size in (3, 999, 3 * 4096):
+        monkeypatch.setattr(session_writer, "PACKED_SLICE", size)
+        assert streamed(session) == old_text(session)
+    monkeypatch.setattr(packed, "PACKED_MIN", 10**12)
+    assert '"packed"' not in old_text(session) and streamed(session) == old_text(session)
+
+
+def test_a_version_1_file_with_lists_reads_as_the_packed_one_does(tmp_path, monkeypatch):
+    """Files written before arrays were packed (version 1) hold every number as a list; they open as before, to the
+    very same state."""
+    from nnstudio import packed
+
+    t = big_network()
+    new_path, old_path = tmp_path / "new.nnstudio", tmp_path / "old.nnstudio"
+    Session(t).save(new_path)
+    with monkeypatch.context() as m:
+        m.setattr(packed, "PACKED_MIN", 10**12)
+        d = json.loads(old_text(Session(t)))
+    d["version"] = 1
+    old_path.write_text(json.dumps(d), encoding="utf-8")
+    assert new_path.stat().st_size < 0.6 * old_path.stat().st_size
+    new, old = Session.load(new_path).trainer, Session.load(old_path).trainer
+    for a, b in zip(new.network.parameters(), old.network.parameters()):
+        assert a.dtype == b.dtype == np.float32 and a.tobytes() == b.tobytes()
+    assert new.history.path.values.tobytes() == old.history.path.values.tobytes() == t.history.path.values.tobytes()
+    for a, b in zip(new.optimizer.state, old.optimizer.state):
+        assert all(x.tobytes() == y.tobytes() for x, y in zip(a, b))
+
+
+def test_a_damaged_packed_array_in_a_session_is_named_in_one_line(tmp_path):
+    path = tmp_path / "s.nnstudio"
+    d = json.loads(old_text(Session(big_network())))
+    values = d["state"]["history"]["path"]["values"]
+    values["base64"] = values["base64"][:-8]
+    path.write_text(json.dumps(d), encoding="utf-8")
+    with pytest.raises(SessionError, match=r"state\.history\.path\.values.*base64 characters, but") as info:
+        Session.load(path)
+    assert "\n" not in str(info.value)
+
+
 def test_any_document_of_dicts_lists_scalars_and_arrays(monkeypatch):
     monkeypatch.setattr(session_writer, "SLICE", 5)
     document = {"a": np.arange(23).reshape(23, 1), 3: [np.zeros((0, 4)), np.zeros((2, 0)), np.array(2.5)],
