@@ -296,6 +296,9 @@ def variant(experiment: Experiment, setting: str, value) -> Experiment:
     return experiment.replace(**{setting: value}).validate()
 
 
+PROGRESS_S = 0.1  # a comparison's progress is told (and a Cancel heard) this often
+
+
 def compare(experiment: Experiment, setting: str, values, updates: int, initial_weights=None,
             progress=None) -> list[KeptRun]:
     """One run per value, each ``updates`` updates long (less if it diverges or stops early), all from the same
@@ -309,18 +312,20 @@ def compare(experiment: Experiment, setting: str, values, updates: int, initial_
     if len(values) < 2:
         raise ValueError("a comparison needs at least two values")
     variants = [variant(experiment, setting, value) for value in values]  # all checked before any is trained
-    runs, chunk = [], max(1, updates // 20)
+    runs = []
     for i, (value, exp) in enumerate(zip(values, variants)):
         if initial_weights is not None and setting not in ("hidden_layers", "seed"):
             exp = exp.replace(initial_weights=[np.asarray(w).tolist() for w in initial_weights])
         t = Trainer(exp)
         start = t.network.get_weights()
-        while t.step_count < updates:
-            reason = t.run(max_epochs=math.inf, max_updates=min(chunk, updates - t.step_count))
-            if progress is not None:
-                progress((i + t.step_count / updates) / len(values))
-            if reason in ("diverged", "early-stopped"):
-                break
+
+        def tell(_snapshot, i=i, t=t):
+            # every PROGRESS_S of training, whatever a run's length: a Cancel is heard within that (it was heard
+            # only every twentieth of a run: minutes, for a long run on MNIST)
+            progress((i + t.step_count / updates) / len(values))
+
+        t.run(max_epochs=math.inf, max_updates=updates, on_progress=None if progress is None else tell,
+              progress_interval=PROGRESS_S, snapshots=False)
         if setting == "hidden_layers":
             sizes = list(value)
             name = ("no hidden layer" if not sizes else
