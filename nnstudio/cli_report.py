@@ -109,7 +109,7 @@ def print_summary(trainer, r: dict) -> None:
         print("  " + _fmt(_nan(layer["weights"])).replace("\n", "\n  "))
         if layer["bias"] is not None:
             print(f"  bias {_fmt(_nan(layer['bias']))}")
-    if len(r["outputs"]) <= 20:
+    if r["outputs"] is not None and len(r["outputs"]) <= 20:  # (None: a table too big to list, such as MNIST)
         print("outputs of the last training pass (before the last update):")
         for i, row in enumerate(r["outputs"]):
             target = ds.describe_target(int(trainer.train_rows[i]))

@@ -62,7 +62,7 @@ def unpack(value: dict) -> np.ndarray:
     """The array a packed object holds (a new, writable array in the machine's byte order); ValueError saying what
     is wrong with it."""
     kind = value.get("packed")
-    if kind not in DTYPES:
+    if not isinstance(kind, str) or kind not in DTYPES:
         raise ValueError(f"a packed array of {str(kind)[:40]!r} (known: {', '.join(DTYPES)})")
     unknown = sorted(set(value) - {"packed", "shape", "base64"})
     if unknown:

@@ -51,6 +51,7 @@ def good(n=1024):
 @pytest.mark.parametrize("change, message", [
     (lambda d: d.update(packed="float16"), "a packed array of 'float16'"),
     (lambda d: d.update(packed=None), "a packed array of 'None'"),
+    (lambda d: d.update(packed=["float32"]), "a packed array of \"['float32']\""),
     (lambda d: d.update(shape=[1023]), "base64 characters, but 1,023 float32 numbers take"),
     (lambda d: d.update(shape=[-1024]), "shape must be a list of whole numbers from 0 up"),
     (lambda d: d.update(shape="1024"), "shape must be a list of whole numbers from 0 up"),
@@ -84,3 +85,77 @@ def test_a_session_reader_checks_a_packed_array_as_it_checks_lists():
     big = np.full(2048, 1e300)
     with pytest.raises(checks.FieldError, match="too large for float32"):
         checks.array(packed.pack(big), "w", dtype=np.float32)
+
+
+class BackslashOutsideAString(Exception):
+    pass
+
+
+def reference_nesting(data: bytes, max_depth: int):
+    """A plain scanner, character by character: the position of the first bracket deeper than max_depth outside
+    strings (None: none). A backslash outside a string is no JSON at all (the file is refused whatever the check
+    says: the parser fails, or stops at its recursion limit, which parse_json reports): raises for it."""
+    depth, inside, escaped = 0, False, False
+    for i, c in enumerate(data):
+        if not inside and c == ord("\\"):
+            raise BackslashOutsideAString()
+        if inside:
+            if escaped:
+                escaped = False
+            elif c == ord("\\"):
+                escaped = True
+            elif c == ord('"'):
+                inside = False
+        elif c == ord('"'):
+            inside = True
+        elif c in b"[{":
+            depth += 1
+            if depth > max_depth:
+                return i
+        elif c in b"]}":
+            depth -= 1
+    return None
+
+
+def test_the_nesting_check_agrees_with_a_plain_scanner_on_random_text():
+    """Quotes, backslashes (runs of any length), brackets in and out of strings: the vectorised check finds the same
+    first too-deep bracket as a character-by-character scan."""
+    rng = np.random.default_rng(5)
+    tried = 0
+    alphabet = np.frombuffer(b'[[[{]]}"\\\\\\\\ a', dtype=np.uint8)
+    for _ in range(6000):
+        data = alphabet[rng.integers(0, len(alphabet), rng.integers(1, 60))].tobytes()
+        try:
+            at = reference_nesting(data, 3)
+        except BackslashOutsideAString:
+            continue
+        tried += 1
+        found = checks.nesting_problem(data, max_depth=3)
+        if at is None:
+            assert found is None, data
+        else:
+            assert found is not None and found.endswith(f"(line 1, column {at + 1})"), (data, found, at)
+    assert tried > 500
+
+
+def test_a_long_run_of_backslashes_is_measured_at_once():
+    """A valid string of a million backslashes before a quote: the check counted the run one backslash a step
+    (7 s); the answer must be right either way."""
+    text = b'["' + b"\\\\" * 500_000 + b'", ' + b"[" * 40 + b"]" * 40 + b"]"
+    before = len('["') + 1_000_000 + len('", ') + 31  # the outer list's bracket, then 31 of the 40
+    assert checks.nesting_problem(text, max_depth=32) == \
+        f"lists or objects nested more than 32 deep (line 1, column {before + 1})"
+    odd = b'["' + b"\\\\" * 500_000 + b'\\"' + b"[" * 40 + b'"]'  # an escaped quote: the brackets are in the string
+    assert checks.nesting_problem(odd, max_depth=32) is None
+
+
+def test_an_experiments_starting_weights_are_lists_never_packed():
+    """Experiment files are for people: a packed array where starting weights belong is refused naming the field
+    (it reached the Trainer, which failed on it with an error naming nothing)."""
+    from nnstudio.training import presets
+    from nnstudio.training.experiment import Experiment, ExperimentError
+
+    d = presets.get("diabetes-regression").to_dict()
+    d["initial_weights"] = [packed.pack(np.ones((1, 1024))), [10.0]]
+    with pytest.raises(ExperimentError, match=r"initial_weights\[0\]: expected a list of numbers"):
+        Experiment.from_dict(d, "mine.json")

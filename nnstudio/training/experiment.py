@@ -278,6 +278,8 @@ def _field(name: str, value):
     if name == "initial_weights":
         if value is not None:
             for i, w in enumerate(checks.seq(value, name)):
+                if not isinstance(w, list):  # (an experiment's weights are lists people can read: never packed)
+                    raise checks.FieldError(f"{name}[{i}]", "expected a list of numbers (a row) or of rows")
                 a = checks.array(w, f"{name}[{i}]")
                 if a.ndim not in (1, 2):
                     raise checks.FieldError(f"{name}[{i}]", f"expected a weight matrix or a bias row, found shape "

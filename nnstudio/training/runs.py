@@ -167,8 +167,8 @@ def _ints(d: dict, key: str, where: str, required: bool = True) -> np.ndarray:
 
 def _array(d: dict, key: str, where: str, shape: tuple, required: bool = True) -> np.ndarray:
     value = _unpacked(d.get(key, None if required else []), f"{where}.{key}")
-    try:
-        a = np.array(value, dtype=np.float64)  # null (None) becomes NaN
+    try:  # (a packed array keeps its own float type: float32 paths stay half the size)
+        a = value if isinstance(value, np.ndarray) else np.array(value, dtype=np.float64)  # null becomes NaN
     except (TypeError, ValueError):
         raise ValueError(f"{where}.{key}: expected numbers") from None
     if a.size == 0:
@@ -191,7 +191,7 @@ def _weights(d: dict, key: str, where: str) -> list[np.ndarray]:
     for i, w in enumerate(value):
         w = _unpacked(w, f"{where}.{key}[{i}]")
         try:
-            a = np.array(w, dtype=np.float64)
+            a = w if isinstance(w, np.ndarray) else np.array(w, dtype=np.float64)
         except (TypeError, ValueError):
             raise ValueError(f"{where}.{key}[{i}]: expected numbers") from None
         if a.ndim not in (1, 2) or a.dtype == object:

@@ -116,3 +116,14 @@ def test_subset_of_mnist_from_an_experiment_file(tmp_path, capsys, monkeypatch):
     assert code == 0, err
     r = json.loads(out)
     assert r["dataset"] == "mnist" and r["updates"] == 2 and np.asarray(r["layers"][0]["weights"]).shape == (784, 10)
+
+
+def test_the_text_report_of_a_table_too_big_to_list_ends_cleanly(tmp_path, capsys):
+    """Over MAX_JSON_OUTPUT_ROWS training rows (MNIST's 60,000) the outputs are not kept for the report; the text
+    report (without --json) then ended in 'unexpected error (TypeError...)' after training, exit status 1."""
+    from nnstudio import cli
+
+    folder = make_folder(tmp_path / "many", shape=(4, 4), n_train=cli.MAX_JSON_OUTPUT_ROWS + 10, n_test=10)
+    code, out, err = train(capsys, "--preset", "gender-network", "--data-dir", str(folder), "--epochs", "1")
+    assert code == 0, err
+    assert "unexpected error" not in err and "accuracy" in out and "outputs of the last training pass" not in out

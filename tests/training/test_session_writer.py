@@ -103,6 +103,8 @@ def test_session_save_writes_it_and_the_file_loads(session, tmp_path):
         assert a.label == b.label and a.settings == b.settings
         np.testing.assert_array_equal(a.update_loss, b.update_loss)
         np.testing.assert_array_equal(a.path, b.path)
+        if a.path.size >= 1024:  # packed: its float type kept (a float32 path read back as float64 doubled in size)
+            assert b.path.dtype == a.path.dtype
 
 
 def test_packed_slices_of_any_size_give_the_same_text(monkeypatch):
