@@ -27,6 +27,7 @@ class TimelineBar(QToolBar):
         self.window_, self.controller, self.worker = window, window.controller, window.worker
         self._snap = None
         self._pending: int | None = None
+        self._pending_generation = 0  # the worker's generation when the pending step was chosen (see _send)
         self.addWidget(QLabel(" Timeline "))
         self.slider = setup(QSlider(Qt.Orientation.Horizontal), "timelineSlider", "Timeline",
                             "Drag back to any earlier update: every panel shows the network as it was then. "
@@ -111,6 +112,8 @@ class TimelineBar(QToolBar):
     def _on_value(self, value: int) -> None:
         if self._snap is not None and value == self._snap.step and self._pending is None:
             return
+        if self._pending is None:
+            self._pending_generation = self.worker.generation
         self._pending = value
         self._say(value, self.slider.maximum())
         if self.window_.run_action.isChecked():  # a run pauses: the learner is looking back
@@ -121,7 +124,9 @@ class TimelineBar(QToolBar):
     def _send(self) -> None:
         step, self._pending = self._pending, None
         if step is not None:
-            self.worker.rewind(step)
+            # the step was chosen on the run on show then: another network or session since (a layer changed while
+            # the slider was being let go) has other updates, and the request goes nowhere
+            self.worker.rewind(step, generation=self._pending_generation)
 
     def go_to(self, step: int) -> None:
         """Go to ``step`` now (as a learner letting go of the slider there)."""

@@ -148,13 +148,16 @@ class TrainingWorker(QObject):
         self._issued += 1
         self._step_epoch.emit(self._issued)
 
-    def rewind(self, step: int) -> None:
+    def rewind(self, step: int, generation: int | None = None) -> None:
         """Go back (or forward again) to how the run stood after update ``step`` (stops a run first): see
-        training.timeline. Training on from there is a branch: the run as it stood is reported by ``branched``."""
+        training.timeline. Training on from there is a branch: the run as it stood is reported by ``branched``.
+        ``generation``: that of the Trainer the step was chosen on (default: the newest handed over)."""
+        if generation is not None and generation != self._generation:
+            return  # chosen on a run since replaced: nothing to go back to, and the new run is left alone
         self.pause()
         # only the newest request waiting is carried out (a slider dragged fast), and only on the Trainer it was made
         # for (the network may be replaced before the worker thread gets to it: a slider moved, then a layer changed)
-        self._rewind_to = (self._generation, int(step))
+        self._rewind_to = (self._generation if generation is None else generation, int(step))
         self._rewind.emit()
 
     def follow(self, index: int | None) -> None:

@@ -43,6 +43,36 @@ def test_dragging_back_shows_the_network_as_it_was_and_forward_again(window, qtb
     assert len(window.worker.latest().update_x) == 45
 
 
+def test_a_slider_let_go_just_before_the_network_changes_goes_nowhere(window, qtbot):
+    """The slider sends its update a moment after it moves (a drag sends a few a second). The monkey moved it to
+    update 22 and changed the output activation within that moment: the new network, at update 0, was asked for
+    update 22, and the window said 'Training stopped by an error: update 22 is not on the timeline'."""
+    from PySide6.QtWidgets import QMessageBox
+
+    window.session.open_lesson("gender-network")
+    qtbot.waitUntil(lambda: window.worker.latest() is not None and window.worker.latest().step == 0, timeout=5000)
+    _steps(window, qtbot, 30)
+    failed = []
+    window.worker.failed.connect(lambda message, details: failed.append(message))
+    slider = window.findChild(QSlider, "timelineSlider")
+    slider.setValue(22)  # as a drag would: the request waits for the bar's timer
+    assert window.timeline_bar._timer.isActive()
+    exp = window.controller.experiment
+    import dataclasses
+
+    out = dataclasses.replace(exp.layers[1], activation="tanh")
+    assert window.controller.edit(exp.replace(layers=[exp.layers[0], out]), "output tanh")
+    qtbot.waitUntil(lambda: window.worker.latest().step == 0 and window.worker._trainer is not None
+                    and window.worker._trainer.experiment.layers[-1].activation == "tanh", timeout=5000)
+    qtbot.wait(300)  # the bar's timer has fired, and anything it asked for has been done
+    assert failed == [] and window.findChild(QMessageBox, "errorDialog") is None
+    assert window.worker.latest().step == 0
+    _steps(window, qtbot, 5)  # the new run goes on as usual, and its own timeline works
+    window.timeline_bar.go_to(2)
+    qtbot.waitUntil(lambda: window.worker.latest().step == 2, timeout=5000)
+    assert failed == []
+
+
 def test_training_on_from_an_earlier_update_keeps_the_run_as_it_stood(window, qtbot):
     window.session.open_lesson("gender-network")
     qtbot.waitUntil(lambda: window.worker.latest() is not None and window.worker.latest().step == 0, timeout=5000)
