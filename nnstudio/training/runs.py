@@ -304,6 +304,7 @@ def compare(experiment: Experiment, setting: str, values, updates: int, initial_
     """One run per value, each ``updates`` updates long (less if it diverges or stops early), all from the same
     starting weights when their networks have the same shape (``initial_weights``, default: the experiment's own
     start); each named by its value. ``progress(fraction)`` hears how far it is (and may stop it by raising)."""
+    from nnstudio.training.threads import sharing_the_lock
     from nnstudio.training.trainer import Trainer
 
     if updates < 1:
@@ -324,8 +325,8 @@ def compare(experiment: Experiment, setting: str, values, updates: int, initial_
             # only every twentieth of a run: minutes, for a long run on MNIST)
             progress((i + t.step_count / updates) / len(values))
 
-        t.run(max_epochs=math.inf, max_updates=updates, on_progress=None if progress is None else tell,
-              progress_interval=PROGRESS_S, snapshots=False)
+        t.run(max_epochs=math.inf, max_updates=updates, should_stop=sharing_the_lock(),
+              on_progress=None if progress is None else tell, progress_interval=PROGRESS_S, snapshots=False)
         if setting == "hidden_layers":
             sizes = list(value)
             name = ("no hidden layer" if not sizes else

@@ -125,3 +125,21 @@ def test_a_long_comparison_hears_cancel_between_updates_not_once_a_twentieth(mon
     with pytest.raises(Cancelled):
         runs.compare(presets.get("trask-neuron"), "learning_rate", [1.0, 0.5], 100_000, progress=progress)
     assert heard == [1 / 200_000, 2 / 200_000, 3 / 200_000]
+
+
+def test_a_comparison_lets_go_of_the_interpreter_lock_as_it_trains(monkeypatch):
+    """Comparisons train on a thread beside the window; a small network's updates are almost all Python, and the
+    window's thread waited up to 1.3 s for the interpreter lock. Every SHARE_SLICE of training the thread now lets
+    go of it (time.sleep(0)); with a slice of 0, before every update."""
+    import time
+
+    from nnstudio.training import threads
+
+    monkeypatch.setattr(threads, "SHARE_SLICE", 0.0)
+    monkeypatch.setattr(threads.sharing_the_lock, "__defaults__", (0.0,))
+    slept = []
+    real_sleep = time.sleep
+    monkeypatch.setattr(time, "sleep", lambda s: (slept.append(s), real_sleep(s)))
+    kept = runs.compare(presets.get("trask-neuron"), "learning_rate", [1.0, 0.5], 40)
+    assert [r.update_x[-1] for r in kept] == [39, 39]
+    assert slept.count(0) >= 2 * 40
