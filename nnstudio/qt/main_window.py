@@ -329,6 +329,7 @@ class MainWindow(QMainWindow):
         w.runFinished.connect(self._on_run_finished)
         w.diverged.connect(self._on_diverged)
         w.failed.connect(self._on_worker_failed)
+        w.notice.connect(self._on_worker_notice)
         self.context.selectionChanged.connect(self._follow_selection)
         self.context.dataChanged.connect(self._follow_selection)
         self.context.imagesRequested.connect(self._show_gallery)
@@ -444,6 +445,9 @@ class MainWindow(QMainWindow):
 
     def _on_error_reported(self, summary: str) -> None:
         self.statusBar().showMessage(summary, 8000)
+
+    def _on_worker_notice(self, text: str) -> None:
+        self.statusBar().showMessage(text, 6000)
 
     def _on_worker_failed(self, message: str, details: str) -> None:
         self._set_run_checked(False)

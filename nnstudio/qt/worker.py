@@ -67,6 +67,7 @@ class TrainingWorker(QObject):
     branched = Signal(object, object)
     rewound = Signal(int)  # the Trainer now stands after this update (Timeline.rewind)
     failed = Signal(str, str)  # message, details
+    notice = Signal(str)  # a line for the status bar (a request that could not be carried out, nothing wrong)
     inspected = Signal(object)  # an inspect_step.Inspection of the Trainer's next update (see inspect())
 
     def __init__(self):
@@ -355,8 +356,8 @@ class TrainingWorker(QObject):
             return  # made for a Trainer since replaced: its updates are not this one's
         try:
             t.timeline.rewind(t, step)
-        except ValueError as e:  # a step this run's timeline does not reach: said, nothing changed
-            self._report(self.failed, str(e), "")
+        except ValueError as e:  # the run moved on since the step was chosen (a Reset): said, nothing changed
+            self._report(self.notice, f"Not gone back: {e}; the run was reset or set back since.")
             return
         self._publish(t.snapshot())
         self.snapshotReady.emit()

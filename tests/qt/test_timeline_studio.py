@@ -73,6 +73,23 @@ def test_a_slider_let_go_just_before_the_network_changes_goes_nowhere(window, qt
     assert failed == []
 
 
+def test_a_slider_let_go_just_before_a_reset_is_a_line_in_the_status_bar_not_an_error(window, qtbot):
+    """Reset keeps the network (no new generation) but empties its timeline: the slider's update, sent a moment
+    later, is out of reach. The monkey met 'Training stopped by an error' there; it is a status line."""
+    from PySide6.QtWidgets import QMessageBox
+
+    window.session.open_lesson("gender-network")
+    qtbot.waitUntil(lambda: window.worker.latest() is not None and window.worker.latest().step == 0, timeout=5000)
+    _steps(window, qtbot, 30)
+    failed = []
+    window.worker.failed.connect(lambda message, details: failed.append(message))
+    window.findChild(QSlider, "timelineSlider").setValue(22)
+    window.reset_action.trigger()
+    qtbot.waitUntil(lambda: "Not gone back: update 22" in window.statusBar().currentMessage(), timeout=3000)
+    assert failed == [] and window.findChild(QMessageBox, "errorDialog") is None
+    assert window.worker.latest().step == 0
+
+
 def test_training_on_from_an_earlier_update_keeps_the_run_as_it_stood(window, qtbot):
     window.session.open_lesson("gender-network")
     qtbot.waitUntil(lambda: window.worker.latest() is not None and window.worker.latest().step == 0, timeout=5000)
