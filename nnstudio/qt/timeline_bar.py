@@ -84,9 +84,11 @@ class TimelineBar(QToolBar):
             return
         self._snap = snap
         end = max(snap.timeline_end, snap.step)
+        start = min(snap.timeline_steps[0], snap.step) if snap.timeline_steps else snap.step  # (a session opened
+        #   at update 25 starts its timeline there: nothing before it can be reached)
         if not self.slider.isSliderDown() and self._pending is None:
             self.slider.blockSignals(True)
-            self.slider.setRange(0, end)
+            self.slider.setRange(start, end)
             self.slider.setValue(snap.step)
             self.slider.blockSignals(False)
         elif self.slider.maximum() < end:

@@ -401,7 +401,9 @@ class Trainer:
         from nnstudio.training.timeline import DEFAULT_BUDGET, Timeline
 
         self.timeline = Timeline(DEFAULT_BUDGET if budget is None else budget)
-        self.timeline.record(self)
+        # where it starts is always kept: a session opened at update 25 had no checkpoint until update 32, and the
+        # slider's way back led nowhere
+        self.timeline.record(self, pin=True)
 
     def follow(self, index: int | None, restart: bool = False) -> None:
         """Record the parameter at this flat index (as in ``_flat_params``) at every update from now on: the weight a

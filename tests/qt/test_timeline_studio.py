@@ -90,6 +90,31 @@ def test_a_slider_let_go_just_before_a_reset_is_a_line_in_the_status_bar_not_an_
     assert window.worker.latest().step == 0
 
 
+def test_a_session_opened_at_update_25_has_a_timeline_from_25(window, qtbot, tmp_path):
+    """A session saved after 25 updates opens with no checkpoint before 25 (the file holds none), and its first
+    checkpoint was due only at update 32: the slider ran from 0, and going back anywhere ended in 'the timeline holds
+    no checkpoints yet' (found by the monkey). The timeline now starts where the session does."""
+    from nnstudio.training.session import Session
+
+    t = Trainer(presets.get("gender-network"))
+    t.run(max_updates=25)
+    path = tmp_path / "at25.nnstudio"
+    Session(t).save(path)
+    assert window.session.open_path(path)
+    qtbot.waitUntil(lambda: window.worker.latest().step == 25, timeout=5000)
+    window.pull_snapshot()
+    slider = window.findChild(QSlider, "timelineSlider")
+    assert window.worker.latest().timeline_steps == (25,)
+    assert (slider.minimum(), slider.maximum()) == (25, 25)
+    _steps(window, qtbot, 10)
+    assert (slider.minimum(), slider.maximum()) == (25, 35)
+    window.timeline_bar.go_to(28)
+    qtbot.waitUntil(lambda: window.worker.latest().step == 28, timeout=5000)
+    t.run(max_updates=3)
+    for a, b in zip(window.worker.latest().weights, t.network.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_training_on_from_an_earlier_update_keeps_the_run_as_it_stood(window, qtbot):
     window.session.open_lesson("gender-network")
     qtbot.waitUntil(lambda: window.worker.latest() is not None and window.worker.latest().step == 0, timeout=5000)
