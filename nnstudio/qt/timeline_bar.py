@@ -89,10 +89,12 @@ class TimelineBar(QToolBar):
         if not self.slider.isSliderDown() and self._pending is None:
             self.slider.blockSignals(True)
             self.slider.setRange(start, end)
+            self.slider.setEnabled(end > start)  # (one update to show: nowhere to go, and the handle sits at the left)
             self.slider.setValue(snap.step)
             self.slider.blockSignals(False)
         elif self.slider.maximum() < end:
             self.slider.setMaximum(end)
+            self.slider.setEnabled(True)
         self._say(self.slider.value() if self.slider.isSliderDown() else snap.step, end)
 
     def _say(self, step: int, end: int) -> None:

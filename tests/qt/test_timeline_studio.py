@@ -105,9 +105,9 @@ def test_a_session_opened_at_update_25_has_a_timeline_from_25(window, qtbot, tmp
     window.pull_snapshot()
     slider = window.findChild(QSlider, "timelineSlider")
     assert window.worker.latest().timeline_steps == (25,)
-    assert (slider.minimum(), slider.maximum()) == (25, 25)
+    assert (slider.minimum(), slider.maximum()) == (25, 25) and not slider.isEnabled()  # nowhere to go yet
     _steps(window, qtbot, 10)
-    assert (slider.minimum(), slider.maximum()) == (25, 35)
+    assert (slider.minimum(), slider.maximum()) == (25, 35) and slider.isEnabled()
     window.timeline_bar.go_to(28)
     qtbot.waitUntil(lambda: window.worker.latest().step == 28, timeout=5000)
     t.run(max_updates=3)
