@@ -77,6 +77,9 @@ def restore(trainer, cp: Checkpoint) -> None:
                          f"{trainer.network.n_parameters}")
     if cp.settings is not trainer.experiment:
         trainer.apply_settings(cp.settings)  # first: a change of optimizer makes a new one, whose state comes next
+    # the outputs as they stand, read while the epoch's order does (outputs kept in that order go to their rows when
+    # read: after the order below is put back, that could be None, and reading them failed)
+    outputs_now = trainer.last_outputs
     trainer.network.flat_parameters[...] = cp.weights
     trainer.optimizer.t = cp.optimizer_t
     trainer.optimizer.state = [[a.copy() for a in slots] for slots in cp.optimizer_state]
@@ -84,8 +87,7 @@ def restore(trainer, cp: Checkpoint) -> None:
     trainer._dropout_rng.bit_generator.state = cp.dropout_rng
     trainer.step_count, trainer.epoch, trainer.position, trainer._order = cp.step, cp.epoch, cp.position, cp.order
     trainer.last_loss = cp.last_loss
-    trainer.last_outputs = (cp.outputs.copy() if cp.outputs is not None
-                            else np.full_like(trainer.last_outputs, np.nan))
+    trainer.last_outputs = cp.outputs.copy() if cp.outputs is not None else np.full_like(outputs_now, np.nan)
     trainer.confusion = cp.confusion
     trainer.best = BestEpoch()
     trainer.best.epoch, trainer.best.loss = cp.best

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from nnstudio.core.network import LayerSpec
-from nnstudio.training import Trainer, checkpoint, presets
+from nnstudio.training import Experiment, Trainer, checkpoint, presets
 from nnstudio.training.timeline import Timeline
 
 
@@ -234,3 +234,27 @@ def test_a_divergence_drops_the_undone_updates_checkpoint_and_a_reset_clears_the
     assert t.timeline.steps[-1] <= t.step_count and t.timeline.end == t.step_count
     t.reset()
     assert t.timeline.steps == [0] and t.timeline.end == 0
+
+
+def test_going_back_mid_epoch_to_a_checkpoint_without_outputs_or_order(monkeypatch):
+    """A shuffled run a few updates into its first epoch keeps each batch's outputs in the epoch's order until they
+    are read. Going back to update 0, whose checkpoint has no order yet and (for a table too big) no outputs, put the
+    order back first and then read the outputs: 'NoneType' object is not subscriptable, an error box in the studio
+    (found by the monkey, circles dataset). The outputs are now read while the order stands."""
+    from nnstudio.training import checkpoint
+
+    monkeypatch.setattr(checkpoint, "MAX_KEPT_OUTPUTS", 10)  # the table is 'too big': checkpoints keep no outputs
+    exp = Experiment(name="c", dataset="circles", layers=[LayerSpec(6, "tanh"), LayerSpec(1, "sigmoid")],
+                     loss="binary_cross_entropy", optimizer="sgd", learning_rate=0.1, batch_size=8, shuffle=True,
+                     epochs=5)
+    t = Trainer(exp)
+    t.start_timeline()
+    t.run(max_updates=5)
+    t.timeline.rewind(t, 3)  # back to 3 (trained forward again from update 0: outputs wait in the order again)
+    assert t._pending is not None and t.position > 0
+    t.timeline.rewind(t, 0)  # and further back, standing before the run's end already
+    assert t.step_count == 0 and t._order is None and np.isnan(t.last_outputs).all()
+    t.run(max_updates=5)
+    again = Trainer(exp)
+    again.run(max_updates=5)
+    np.testing.assert_array_equal(t.network.flat_parameters, again.network.flat_parameters)
