@@ -214,9 +214,8 @@ class LessonPanel(QWidget):
     def _show_notes(self) -> None:
         lines = list(self.notes)
         if self.away:
-            exp = self.studio.controller.experiment
-            preset = presets.PRESETS[self.preset_in_force()].title if self.preset_in_force() in presets.PRESETS \
-                else self.preset_in_force()
+            exp, name = self.studio.controller.experiment, self.preset_in_force()
+            preset = presets.PRESETS[name].title if name in presets.PRESETS else name
             lines.append(f"The studio holds “{exp.title or exp.name}”, not this page's “{preset}”. "
                          "Press Set up to open it.")
         elif not self._set_up and self.page is not None and self.page.actions:

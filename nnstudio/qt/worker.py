@@ -23,11 +23,12 @@ from nnstudio.qt.background import FINISHED, Task
 from nnstudio.training import child_run
 from nnstudio.training.session import Session
 from nnstudio.training.session_writer import save_session
+from nnstudio.training.threads import SHARE_SLICE, sharing_the_lock
 from nnstudio.training.trainer import Snapshot, Trainer
 
 PROGRESS_INTERVAL = 0.05  # seconds between snapshots during a run (the GUI pulls at ~20 Hz)
 GUI_WAIT = 0.1  # a running loop waits at most this long for the GUI thread to finish drawing
-SLICE = 0.005  # a running loop lets go of the interpreter lock after this much work (see _stopper)
+SLICE = SHARE_SLICE  # a running loop lets go of the interpreter lock after this much work (see _stopper)
 CHILD_SETTINGS_GAP = 0.25  # seconds a run in a child process trains at least before it stops for new settings: each
 #   stop starts a new child (a fork, 30-50 ms with MNIST loaded), and a spin box's arrow key held down changes a
 #   setting 30 times a second (measured, 784-128-10 on MNIST: 1,040 updates/s, and 90 with a change every 33 ms
@@ -158,7 +159,7 @@ class TrainingWorker(QObject):
         self.pause()
         # only the newest request waiting is carried out (a slider dragged fast), and only on the Trainer it was made
         # for (the network may be replaced before the worker thread gets to it: a slider moved, then a layer changed)
-        self._rewind_to = (self._generation if generation is None else generation, int(step))
+        self._rewind_to = (self._generation, int(step))
         self._rewind.emit()
 
     def follow(self, index: int | None) -> None:
@@ -205,15 +206,12 @@ class TrainingWorker(QObject):
         With ``for_settings`` it also says to stop when new settings are waiting (the caller takes them and goes
         on: see _do_run); without, they are taken here, between two updates."""
         done = self._gui_done
-        next_yield = [time.perf_counter() + SLICE]
+        share = sharing_the_lock(SLICE)
 
         def stop() -> bool:
             done.wait(GUI_WAIT)
             self._sync_follow(self._trainer)
-            now = time.perf_counter()
-            if now >= next_yield[0]:
-                time.sleep(0)
-                next_yield[0] = time.perf_counter() + SLICE
+            share()
             request = self._settings_request  # (read before the pause: see _take_settings)
             if self._stopped_upto >= token:
                 return True

@@ -141,7 +141,8 @@ class Session:
     def from_dict(cls, d: dict, origin: str = "session", progress: Progress | None = None) -> "Session":
         """A session from a parsed file, checked completely (experiment, data, network size, weights, optimizer,
         random states, history, counters, window layout) before anything is built on it: a SessionError names the
-        file and what is wrong, and nothing outside the new Session has changed."""
+        file and what is wrong, and nothing outside the new Session has changed. ``progress``: as in ``load``."""
+        progress = progress or no_progress
         if not isinstance(d, dict) or d.get("format") != FORMAT:
             found = d.get("format") if isinstance(d, dict) else type(d).__name__
             raise SessionError(f"{origin}: not an NN Studio session (format is {checks.show(found)}, "
@@ -158,11 +159,9 @@ class Session:
             dataset = _dataset_from_dict(d["dataset"]) if d.get("dataset") is not None else None
             state = checks.obj(d["state"], "state")
             kept = _kept_runs(d.get("kept_runs", []))
-            if progress is not None:
-                progress(0.6)
+            progress(0.6)
             trainer = Trainer(experiment, dataset)  # (the data is loaded and prepared: most of the rest)
-            if progress is not None:
-                progress(0.9)
+            progress(0.9)
             trainer.load_state_dict(state)
         except ExperimentError as e:
             text = str(e)
